@@ -1,0 +1,1 @@
+"""kgctl, the command line: thin Typer commands over kgstore/ and workers/."""

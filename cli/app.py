@@ -1,0 +1,29 @@
+"""The `kgctl` entry point: assembles the command groups and turns errors into messages."""
+
+import sys
+
+import typer
+
+from cli import schema, services
+from cli.console import err_console
+from kgstore.errors import KgstoreError
+
+app = typer.Typer(
+    name="kgctl",
+    help="Knowledge-graph platform for persona-driven session-based recommendation: "
+    "Neo4j graph, Celery workers, HDGI personas, SASRec retriever/reranker.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(services.app, name="services")
+app.add_typer(services.workers_app, name="workers")
+app.add_typer(schema.app, name="schema")
+
+
+def main() -> None:
+    """Run kgctl; a KgstoreError becomes one clear message and exit code 2."""
+    try:
+        app()
+    except KgstoreError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

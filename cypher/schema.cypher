@@ -1,0 +1,18 @@
+// kgstore graph schema (see README "The graph"). Applied by `kgctl schema apply`.
+// Every statement is idempotent: applying the file again changes nothing.
+
+// Keys: one node per user, item (ASIN / dataset id), DBpedia or metadata entity, run.
+CREATE CONSTRAINT user_id IF NOT EXISTS FOR (u:User) REQUIRE u.id IS UNIQUE;
+CREATE CONSTRAINT item_id IF NOT EXISTS FOR (i:Item) REQUIRE i.id IS UNIQUE;
+CREATE CONSTRAINT entity_uri IF NOT EXISTS FOR (e:Entity) REQUIRE e.uri IS UNIQUE;
+CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.id IS UNIQUE;
+
+// Dense per-label integer ids, used when exporting tensors to PyTorch Geometric.
+CREATE INDEX user_idx IF NOT EXISTS FOR (u:User) ON (u.idx);
+CREATE INDEX item_idx IF NOT EXISTS FOR (i:Item) ON (i.idx);
+CREATE INDEX entity_idx IF NOT EXISTS FOR (e:Entity) ON (e.idx);
+
+// Lookups people make in Browser and that ingest makes when linking items to DBpedia.
+CREATE INDEX item_uri IF NOT EXISTS FOR (i:Item) ON (i.uri);
+CREATE INDEX entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name);
+CREATE INDEX run_kind IF NOT EXISTS FOR (r:Run) ON (r.kind);

@@ -1,0 +1,58 @@
+"""Connections to Neo4j with errors that say what to do.
+
+The official driver's exceptions are translated once, here, so callers (CLI,
+workers, tests) see one clear message for the common faults: server down, wrong
+credentials, missing password.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from kgstore.errors import Neo4jAuthFailed, Neo4jUnavailable
+from kgstore.settings import Settings, env_file_path
+
+
+def create_driver(settings: Settings) -> Driver:
+    """A driver whose connectivity has been checked."""
+    driver = GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, settings.require_neo4j_password()),
+        connection_acquisition_timeout=30,
+    )
+    try:
+        driver.verify_connectivity()
+    except AuthError:
+        driver.close()
+        raise Neo4jAuthFailed(
+            f"Neo4j at {settings.neo4j_uri} refused user NEO4J_USER={settings.neo4j_user!r} with "
+            f"the password in NEO4J_PASSWORD (environment or {env_file_path()}): fix the password, "
+            "or for the local server started by `kgctl services up` keep the .env it generated."
+        ) from None
+    except (ServiceUnavailable, OSError) as exc:
+        driver.close()
+        raise Neo4jUnavailable(
+            f"Neo4j does not answer at NEO4J_URI={settings.neo4j_uri} ({exc.__class__.__name__}): "
+            "start it with `kgctl services up`, or point NEO4J_URI at a running server."
+        ) from None
+    return driver
+
+
+@contextmanager
+def open_driver(settings: Settings) -> Iterator[Driver]:
+    driver = create_driver(settings)
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+def run_query(
+    driver: Driver, settings: Settings, query: str, **params: Any
+) -> list[dict[str, Any]]:
+    """Run one auto-committed query and return its records as dicts."""
+    records, _, _ = driver.execute_query(query, params, database_=settings.neo4j_database)
+    return [record.data() for record in records]

@@ -1,0 +1,68 @@
+"""The graph schema: constraints and indexes kept in `cypher/schema.cypher`.
+
+Every statement in that file is idempotent (`IF NOT EXISTS`), so applying it again
+changes nothing; `describe_schema` reads back what the database holds.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from neo4j import Driver
+
+from kgstore.db import run_query
+from kgstore.paths import CYPHER_DIR
+from kgstore.settings import Settings
+
+SCHEMA_FILE = CYPHER_DIR / "schema.cypher"
+_COMMENT = re.compile(r"//[^\n]*")
+
+
+def read_statements(path: Path = SCHEMA_FILE) -> list[str]:
+    """Split a .cypher file into statements (`;`-terminated, `//` comments removed)."""
+    text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
+    return [stmt.strip() for stmt in text.split(";") if stmt.strip()]
+
+
+def apply_schema(driver: Driver, settings: Settings, path: Path = SCHEMA_FILE) -> int:
+    """Run every statement of the schema file; returns how many were run."""
+    statements = read_statements(path)
+    for statement in statements:
+        run_query(driver, settings, statement)
+    return len(statements)
+
+
+@dataclass(frozen=True)
+class SchemaObject:
+    """One constraint or index as Neo4j reports it."""
+
+    kind: str
+    name: str
+    type: str
+    labels: tuple[str, ...]
+    properties: tuple[str, ...]
+
+
+def describe_schema(driver: Driver, settings: Settings) -> list[SchemaObject]:
+    """Constraints and indexes, sorted; the built-in token lookup indexes are left out."""
+    constraints = run_query(
+        driver, settings, "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties"
+    )
+    indexes = run_query(
+        driver,
+        settings,
+        "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, owningConstraint "
+        "WHERE type <> 'LOOKUP' AND owningConstraint IS NULL",
+    )
+    found = [
+        SchemaObject(
+            kind,
+            row["name"],
+            row["type"],
+            tuple(row["labelsOrTypes"] or ()),
+            tuple(row["properties"] or ()),
+        )
+        for kind, rows in (("constraint", constraints), ("index", indexes))
+        for row in rows
+    ]
+    return sorted(found, key=lambda obj: (obj.kind, obj.name))

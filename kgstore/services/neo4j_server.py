@@ -1,0 +1,235 @@
+"""Neo4j 5.26 Community without Docker: jars from Maven Central, a generated neo4j.conf,
+a generated password, a server process, and readiness on both Bolt and Browser."""
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from kgstore.db import create_driver
+from kgstore.errors import Neo4jAuthFailed, ServiceError
+from kgstore.paths import DOCKER_DIR
+from kgstore.services.java import find_java
+from kgstore.services.process import ManagedProcess, ensure_ports_free, port_in_use
+from kgstore.settings import Settings
+
+POM = DOCKER_DIR / "native" / "neo4j-pom.xml"
+CONF_TEMPLATE = DOCKER_DIR / "native" / "neo4j.conf.template"
+START_TIMEOUT_S = 180
+JVM_FLAGS = [
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+]
+
+
+def neo4j_home(settings: Settings) -> Path:
+    return settings.state_dir / "neo4j"
+
+
+def neo4j_process(settings: Settings) -> ManagedProcess:
+    home = neo4j_home(settings)
+    return ManagedProcess(
+        "Neo4j", home / "run" / "kgstore-neo4j.pid", home / "logs" / "console.log"
+    )
+
+
+def fetch_classpath(settings: Settings, java: Path) -> str:
+    """Resolve the pinned server jars with Maven (cached in ~/.m2) and return the classpath."""
+    home = neo4j_home(settings)
+    cp_file = home / f"classpath-{settings.neo4j_version}-{settings.neo4j_browser_version}.txt"
+    if cp_file.exists():
+        classpath = cp_file.read_text().strip()
+        if all(Path(jar).exists() for jar in classpath.split(os.pathsep)):
+            return classpath
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise ServiceError(
+            "Maven (mvn) is not installed; it fetches the Neo4j server jars. "
+            "Install it with `apt-get install maven` (or run docker/native/provision.sh)."
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "JAVA_HOME": str(java.resolve().parent.parent)}
+    result = subprocess.run(
+        [
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(POM),
+            "dependency:build-classpath",
+            f"-Dmdep.outputFile={cp_file}",
+            f"-Dneo4j.version={settings.neo4j_version}",
+            f"-Dneo4j.browser.version={settings.neo4j_browser_version}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if result.returncode != 0:
+        cp_file.unlink(missing_ok=True)
+        errors = [line for line in result.stdout.splitlines() if "[ERROR]" in line][:3]
+        raise ServiceError(
+            f"Maven could not resolve Neo4j {settings.neo4j_version} / Browser "
+            f"{settings.neo4j_browser_version} (settings NEO4J_VERSION, NEO4J_BROWSER_VERSION) "
+            f"from {POM}. Check the versions exist on Maven Central and that Maven can reach it.\n"
+            + "\n".join(errors)
+        )
+    return cp_file.read_text().strip()
+
+
+def write_config(settings: Settings) -> Path:
+    home = neo4j_home(settings)
+    for sub in ("conf", "data", "logs", "run", "plugins", "import"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    conf = home / "conf" / "neo4j.conf"
+    conf.write_text(
+        Template(CONF_TEMPLATE.read_text()).substitute(
+            bolt_port=settings.neo4j_bolt_port,
+            http_port=settings.neo4j_http_port,
+            heap=settings.neo4j_heap,
+            pagecache=settings.neo4j_pagecache,
+            home=home,
+        )
+    )
+    return conf
+
+
+def _has_database(settings: Settings) -> bool:
+    return (neo4j_home(settings) / "data" / "databases" / "system").exists()
+
+
+def set_initial_password(settings: Settings, java: Path, classpath: str) -> None:
+    """Before the first start only: Neo4j keeps the password in its system database."""
+    home = neo4j_home(settings)
+    env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")}
+    result = subprocess.run(
+        [
+            str(java),
+            "-cp",
+            classpath,
+            "org.neo4j.server.startup.Neo4jAdminCommand",
+            "dbms",
+            "set-initial-password",
+            settings.require_neo4j_password(),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ServiceError(f"neo4j-admin set-initial-password failed:\n{result.stderr[-2000:]}")
+
+
+def _browser_ok(settings: Settings) -> bool:
+    try:
+        with urllib.request.urlopen(settings.neo4j_browser_url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _check_credentials(settings: Settings, proc: ManagedProcess) -> None:
+    """Bolt answers; make sure it accepts our password, else stop the server and explain."""
+    try:
+        create_driver(settings).close()
+    except Neo4jAuthFailed:
+        proc.stop()
+        raise Neo4jAuthFailed(
+            f"Neo4j in {neo4j_home(settings) / 'data'} was created with another password than "
+            "NEO4J_PASSWORD; the server was stopped. Restore the password it was created with, "
+            "or remove that data directory to start an empty database."
+        ) from None
+
+
+def start_neo4j(settings: Settings) -> str:
+    """Provision and start the server; harmless when it already runs. Returns what happened."""
+    proc = neo4j_process(settings)
+    if proc.pid() is not None:
+        return "already running"
+    settings.require_neo4j_password()
+    ensure_ports_free(
+        "Neo4j",
+        {
+            "NEO4J_URI (Bolt port)": settings.neo4j_bolt_port,
+            "NEO4J_HTTP_PORT": settings.neo4j_http_port,
+        },
+    )
+    java = find_java(settings)
+    classpath = fetch_classpath(settings, java)
+    conf = write_config(settings)
+    if not _has_database(settings):
+        set_initial_password(settings, java, classpath)
+    home = neo4j_home(settings)
+    proc.start(
+        [
+            str(java),
+            f"-Xms{settings.neo4j_heap}",
+            f"-Xmx{settings.neo4j_heap}",
+            *JVM_FLAGS,
+            "-cp",
+            f"{home / 'plugins'}/*{os.pathsep}{classpath}",
+            "org.neo4j.server.CommunityEntryPoint",
+            f"--home-dir={home}",
+            f"--config-dir={conf.parent}",
+        ],
+        env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(conf.parent)},
+        cwd=home,
+    )
+    proc.wait_ready(
+        lambda: (
+            _browser_ok(settings) and port_in_use(settings.neo4j_host, settings.neo4j_bolt_port)
+        ),
+        START_TIMEOUT_S,
+        f"Bolt on {settings.neo4j_uri} and Browser on {settings.neo4j_browser_url}",
+    )
+    _check_credentials(settings, proc)
+    return "started"
+
+
+def stop_neo4j(settings: Settings) -> bool:
+    return neo4j_process(settings).stop()
+
+
+@dataclass(frozen=True)
+class Neo4jStatus:
+    running: bool
+    pid: int | None
+    bolt_port: int
+    http_port: int
+    version: str | None
+    edition: str | None
+    browser_url: str
+
+
+def neo4j_status(settings: Settings) -> Neo4jStatus:
+    pid = neo4j_process(settings).pid()
+    version = edition = None
+    if port_in_use(settings.neo4j_host, settings.neo4j_http_port):
+        try:
+            with urllib.request.urlopen(
+                f"http://{settings.neo4j_host}:{settings.neo4j_http_port}/", timeout=2
+            ) as resp:
+                discovery = json.load(resp)
+            version, edition = discovery.get("neo4j_version"), discovery.get("neo4j_edition")
+        except (OSError, ValueError):
+            pass
+    return Neo4jStatus(
+        pid is not None,
+        pid,
+        settings.neo4j_bolt_port,
+        settings.neo4j_http_port,
+        version,
+        edition,
+        settings.neo4j_browser_url,
+    )

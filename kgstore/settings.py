@@ -1,0 +1,136 @@
+"""The one settings object: environment variables, then the git-ignored `.env` file.
+
+Every field maps to the upper-case environment variable of the same name
+(`neo4j_uri` <- `NEO4J_URI`). `.env` is looked up in the working directory unless
+`KGSTORE_ENV_FILE` points elsewhere. Environment variables win over the file.
+"""
+
+import os
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kgstore.errors import SettingsError
+
+NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Device(StrEnum):
+    """Where training runs: `auto` picks CUDA when torch sees a GPU, else the CPU."""
+
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
+def env_file_path() -> Path:
+    """The `.env` file settings are read from and generated secrets written to."""
+    return Path(os.environ.get("KGSTORE_ENV_FILE", ".env"))
+
+
+class Settings(BaseSettings):
+    """All configuration of kgstore, its services and its workers."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = None
+    neo4j_database: str = "neo4j"
+    neo4j_http_port: Port = 7474
+    neo4j_version: str = "5.26.19"
+    neo4j_browser_version: str = "5.24.0"
+    neo4j_heap: str = "1g"
+    neo4j_pagecache: str = "512m"
+
+    redis_url: str | None = None
+    redis_port: Port = 6380
+
+    kgstore_state_dir: Path = Path(".kgstore")
+    kgstore_artifacts: str = ".kgstore/artifacts"
+    kgstore_device: Device = Device.AUTO
+    kgstore_java: str | None = None
+    kgstore_task_time_limit: Annotated[int, Field(ge=60)] = 6 * 3600
+    kgstore_worker_concurrency: Annotated[int, Field(ge=1)] = 1
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _check_neo4j_uri(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in NEO4J_SCHEMES or not parts.hostname:
+            raise ValueError(
+                f"expected e.g. bolt://127.0.0.1:7687 (schemes: {', '.join(NEO4J_SCHEMES)})"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss"):
+            raise ValueError("expected redis://:password@host:port/db")
+        return value
+
+    @field_validator("neo4j_heap", "neo4j_pagecache")
+    @classmethod
+    def _check_memory(cls, value: str) -> str:
+        if not value[:-1].isdigit() or value[-1].lower() not in "kmg":
+            raise ValueError("expected a size such as 512m or 1g")
+        return value
+
+    @cached_property
+    def neo4j_bolt_port(self) -> int:
+        """The Bolt port the local launcher binds, taken from NEO4J_URI."""
+        return urlsplit(self.neo4j_uri).port or 7687
+
+    @cached_property
+    def neo4j_host(self) -> str:
+        return urlsplit(self.neo4j_uri).hostname or "127.0.0.1"
+
+    @cached_property
+    def neo4j_browser_url(self) -> str:
+        return f"http://{self.neo4j_host}:{self.neo4j_http_port}/browser/"
+
+    @cached_property
+    def state_dir(self) -> Path:
+        return self.kgstore_state_dir.resolve()
+
+    @property
+    def visibility_timeout(self) -> int:
+        """Redis redelivers unacknowledged tasks after this; it must outlast any task."""
+        return self.kgstore_task_time_limit + 3600
+
+    def require_neo4j_password(self) -> str:
+        if not self.neo4j_password:
+            raise SettingsError(
+                "NEO4J_PASSWORD is not set: run `kgctl services up` (it generates one into "
+                f"{env_file_path()}) or export NEO4J_PASSWORD for an existing server."
+            )
+        return self.neo4j_password
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise SettingsError(
+                "REDIS_URL is not set: run `kgctl services up` (it writes one into "
+                f"{env_file_path()}) or export REDIS_URL=redis://:password@host:port/0."
+            )
+        return self.redis_url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a malformed value raises SettingsError naming its variable."""
+    try:
+        return Settings(_env_file=env_file_path(), **overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(
+            f"invalid setting in environment or {env_file_path()}: {problems}"
+        ) from None

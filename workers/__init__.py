@@ -1,0 +1,1 @@
+"""Celery workers and the training code that runs in them."""

@@ -1,0 +1,119 @@
+"""Start, check and stop the background Celery workers.
+
+Two workers: `cpu@<host>` (prefork; export and embedding tasks) and `gpu@<host>`
+(solo pool, one task at a time; training). The gpu worker trains on the CPU when
+the machine has no GPU, so every queue always has a consumer.
+"""
+
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kombu.exceptions import OperationalError
+
+from kgstore.services.process import ManagedProcess
+from kgstore.settings import Settings, env_file_path
+from workers.app import CPU_QUEUE, GPU_QUEUE, create_app
+
+START_TIMEOUT_S = 90
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    queue: str
+    pool: str
+
+    def node_name(self) -> str:
+        return f"{self.queue}@{socket.gethostname()}"
+
+    def process(self, settings: Settings) -> ManagedProcess:
+        home = settings.state_dir / "workers"
+        return ManagedProcess(
+            f"Celery worker {self.node_name()}",
+            home / f"{self.queue}.pid",
+            home / f"{self.queue}.log",
+        )
+
+
+WORKERS = (WorkerSpec(CPU_QUEUE, "prefork"), WorkerSpec(GPU_QUEUE, "solo"))
+
+
+def ping_workers(settings: Settings, timeout: float = 2.0) -> set[str]:
+    """Node names of workers that answer a broadcast ping."""
+    app = create_app(settings)
+    try:
+        replies = app.control.ping(timeout=timeout) or []
+    except (OSError, OperationalError):
+        return set()
+    finally:
+        app.close()
+    return {name for reply in replies for name in reply}
+
+
+def start_workers(settings: Settings) -> dict[str, str]:
+    """Start missing workers and wait until each answers a ping."""
+    outcome: dict[str, str] = {}
+    env = {**os.environ, "KGSTORE_ENV_FILE": str(env_file_path().resolve())}
+    for spec in WORKERS:
+        proc = spec.process(settings)
+        if proc.pid() is not None:
+            outcome[spec.node_name()] = "already running"
+            continue
+        concurrency = settings.kgstore_worker_concurrency if spec.pool == "prefork" else 1
+        proc.start(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.worker",
+                "worker",
+                "-Q",
+                spec.queue,
+                "-n",
+                spec.node_name(),
+                "--pool",
+                spec.pool,
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            env=env,
+            cwd=Path.cwd(),
+        )
+        node = spec.node_name()
+        proc.wait_ready(
+            lambda node=node: node in ping_workers(settings, 1.0),
+            START_TIMEOUT_S,
+            "answering a Celery ping",
+        )
+        outcome[spec.node_name()] = "started"
+    return outcome
+
+
+def stop_workers(settings: Settings) -> dict[str, bool]:
+    return {spec.node_name(): spec.process(settings).stop() for spec in WORKERS}
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    node: str
+    queue: str
+    pid: int | None
+    answers: bool
+
+
+def worker_status(settings: Settings) -> list[WorkerStatus]:
+    settings.require_redis_url()
+    alive = ping_workers(settings)
+    return [
+        WorkerStatus(
+            spec.node_name(), spec.queue, spec.process(settings).pid(), spec.node_name() in alive
+        )
+        for spec in WORKERS
+    ]

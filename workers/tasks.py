@@ -1,0 +1,25 @@
+"""Celery tasks. Each is a thin wrapper over a plain function that tests call directly."""
+
+import os
+import socket
+from typing import Any
+
+from celery import shared_task
+
+from kgstore.settings import load_settings
+from workers.device import resolve_device
+
+
+def describe_worker() -> dict[str, Any]:
+    """Who is answering: host, process and the device training would use."""
+    return {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "device": resolve_device(load_settings()),
+    }
+
+
+@shared_task(name="kgstore.echo")
+def echo(payload: Any) -> dict[str, Any]:
+    """Return the payload with the worker's description: a broker/backend round trip."""
+    return {"payload": payload, "worker": describe_worker()}
