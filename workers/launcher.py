@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kombu.exceptions import OperationalError
 
-from kgstore.services.process import ManagedProcess
+from kgstore.services.process import ManagedProcess, pidfile_for
 from kgstore.settings import Settings, env_file_path
 from workers.app import CPU_QUEUE, GPU_QUEUE, create_app
 
@@ -32,7 +32,7 @@ class WorkerSpec:
         home = settings.state_dir / "workers"
         return ManagedProcess(
             f"Celery worker {self.node_name()}",
-            home / f"{self.queue}.pid",
+            pidfile_for(settings.state_dir, f"worker-{self.queue}"),
             home / f"{self.queue}.log",
         )
 

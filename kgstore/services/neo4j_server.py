@@ -14,7 +14,7 @@ from kgstore.db import create_driver
 from kgstore.errors import Neo4jAuthFailed, ServiceError
 from kgstore.paths import DOCKER_DIR
 from kgstore.services.java import find_java
-from kgstore.services.process import ManagedProcess, ensure_ports_free, port_in_use
+from kgstore.services.process import ManagedProcess, ensure_ports_free, pidfile_for, port_in_use
 from kgstore.settings import Settings
 
 POM = DOCKER_DIR / "native" / "neo4j-pom.xml"
@@ -38,8 +38,16 @@ def neo4j_home(settings: Settings) -> Path:
 def neo4j_process(settings: Settings) -> ManagedProcess:
     home = neo4j_home(settings)
     return ManagedProcess(
-        "Neo4j", home / "run" / "kgstore-neo4j.pid", home / "logs" / "console.log"
+        "Neo4j", pidfile_for(settings.state_dir, "neo4j"), home / "logs" / "console.log"
     )
+
+
+def neo4j_ports(settings: Settings) -> dict[str, int]:
+    """The ports the server binds, keyed by the setting that chooses each."""
+    return {
+        "NEO4J_URI (Bolt port)": settings.neo4j_bolt_port,
+        "NEO4J_HTTP_PORT": settings.neo4j_http_port,
+    }
 
 
 def fetch_classpath(settings: Settings, java: Path) -> str:
@@ -158,13 +166,7 @@ def start_neo4j(settings: Settings) -> str:
     if proc.pid() is not None:
         return "already running"
     settings.require_neo4j_password()
-    ensure_ports_free(
-        "Neo4j",
-        {
-            "NEO4J_URI (Bolt port)": settings.neo4j_bolt_port,
-            "NEO4J_HTTP_PORT": settings.neo4j_http_port,
-        },
-    )
+    ensure_ports_free("Neo4j", neo4j_ports(settings))
     java = find_java(settings)
     classpath = fetch_classpath(settings, java)
     conf = write_config(settings)

@@ -95,6 +95,11 @@ class ManagedProcess:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def pidfile_for(state_dir: Path, key: str) -> Path:
+    """All of kgstore's pid files live in one folder, apart from the servers' own."""
+    return state_dir / "run" / f"{key}.pid"
+
+
 def pid_alive(pid: int) -> bool:
     """True for a running process (zombies count as dead)."""
     try:

@@ -7,7 +7,7 @@ from urllib.parse import quote, unquote, urlsplit
 import redis
 
 from kgstore.errors import ServiceError
-from kgstore.services.process import ManagedProcess, ensure_ports_free
+from kgstore.services.process import ManagedProcess, ensure_ports_free, pidfile_for
 from kgstore.settings import Settings
 
 START_TIMEOUT_S = 30
@@ -24,9 +24,14 @@ def redis_password_and_port(settings: Settings) -> tuple[str, int]:
     return unquote(parts.password), parts.port or 6379
 
 
+def redis_ports(settings: Settings) -> dict[str, int]:
+    """The port the local instance binds, keyed by the setting that chooses it."""
+    return {"REDIS_URL (port)": redis_password_and_port(settings)[1]}
+
+
 def redis_process(settings: Settings) -> ManagedProcess:
     home = settings.state_dir / "redis"
-    return ManagedProcess("Redis", home / "redis.pid", home / "redis.log")
+    return ManagedProcess("Redis", pidfile_for(settings.state_dir, "redis"), home / "redis.log")
 
 
 def _ping(settings: Settings) -> bool:
@@ -48,8 +53,8 @@ def start_redis(settings: Settings) -> str:
             "(or run docker/native/provision.sh)."
         )
     password, port = redis_password_and_port(settings)
-    ensure_ports_free("Redis", {"REDIS_URL (port)": port})
-    home = proc.pidfile.parent
+    ensure_ports_free("Redis", redis_ports(settings))
+    home = proc.logfile.parent
     home.mkdir(parents=True, exist_ok=True)
     # The password goes into a 0600 config file, not the command line other users can read.
     conf = home / "redis.conf"

@@ -1,8 +1,21 @@
-"""The local stack as one unit: generated secrets, then Neo4j and Redis."""
+"""The local stack as one unit: generated secrets, a port check, then Neo4j and Redis."""
 
 from kgstore.envfile import generate_secret, update_env_file
-from kgstore.services.neo4j_server import neo4j_home, start_neo4j, stop_neo4j
-from kgstore.services.redis_server import local_redis_url, start_redis, stop_redis
+from kgstore.services.neo4j_server import (
+    neo4j_home,
+    neo4j_ports,
+    neo4j_process,
+    start_neo4j,
+    stop_neo4j,
+)
+from kgstore.services.process import ensure_ports_free
+from kgstore.services.redis_server import (
+    local_redis_url,
+    redis_ports,
+    redis_process,
+    start_redis,
+    stop_redis,
+)
 from kgstore.settings import Settings, env_file_path
 
 
@@ -23,10 +36,30 @@ def ensure_secrets(settings: Settings) -> Settings:
     return settings.model_copy(update={key.lower(): value for key, value in updates.items()})
 
 
+def check_ports(settings: Settings) -> None:
+    """Fail before starting anything when a port of a service that is not running is taken,
+    so a port clash never leaves one server started and the other not."""
+    if neo4j_process(settings).pid() is None:
+        ensure_ports_free("Neo4j", neo4j_ports(settings))
+    if redis_process(settings).pid() is None:
+        ensure_ports_free("Redis", redis_ports(settings))
+
+
 def stack_up(settings: Settings) -> tuple[Settings, dict[str, str]]:
-    """Start Neo4j and Redis (each harmless when already running)."""
+    """Start Neo4j and Redis (each harmless when already running).
+
+    If Redis cannot start, a Neo4j started by this same call is stopped again.
+    """
     settings = ensure_secrets(settings)
-    return settings, {"neo4j": start_neo4j(settings), "redis": start_redis(settings)}
+    check_ports(settings)
+    neo4j = start_neo4j(settings)
+    try:
+        redis = start_redis(settings)
+    except BaseException:
+        if neo4j == "started":
+            stop_neo4j(settings)
+        raise
+    return settings, {"neo4j": neo4j, "redis": redis}
 
 
 def stack_down(settings: Settings) -> dict[str, bool]:

@@ -1,0 +1,54 @@
+"""Shared fixtures: the real services, a driver, a Celery client app."""
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from celery import Celery
+from neo4j import Driver
+
+from kgstore.db import open_driver
+from kgstore.errors import KgstoreError
+from kgstore.settings import Settings, load_settings
+from tests.services import (
+    configured_services_answer,
+    docker_engine_answers,
+    start_containers,
+    unavailable,
+)
+from workers.app import create_app
+from workers.launcher import WORKERS, ping_workers
+
+
+@pytest.fixture(scope="session")
+def settings() -> Iterator[Settings]:
+    with ExitStack() as stack:
+        try:
+            configured = load_settings()
+            problem = configured_services_answer(configured)
+        except KgstoreError as exc:
+            configured, problem = None, str(exc)
+        if problem is None:
+            yield configured
+        elif docker_engine_answers():
+            yield start_containers(stack)
+        else:
+            unavailable(f"no services: {problem} (and no Docker engine for testcontainers)")
+
+
+@pytest.fixture(scope="session")
+def driver(settings: Settings) -> Iterator[Driver]:
+    with open_driver(settings) as drv:
+        yield drv
+
+
+@pytest.fixture(scope="session")
+def celery_app(settings: Settings) -> Iterator[Celery]:
+    """A client app; the workers must already run (`kgctl services up` starts them)."""
+    expected = {spec.node_name() for spec in WORKERS}
+    answering = ping_workers(settings)
+    if not expected <= answering:
+        unavailable(f"Celery workers {sorted(expected - answering)} do not answer a ping")
+    app = create_app(settings)
+    yield app
+    app.close()

@@ -1,0 +1,156 @@
+"""`kgctl services up|status|down` on a second, private stack (own state dir and ports),
+so the stack the other tests use is never touched. Includes the start-up faults: port
+taken, Java missing, Maven unable to resolve, a database created with another password.
+Each fault must give one clear message and leave no process behind."""
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kgstore.envfile import read_env_file, update_env_file
+
+pytestmark = pytest.mark.slow
+INHERITED_SETTINGS = ("NEO4J_URI", "NEO4J_PASSWORD", "NEO4J_HTTP_PORT", "REDIS_URL", "REDIS_PORT")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PrivateStack:
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def env_file(self) -> Path:
+        return self.root / ".env"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    def kgctl(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from cli.app import main; main()", *args],
+            env={**self.env, **extra_env},
+            capture_output=True,
+            text=True,
+            timeout=400,
+            check=False,
+            cwd=self.root,
+        )
+
+    def pidfiles(self) -> list[Path]:
+        return sorted((self.state_dir / "run").glob("*.pid"))
+
+    def processes(self) -> list[int]:
+        """Live processes whose command line or environment mentions this stack's folder."""
+        needle = str(self.root).encode()
+        found = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or int(proc.name) == os.getpid():
+                continue
+            try:
+                if (
+                    needle in (proc / "cmdline").read_bytes()
+                    or needle in (proc / "environ").read_bytes()
+                ):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+        return found
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[PrivateStack]:
+    env = {k: v for k, v in os.environ.items() if k not in INHERITED_SETTINGS}
+    env.update(
+        KGSTORE_ENV_FILE=str(tmp_path / ".env"),
+        KGSTORE_STATE_DIR=str(tmp_path / "state"),
+        NEO4J_URI=f"bolt://127.0.0.1:{free_port()}",
+        NEO4J_HTTP_PORT=str(free_port()),
+        REDIS_PORT=str(free_port()),
+        NEO4J_HEAP="512m",
+        NEO4J_PAGECACHE="128m",
+    )
+    private = PrivateStack(tmp_path, env)
+    yield private
+    private.kgctl("services", "down")
+
+
+def assert_nothing_left(stack: PrivateStack) -> None:
+    assert stack.pidfiles() == []
+    assert stack.processes() == []
+
+
+def test_up_twice_status_down(stack: PrivateStack) -> None:
+    first = stack.kgctl("services", "up")
+    assert first.returncode == 0, first.stderr
+    assert stat.S_IMODE(stack.env_file.stat().st_mode) == 0o600
+    secrets = read_env_file(stack.env_file)
+    assert len(secrets["NEO4J_PASSWORD"]) >= 16
+    assert secrets["REDIS_URL"].startswith("redis://:")
+
+    status = stack.kgctl("services", "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert status.stdout.count("running") == 4  # neo4j, redis, cpu and gpu workers
+    assert "5.26" in status.stdout
+    pids = {path.name: path.read_text() for path in stack.pidfiles()}
+    assert len(pids) == 4
+
+    again = stack.kgctl("services", "up")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("already running") == 4
+    assert {path.name: path.read_text() for path in stack.pidfiles()} == pids
+    assert read_env_file(stack.env_file) == secrets
+
+    down = stack.kgctl("services", "down")
+    assert down.returncode == 0, down.stderr
+    after = stack.kgctl("services", "status")
+    assert after.returncode == 1
+    assert "running" not in after.stdout
+    assert after.stdout.count("down") == 2
+    assert_nothing_left(stack)
+
+    # The database keeps the password it was created with: a changed one is refused clearly.
+    update_env_file(stack.env_file, {"NEO4J_PASSWORD": "not-the-original-password"})
+    refused = stack.kgctl("services", "up")
+    assert refused.returncode == 2
+    assert "created with another password" in refused.stderr
+    assert_nothing_left(stack)
+
+
+def test_port_taken_fails_before_anything_starts(stack: PrivateStack) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(stack.env["NEO4J_HTTP_PORT"])))
+        squatter.listen()
+        result = stack.kgctl("services", "up")
+    assert result.returncode == 2
+    assert "NEO4J_HTTP_PORT" in result.stderr
+    assert "already in use" in result.stderr
+    assert_nothing_left(stack)
+
+
+def test_java_missing_is_reported(stack: PrivateStack) -> None:
+    result = stack.kgctl("services", "up", KGSTORE_JAVA="/nonexistent/bin/java")
+    assert result.returncode == 2
+    assert "KGSTORE_JAVA=/nonexistent/bin/java" in result.stderr
+    assert_nothing_left(stack)
+
+
+def test_unresolvable_neo4j_version_is_reported(stack: PrivateStack) -> None:
+    result = stack.kgctl("services", "up", NEO4J_VERSION="5.26.999")
+    assert result.returncode == 2
+    assert "Maven could not resolve Neo4j 5.26.999" in result.stderr
+    assert "NEO4J_VERSION" in result.stderr
+    assert_nothing_left(stack)
