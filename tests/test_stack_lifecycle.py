@@ -15,15 +15,9 @@ from pathlib import Path
 import pytest
 
 from kgstore.envfile import read_env_file, update_env_file
+from kgstore.services.isolated import isolated_stack_env
 
 pytestmark = pytest.mark.slow
-INHERITED_SETTINGS = ("NEO4J_URI", "NEO4J_PASSWORD", "NEO4J_HTTP_PORT", "REDIS_URL", "REDIS_PORT")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -73,17 +67,7 @@ class PrivateStack:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[PrivateStack]:
-    env = {k: v for k, v in os.environ.items() if k not in INHERITED_SETTINGS}
-    env.update(
-        KGSTORE_ENV_FILE=str(tmp_path / ".env"),
-        KGSTORE_STATE_DIR=str(tmp_path / "state"),
-        NEO4J_URI=f"bolt://127.0.0.1:{free_port()}",
-        NEO4J_HTTP_PORT=str(free_port()),
-        REDIS_PORT=str(free_port()),
-        NEO4J_HEAP="512m",
-        NEO4J_PAGECACHE="128m",
-    )
-    private = PrivateStack(tmp_path, env)
+    private = PrivateStack(tmp_path, isolated_stack_env(tmp_path))
     yield private
     private.kgctl("services", "down")
 

@@ -1,0 +1,67 @@
+"""Rejected records: reported with file and line, kept in a quarantine file, and judged
+against a threshold once every good record is stored.
+
+Threshold: an ingest fails (exit code 3) when more than `max_reject_fraction` of the
+records it read were rejected (default 1%; `--max-rejects` on the CLI). Below that it
+succeeds and still reports every reject. Either way the good records are in the graph.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kgstore.errors import KgstoreError
+
+DEFAULT_MAX_REJECT_FRACTION = 0.01
+
+
+class TooManyRejects(KgstoreError):
+    """More records were rejected than the threshold allows (good ones are stored)."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    file: str
+    line: int | None
+    reason: str
+    record: str
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass
+class Quarantine:
+    """Collects rejects into a JSON-lines file (created on the first reject)."""
+
+    path: Path
+    max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION
+    rejects: list[Reject] = field(default_factory=list)
+    records_read: int = 0
+
+    def reject(self, file: str | Path, line: int | None, reason: str, record: str = "") -> None:
+        entry = Reject(str(file), line, reason, record[:2000])
+        self.rejects.append(entry)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(entry.__dict__, ensure_ascii=False) + "\n")
+
+    def accepted(self, count: int = 1) -> None:
+        self.records_read += count
+
+    @property
+    def total(self) -> int:
+        return self.records_read + len(self.rejects)
+
+    def check(self) -> None:
+        """Raise TooManyRejects when the rejected fraction is over the threshold."""
+        if not self.rejects:
+            return
+        fraction = len(self.rejects) / max(self.total, 1)
+        if fraction > self.max_reject_fraction:
+            raise TooManyRejects(
+                f"{len(self.rejects)} of {self.total} records rejected ({fraction:.1%}), over "
+                f"the threshold of {self.max_reject_fraction:.1%} (--max-rejects); the "
+                f"{self.records_read} good records were stored. First: "
+                f"{self.rejects[0].where()}: {self.rejects[0].reason}. All in {self.path}"
+            )

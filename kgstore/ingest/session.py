@@ -1,0 +1,93 @@
+"""One ingest from start to end: a `Run` record, a writer, a quarantine, dense indices,
+and the report the CLI prints. Every source module's `ingest_*` function runs in one."""
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neo4j import Driver
+
+from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION, Quarantine
+from kgstore.ingest.writer import (
+    DEFAULT_BATCH_SIZE,
+    GraphWriter,
+    Provenance,
+    assign_dense_indices,
+    record_run_end,
+    record_run_start,
+)
+from kgstore.settings import Settings
+
+
+@dataclass
+class IngestSession:
+    """What a source module gets: write through `writer`, reject through `quarantine`,
+    count predicates or fields it has no mapping for in `unmapped`, and leave remarks
+    (such as an assumed sequence order) in `notes`."""
+
+    writer: GraphWriter
+    quarantine: Quarantine
+    unmapped: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.writer.provenance.run_id
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "records": self.quarantine.records_read,
+            "rejected": len(self.quarantine.rejects),
+            "quarantine": str(self.quarantine.path) if self.quarantine.rejects else None,
+            "unmapped": dict(self.unmapped.most_common()),
+            "notes": self.notes,
+            **self.writer.counts.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION
+    quarantine_dir: Path | None = None
+
+
+@contextmanager
+def ingest_session(
+    driver: Driver,
+    settings: Settings,
+    source: str,
+    source_file: str,
+    config: Mapping[str, Any],
+    options: IngestOptions,
+) -> Iterator[IngestSession]:
+    """Record the run, hand out the writer, then flush, number new nodes and close the run.
+
+    On an exception the run is marked `failed` and what was committed stays: a re-run
+    (every write is a MERGE) completes it. The reject threshold is checked last, after
+    all good records are stored.
+    """
+    provenance = Provenance(source, source_file)
+    quarantine_dir = options.quarantine_dir or settings.state_dir / "quarantine"
+    session = IngestSession(
+        GraphWriter(driver, settings, provenance, options.batch_size),
+        Quarantine(
+            quarantine_dir / f"{source}-{provenance.run_id}.jsonl", options.max_reject_fraction
+        ),
+    )
+    record_run_start(driver, settings, provenance, config)
+    try:
+        yield session
+        session.writer.flush()
+        session.notes.append(f"dense idx assigned: {assign_dense_indices(driver, settings)}")
+    except BaseException as exc:
+        record_run_end(
+            driver, settings, provenance, "failed", {**session.report(), "error": repr(exc)}
+        )
+        raise
+    record_run_end(driver, settings, provenance, "finished", session.report())
+    session.quarantine.check()
