@@ -4,7 +4,7 @@ import sys
 
 import typer
 
-from cli import schema, services
+from cli import ingest, schema, services, stats
 from cli.console import err_console
 from kgstore.errors import KgstoreError
 
@@ -18,12 +18,16 @@ app = typer.Typer(
 app.add_typer(services.app, name="services")
 app.add_typer(services.workers_app, name="workers")
 app.add_typer(schema.app, name="schema")
+app.add_typer(ingest.app, name="ingest")
+stats.register(app)
+# ingest sources: each module adds its `kgctl ingest <source>` command
 
 
 def main() -> None:
-    """Run kgctl; a KgstoreError becomes one clear message and exit code 2."""
+    """Run kgctl; a KgstoreError becomes one clear message and its exit code (2, or 3 for
+    an ingest with too many rejected records)."""
     try:
         app()
     except KgstoreError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+        sys.exit(exc.exit_code)

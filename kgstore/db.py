@@ -56,3 +56,11 @@ def run_query(
     """Run one auto-committed query and return its records as dicts."""
     records, _, _ = driver.execute_query(query, params, database_=settings.neo4j_database)
     return [record.data() for record in records]
+
+
+def clear_graph(driver: Driver, settings: Settings) -> None:
+    """Delete every node and relationship (schema stays), in batches so memory stays flat."""
+    with driver.session(database=settings.neo4j_database) as session:
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()

@@ -6,7 +6,9 @@ to do next; the CLI prints that message as it is and exits non-zero.
 
 
 class KgstoreError(Exception):
-    """Base class for errors with a user-facing message."""
+    """Base class for errors with a user-facing message; `exit_code` is what kgctl exits with."""
+
+    exit_code = 2
 
 
 class SettingsError(KgstoreError):

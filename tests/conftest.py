@@ -2,13 +2,16 @@
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 from celery import Celery
 from neo4j import Driver
 
-from kgstore.db import open_driver
+from kgstore.db import clear_graph, open_driver
 from kgstore.errors import KgstoreError
+from kgstore.ingest.session import IngestOptions
+from kgstore.schema import apply_schema
 from kgstore.settings import Settings, load_settings
 from tests.services import (
     configured_services_answer,
@@ -52,3 +55,17 @@ def celery_app(settings: Settings) -> Iterator[Celery]:
     app = create_app(settings)
     yield app
     app.close()
+
+
+@pytest.fixture
+def empty_graph(driver: Driver, settings: Settings) -> Driver:
+    """The shared database emptied (schema applied): for tests that count what they wrote."""
+    clear_graph(driver, settings)
+    apply_schema(driver, settings)
+    return driver
+
+
+@pytest.fixture
+def ingest_options(tmp_path: Path) -> IngestOptions:
+    """Small batches (so batching is exercised) and a per-test quarantine folder."""
+    return IngestOptions(batch_size=500, quarantine_dir=tmp_path / "quarantine")

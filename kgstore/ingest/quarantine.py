@@ -18,6 +18,8 @@ DEFAULT_MAX_REJECT_FRACTION = 0.01
 class TooManyRejects(KgstoreError):
     """More records were rejected than the threshold allows (good ones are stored)."""
 
+    exit_code = 3
+
 
 @dataclass(frozen=True)
 class Reject:

@@ -1,0 +1,40 @@
+"""`kgctl stats`: the paper's Table 1 for the stored graph, and counts per label and type."""
+
+import typer
+from rich.table import Table
+
+from cli.console import console, settings
+from kgstore.db import open_driver
+from kgstore.stats import graph_stats
+
+
+def stats() -> None:
+    """Users, items, interactions, entities, triples (the paper's Table 1), then every
+    label and relationship type with its count."""
+    cfg = settings()
+    with open_driver(cfg) as driver:
+        result = graph_stats(driver, cfg)
+    table1 = Table("users", "items", "interactions", "entities", "triples", title="Table 1 columns")
+    table1.add_row(
+        *(
+            f"{value:,}"
+            for value in (
+                result.users,
+                result.items,
+                result.interactions,
+                result.entities,
+                result.triples,
+            )
+        )
+    )
+    console.print(table1)
+    detail = Table("label / relationship type", "count")
+    for label, count in result.labels.items():
+        detail.add_row(f":{label}", f"{count:,}")
+    for rel_type, count in result.relationship_types.items():
+        detail.add_row(f"[:{rel_type}]", f"{count:,}")
+    console.print(detail)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("stats")(stats)

@@ -1,0 +1,54 @@
+"""DBpedia facts about linked items, whichever way they arrive (file or SPARQL endpoint).
+
+Both readers hand (subject, predicate, object) IRI triples and rdfs:labels to
+`write_facts`, so `--file` and `--endpoint` give the same nodes and relationships.
+A fact is kept when its subject is the `uri` of an ingested Item and its predicate is in
+the mapping table; other predicates are counted in the report, not silently dropped.
+"""
+
+from collections.abc import Iterable, Mapping
+from urllib.parse import unquote
+
+from neo4j import Driver
+
+from kgstore.ingest.mapping import BY_DBPEDIA_PREDICATE
+from kgstore.ingest.session import IngestSession
+from kgstore.settings import Settings
+
+Triple = tuple[str, str, str]
+
+
+def name_from_iri(iri: str) -> str:
+    """`http://dbpedia.org/resource/Blazing_Saddles` -> `Blazing Saddles`."""
+    local = iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    local = local.removeprefix("Category:")
+    return unquote(local).replace("_", " ").strip() or iri
+
+
+def linked_item_uris(driver: Driver, settings: Settings) -> set[str]:
+    """IRIs of the DBpedia resources that ingested items are linked to."""
+    records, _, _ = driver.execute_query(
+        "MATCH (i:Item) WHERE i.uri IS NOT NULL RETURN DISTINCT i.uri AS uri",
+        database_=settings.neo4j_database,
+    )
+    return {record["uri"] for record in records}
+
+
+def write_facts(
+    session: IngestSession, triples: Iterable[Triple], items: set[str], labels: Mapping[str, str]
+) -> int:
+    """Write the mapped facts whose subject is a linked item; returns how many were kept."""
+    kept = 0
+    for subject, predicate, obj in triples:
+        relation = BY_DBPEDIA_PREDICATE.get(predicate)
+        if relation is None:
+            session.unmapped[predicate] += 1
+            continue
+        if subject not in items:
+            session.unmapped["(subject is not a linked item)"] += 1
+            continue
+        session.writer.relationship(
+            relation, subject, obj, name=labels.get(obj) or name_from_iri(obj), source_key="uri"
+        )
+        kept += 1
+    return kept
