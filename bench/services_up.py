@@ -4,7 +4,7 @@ Cold: an empty Maven cache and an empty state directory, so the time includes re
 and downloading the Neo4j jars from Maven Central, creating the database and starting
 the two Celery workers. Warm: `services down` then `up` again (jars cached, database
 present). The ratio cold/warm is printed; memory is the resident set of every process of
-the stack (Neo4j JVM, Redis, workers and their pool children).
+the stack (Neo4j JVM, Redis, workers and their pool children), found from the pid files.
 
     .venv/bin/python bench/services_up.py [--keep-maven-cache]
 """
@@ -31,24 +31,39 @@ def kgctl(env: dict[str, str], *args: str) -> float:
     return time.perf_counter() - started
 
 
-def stack_rss_mib(root: Path) -> dict[str, float]:
-    """Resident memory of the processes whose command line or environment names `root`."""
-    needle = str(root).encode()
-    usage: dict[str, float] = {}
+def _status_fields(pid: int) -> dict[str, str]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return fields
+
+
+def stack_rss_mib(state_dir: Path) -> dict[str, float]:
+    """Resident memory per program of the stack's processes (from kgstore's pid files)
+    and of all their descendants (the Celery pool children, Neo4j's forks)."""
+    roots = {int(p.read_text()) for p in (state_dir / "run").glob("*.pid")}
+    parents: dict[int, int] = {}
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if needle not in (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes():
+        if proc.name.isdigit():
+            try:
+                parents[int(proc.name)] = int(_status_fields(int(proc.name))["PPid"])
+            except (OSError, KeyError, ValueError):
                 continue
-            status = (proc / "status").read_text()
+    members = set(roots)
+    grew = True
+    while grew:
+        children = {pid for pid, ppid in parents.items() if ppid in members} - members
+        members |= children
+        grew = bool(children)
+    usage: dict[str, float] = {}
+    for pid in members:
+        try:
+            fields = _status_fields(pid)
         except OSError:
             continue
-        name = next(line.split()[1] for line in status.splitlines() if line.startswith("Name:"))
-        rss_kib = next(
-            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
-        )
-        usage[name] = usage.get(name, 0.0) + rss_kib / 1024
+        rss_kib = int(fields.get("VmRSS", "0 kB").split()[0])
+        usage[fields["Name"]] = usage.get(fields["Name"], 0.0) + rss_kib / 1024
     return usage
 
 
@@ -68,7 +83,7 @@ def main() -> None:
         try:
             cold = kgctl(env, "services", "up")
             time.sleep(5)  # let the JVM settle before reading memory
-            memory = stack_rss_mib(root)
+            memory = stack_rss_mib(root / "state")
             kgctl(env, "services", "down")
             warm = kgctl(env, "services", "up")
         finally:

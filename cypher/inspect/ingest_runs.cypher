@@ -1,0 +1,6 @@
+// The latest ingests with their status and counts (metrics is JSON).
+MATCH (r:Run {kind: 'ingest'})
+RETURN r.id AS run, r.source AS source, r.sourceFile AS file, r.status AS status,
+       r.startedAt AS started, r.finishedAt AS finished, r.metrics AS metrics
+ORDER BY r.startedAt DESC
+LIMIT 20;
