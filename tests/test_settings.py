@@ -9,7 +9,7 @@ from kgstore.envfile import read_env_file, update_env_file
 from kgstore.errors import SettingsError
 from kgstore.settings import Device, Settings, load_settings
 
-SETTING_VARS = ("NEO4J_URI", "NEO4J_PASSWORD", "REDIS_URL", "KGSTORE_DEVICE", "NEO4J_HEAP")
+SETTING_VARS = tuple(name.upper() for name in Settings.model_fields)
 
 
 @pytest.fixture
