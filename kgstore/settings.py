@@ -6,19 +6,24 @@ Every field maps to the upper-case environment variable of the same name
 """
 
 import os
+import re
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kgstore.errors import SettingsError
 
 NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 Port = Annotated[int, Field(ge=1, le=65535)]
+Seconds = Annotated[float, Field(ge=0)]
+# isql-vt takes the password as a command-line word and treats words with `=` as options;
+# virtuoso-t's +pwddba (which sets it at creation) silently fails beyond 20 characters.
+VIRTUOSO_PASSWORD = re.compile(r"^[A-Za-z0-9._~-]{12,20}$")
 
 
 class Device(StrEnum):
@@ -52,6 +57,19 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_port: Port = 6380
 
+    sparql_endpoint: str = "https://dbpedia.org/sparql"
+    # whole seconds: SPARQLWrapper truncates to int, and 0 would mean no timeout at all
+    sparql_timeout: Annotated[int, Field(ge=1)] = 60
+    sparql_retries: Annotated[int, Field(ge=0, le=20)] = 4
+    sparql_backoff: Seconds = 2.0
+    sparql_min_interval: Seconds = 1.0
+    sparql_items_per_query: Annotated[int, Field(ge=1, le=1000)] = 50
+    sparql_page_size: Annotated[int, Field(ge=1, le=10000)] = 10000
+
+    virtuoso_http_port: Port = 8890
+    virtuoso_sql_port: Port = 1111
+    virtuoso_dba_password: str | None = None
+
     kgstore_state_dir: Path = Path(".kgstore")
     kgstore_artifacts: str = ".kgstore/artifacts"
     kgstore_device: Device = Device.AUTO
@@ -75,6 +93,29 @@ class Settings(BaseSettings):
         if value is not None and urlsplit(value).scheme not in ("redis", "rediss"):
             raise ValueError("expected redis://:password@host:port/db")
         return value
+
+    @field_validator("sparql_endpoint")
+    @classmethod
+    def _check_sparql_endpoint(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http(s) URL such as https://dbpedia.org/sparql")
+        return value
+
+    @field_validator("virtuoso_dba_password")
+    @classmethod
+    def _check_virtuoso_password(cls, value: str | None) -> str | None:
+        if value is not None and not VIRTUOSO_PASSWORD.match(value):
+            raise ValueError("expected 12 to 20 of the characters A-Z a-z 0-9 . _ ~ -")
+        return value
+
+    @model_validator(mode="after")
+    def _check_virtuoso_ports_differ(self) -> "Settings":
+        if self.virtuoso_http_port == self.virtuoso_sql_port:
+            raise ValueError(
+                f"VIRTUOSO_HTTP_PORT and VIRTUOSO_SQL_PORT are both {self.virtuoso_http_port}"
+            )
+        return self
 
     @field_validator("neo4j_heap", "neo4j_pagecache")
     @classmethod
@@ -112,6 +153,14 @@ class Settings(BaseSettings):
                 f"{env_file_path()}) or export NEO4J_PASSWORD for an existing server."
             )
         return self.neo4j_password
+
+    def require_virtuoso_password(self) -> str:
+        if not self.virtuoso_dba_password:
+            raise SettingsError(
+                "VIRTUOSO_DBA_PASSWORD is not set: run `kgctl sparql up` (it generates one into "
+                f"{env_file_path()}) or export the password of the existing Virtuoso database."
+            )
+        return self.virtuoso_dba_password
 
     def require_redis_url(self) -> str:
         if not self.redis_url:

@@ -19,6 +19,7 @@ from tests.services import (
     start_containers,
     unavailable,
 )
+from tests.sparql import provide_sparql_endpoint
 from workers.app import create_app
 from workers.launcher import WORKERS, ping_workers
 
@@ -69,3 +70,9 @@ def empty_graph(driver: Driver, settings: Settings) -> Driver:
 def ingest_options(tmp_path: Path) -> IngestOptions:
     """Small batches (so batching is exercised) and a per-test quarantine folder."""
     return IngestOptions(batch_size=500, quarantine_dir=tmp_path / "quarantine")
+
+
+@pytest.fixture(scope="session")
+def sparql_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A SPARQL endpoint serving tests/data/dbpedia-films-slice.nt (see tests/sparql.py)."""
+    yield from provide_sparql_endpoint(tmp_path_factory.mktemp("virtuoso"))

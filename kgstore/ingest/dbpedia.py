@@ -16,6 +16,8 @@ from kgstore.ingest.session import IngestSession
 from kgstore.settings import Settings
 
 Triple = tuple[str, str, str]
+LabelCandidate = tuple[str, str, str | None]
+"""(IRI, rdfs:label text, language tag or None)."""
 
 
 def name_from_iri(iri: str) -> str:
@@ -23,6 +25,27 @@ def name_from_iri(iri: str) -> str:
     local = iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
     local = local.removeprefix("Category:")
     return unquote(local).replace("_", " ").strip() or iri
+
+
+def _label_rank(language: str | None) -> int | None:
+    """English (`en`, `en-GB`, …) first, then untagged; other languages are not used."""
+    tag = (language or "").lower()
+    if tag == "en" or tag.startswith("en-"):
+        return 0
+    return 1 if not tag else None
+
+
+def choose_labels(candidates: Iterable[LabelCandidate]) -> dict[str, str]:
+    """One rdfs:label per IRI, the same whatever order the labels arrive in (the file
+    reader and the SPARQL reader must agree): English before untagged, then the smallest
+    text. A label in another language is ignored — the IRI's local name, DBpedia's
+    English title, names the entity better in an English catalogue."""
+    best: dict[str, tuple[int, str]] = {}
+    for iri, text, language in candidates:
+        rank = _label_rank(language)
+        if rank is not None and (iri not in best or (rank, text) < best[iri]):
+            best[iri] = (rank, text)
+    return {iri: text for iri, (_, text) in best.items()}
 
 
 def linked_item_uris(driver: Driver, settings: Settings) -> set[str]:

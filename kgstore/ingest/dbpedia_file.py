@@ -14,7 +14,13 @@ from neo4j import Driver
 from rdflib import Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 
-from kgstore.ingest.dbpedia import Triple, linked_item_uris, write_facts
+from kgstore.ingest.dbpedia import (
+    LabelCandidate,
+    Triple,
+    choose_labels,
+    linked_item_uris,
+    write_facts,
+)
 from kgstore.ingest.mapping import RDFS_LABEL
 from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.readers import SourceFileError, numbered_lines, open_binary
@@ -70,17 +76,16 @@ def _parse_turtle(path: Path, quarantine: Quarantine) -> Iterator[tuple[str, str
 
 
 def read_rdf(path: Path, quarantine: Quarantine) -> tuple[list[Triple], dict[str, str]]:
-    """IRI-object triples and rdfs:labels (English preferred) of a file."""
+    """IRI-object triples and the rdfs:labels `choose_labels` picks of a file."""
     parse = _parse_ntriples if _rdf_format(path) == "nt" else _parse_turtle
     triples: list[Triple] = []
-    labels: dict[str, str] = {}
+    labels: list[LabelCandidate] = []
     for subject, predicate, obj in parse(path, quarantine):
         if predicate == RDFS_LABEL and isinstance(obj, Literal):
-            if obj.language in (None, "en") or subject not in labels:
-                labels[subject] = str(obj)
+            labels.append((subject, str(obj), obj.language))
         elif isinstance(obj, str) and not isinstance(obj, Literal):
             triples.append((subject, predicate, obj))
-    return triples, labels
+    return triples, choose_labels(labels)
 
 
 def ingest_dbpedia_file(

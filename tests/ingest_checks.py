@@ -1,0 +1,169 @@
+"""What the ingest tests compare: the graph without provenance, and `kgctl ingest …` run
+in a subprocess (to kill it half-way)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from kgstore.db import clear_graph, run_query
+from kgstore.ingest.mapping import cypher_label
+from kgstore.schema import apply_schema
+from kgstore.settings import Settings
+
+PROVENANCE = frozenset({"source", "sourceFile", "ingestRun"})
+"""Properties that name the run that wrote a node; they differ between runs by design."""
+
+
+def _frozen(props: dict[str, Any]) -> tuple:
+    return tuple(
+        sorted(
+            (key, tuple(value) if isinstance(value, list) else value)
+            for key, value in props.items()
+            if key not in PROVENANCE
+        )
+    )
+
+
+@dataclass(frozen=True)
+class GraphState:
+    """Everything an ingest wrote (Run nodes aside), keyed by node keys, without provenance.
+
+    Two states are equal when they hold the same nodes with the same labels and
+    properties (dense `idx` included) and the same relationships with the same
+    properties (`pos`, `ts`, `rating`, …)."""
+
+    labels: Counter[str]
+    rel_types: Counter[str]
+    nodes: frozenset[tuple]
+    relationships: frozenset[tuple]
+
+    @property
+    def triples(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset(
+            (source, rel_type, target) for source, rel_type, target, _ in self.relationships
+        )
+
+
+def graph_state(driver: Driver, settings: Settings) -> GraphState:
+    nodes = run_query(
+        driver,
+        settings,
+        "MATCH (n) WHERE NOT n:Run RETURN labels(n) AS labels, properties(n) AS props",
+    )
+    rels = run_query(
+        driver,
+        settings,
+        "MATCH (s)-[r]->(t) WHERE NOT s:Run AND NOT t:Run "
+        "RETURN coalesce(s.id, s.uri) AS s, type(r) AS type, coalesce(t.id, t.uri) AS t, "
+        "properties(r) AS props",
+    )
+    return GraphState(
+        labels=Counter(label for row in nodes for label in row["labels"]),
+        rel_types=Counter(row["type"] for row in rels),
+        nodes=frozenset((tuple(sorted(row["labels"])), _frozen(row["props"])) for row in nodes),
+        relationships=frozenset(
+            (row["s"], row["type"], row["t"], _frozen(row["props"])) for row in rels
+        ),
+    )
+
+
+def rated(driver: Driver, settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """Each user's RATED relationships in `pos` order: item, rating, ts, orderAssumed."""
+    rows = run_query(
+        driver,
+        settings,
+        "MATCH (u:User)-[r:RATED]->(i:Item) RETURN u.id AS user, i.id AS item, r.pos AS pos, "
+        "r.rating AS rating, r.ts AS ts, r.orderAssumed AS assumed ORDER BY user, pos",
+    )
+    by_user: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_user.setdefault(row.pop("user"), []).append(row)
+    return by_user
+
+
+def count(driver: Driver, settings: Settings, query: str, **params: Any) -> int:
+    return run_query(driver, settings, query, **params)[0]["c"]
+
+
+def kgctl(settings: Settings, *args: str, output: Path) -> subprocess.Popen:
+    """Start `kgctl` (the console script's entry point) against the tests' Neo4j."""
+    env = {
+        **os.environ,
+        "NEO4J_URI": settings.neo4j_uri,
+        "NEO4J_USER": settings.neo4j_user,
+        "NEO4J_PASSWORD": settings.require_neo4j_password(),
+        "NEO4J_DATABASE": settings.neo4j_database,
+    }
+    with output.open("a") as log:
+        return subprocess.Popen(
+            [sys.executable, "-c", "from cli.app import main; main()", *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def run_kgctl(settings: Settings, *args: str, output: Path) -> int:
+    return kgctl(settings, *args, output=output).wait()
+
+
+def check_resume_after_kill(
+    driver: Driver, settings: Settings, args: list[str], total_rated: int, tmp_path: Path
+) -> None:
+    """Kill `kgctl ingest …` once some RATED batches are committed, run it again, and
+    compare with an uninterrupted run into a cleared graph."""
+    output = tmp_path / "kgctl.log"
+    process = kgctl(settings, *args, output=output)
+    try:
+        while count(driver, settings, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 0:
+            if process.poll() is not None:
+                pytest.fail(f"ingest ended before it was killed:\n{output.read_text()}")
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    interrupted = count(driver, settings, "MATCH ()-[r:RATED]->() RETURN count(r) AS c")
+    assert 0 < interrupted < total_rated
+
+    assert run_kgctl(settings, *args, output=output) == 0, output.read_text()
+    resumed = graph_state(driver, settings)
+    assert resumed.rel_types["RATED"] == total_rated
+
+    clear_graph(driver, settings)
+    apply_schema(driver, settings)
+    assert run_kgctl(settings, *args, output=output) == 0, output.read_text()
+    assert graph_state(driver, settings) == resumed
+
+
+def quarantined(quarantine_dir: Path) -> list[dict[str, Any]]:
+    """Every rejected record written under `quarantine_dir`, in file order."""
+    return [
+        json.loads(line)
+        for path in sorted(quarantine_dir.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def keys(driver: Driver, settings: Settings, label: str, key: str = "id") -> dict[str, Any]:
+    """`key` -> `idx` of every node with `label` (a label of the mapping table)."""
+    rows = run_query(
+        driver, settings, f"MATCH (n:{cypher_label(label)}) RETURN n.{key} AS key, n.idx AS idx"
+    )
+    return {row["key"]: row["idx"] for row in rows}
+
+
+def sequences_of(driver: Driver, settings: Settings) -> dict[str, list[str]]:
+    """Each user's items in `pos` order."""
+    return {user: [row["item"] for row in rows] for user, rows in rated(driver, settings).items()}
