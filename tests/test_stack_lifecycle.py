@@ -3,66 +3,18 @@ so the stack the other tests use is never touched. Includes the start-up faults:
 taken, Java missing, Maven unable to resolve, a database created with another password.
 Each fault must give one clear message and leave no process behind."""
 
-import os
 import socket
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from kgstore.envfile import read_env_file, update_env_file
 from kgstore.services.isolated import isolated_stack_env
+from tests.stacks import PrivateStack, assert_nothing_left
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class PrivateStack:
-    root: Path
-    env: dict[str, str]
-
-    @property
-    def env_file(self) -> Path:
-        return self.root / ".env"
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / "state"
-
-    def kgctl(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", "from cli.app import main; main()", *args],
-            env={**self.env, **extra_env},
-            capture_output=True,
-            text=True,
-            timeout=400,
-            check=False,
-            cwd=self.root,
-        )
-
-    def pidfiles(self) -> list[Path]:
-        return sorted((self.state_dir / "run").glob("*.pid"))
-
-    def processes(self) -> list[int]:
-        """Live processes whose command line or environment mentions this stack's folder."""
-        needle = str(self.root).encode()
-        found = []
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit() or int(proc.name) == os.getpid():
-                continue
-            try:
-                if (
-                    needle in (proc / "cmdline").read_bytes()
-                    or needle in (proc / "environ").read_bytes()
-                ):
-                    found.append(int(proc.name))
-            except OSError:
-                continue
-        return found
 
 
 @pytest.fixture
@@ -70,11 +22,6 @@ def stack(tmp_path: Path) -> Iterator[PrivateStack]:
     private = PrivateStack(tmp_path, isolated_stack_env(tmp_path))
     yield private
     private.kgctl("services", "down")
-
-
-def assert_nothing_left(stack: PrivateStack) -> None:
-    assert stack.pidfiles() == []
-    assert stack.processes() == []
 
 
 def test_up_twice_status_down(stack: PrivateStack) -> None:

@@ -22,7 +22,7 @@ from kgstore.services.isolated import isolated_stack_env
 from kgstore.settings import load_settings
 from tests.services import unavailable
 from tests.sparql import FILMS_SLICE, two_free_ports
-from tests.test_stack_lifecycle import PrivateStack, assert_nothing_left
+from tests.stacks import PrivateStack, assert_nothing_left
 
 pytestmark = pytest.mark.slow
 SLICE_TRIPLES = 1243

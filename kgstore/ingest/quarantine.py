@@ -13,6 +13,8 @@ from pathlib import Path
 from kgstore.errors import KgstoreError
 
 DEFAULT_MAX_REJECT_FRACTION = 0.01
+# Long enough for a whole failed SPARQL query (about 4,000 characters at 50 items).
+MAX_RECORD_CHARS = 20_000
 
 
 class TooManyRejects(KgstoreError):
@@ -42,7 +44,7 @@ class Quarantine:
     records_read: int = 0
 
     def reject(self, file: str | Path, line: int | None, reason: str, record: str = "") -> None:
-        entry = Reject(str(file), line, reason, record[:2000])
+        entry = Reject(str(file), line, reason, record[:MAX_RECORD_CHARS])
         self.rejects.append(entry)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as out:

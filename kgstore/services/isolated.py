@@ -7,7 +7,17 @@ import socket
 from pathlib import Path
 
 # Settings that would point a child process at the main stack instead of the isolated one.
-MAIN_STACK_SETTINGS = ("NEO4J_URI", "NEO4J_PASSWORD", "NEO4J_HTTP_PORT", "REDIS_URL", "REDIS_PORT")
+MAIN_STACK_SETTINGS = (
+    "NEO4J_URI",
+    "NEO4J_PASSWORD",
+    "NEO4J_HTTP_PORT",
+    "REDIS_URL",
+    "REDIS_PORT",
+    "SPARQL_ENDPOINT",
+    "VIRTUOSO_HTTP_PORT",
+    "VIRTUOSO_SQL_PORT",
+    "VIRTUOSO_DBA_PASSWORD",
+)
 
 
 def free_port() -> int:
