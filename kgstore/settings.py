@@ -146,29 +146,32 @@ class Settings(BaseSettings):
         """Redis redelivers unacknowledged tasks after this; it must outlast any task."""
         return self.kgstore_task_time_limit + 3600
 
-    def require_neo4j_password(self) -> str:
-        if not self.neo4j_password:
+    def _require(self, field: str, generated_by: str, otherwise: str) -> str:
+        """The value of a secret setting, or an error saying how to get one."""
+        value = getattr(self, field)
+        if not value:
             raise SettingsError(
-                "NEO4J_PASSWORD is not set: run `kgctl services up` (it generates one into "
-                f"{env_file_path()}) or export NEO4J_PASSWORD for an existing server."
+                f"{field.upper()} is not set: run `{generated_by}` (it generates one into "
+                f"{env_file_path()}) or {otherwise}."
             )
-        return self.neo4j_password
+        return value
+
+    def require_neo4j_password(self) -> str:
+        return self._require(
+            "neo4j_password", "kgctl services up", "export NEO4J_PASSWORD for an existing server"
+        )
 
     def require_virtuoso_password(self) -> str:
-        if not self.virtuoso_dba_password:
-            raise SettingsError(
-                "VIRTUOSO_DBA_PASSWORD is not set: run `kgctl sparql up` (it generates one into "
-                f"{env_file_path()}) or export the password of the existing Virtuoso database."
-            )
-        return self.virtuoso_dba_password
+        return self._require(
+            "virtuoso_dba_password",
+            "kgctl sparql up",
+            "export the password of the existing Virtuoso database",
+        )
 
     def require_redis_url(self) -> str:
-        if not self.redis_url:
-            raise SettingsError(
-                "REDIS_URL is not set: run `kgctl services up` (it writes one into "
-                f"{env_file_path()}) or export REDIS_URL=redis://:password@host:port/0."
-            )
-        return self.redis_url
+        return self._require(
+            "redis_url", "kgctl services up", "export REDIS_URL=redis://:password@host:port/0"
+        )
 
 
 def load_settings(**overrides: object) -> Settings:
