@@ -10,6 +10,8 @@ STAMP  := $(VENV)/.installed
 demo: services
 	$(BIN)/kgctl schema apply
 	$(BIN)/kgctl schema show
+	$(BIN)/kgctl ingest demo
+	$(BIN)/kgctl stats
 	$(BIN)/kgctl services status
 
 # CI sets CI=true: then every service must be there (no skipping) — REQUIRE_SERVICES=1.

@@ -4,7 +4,7 @@ import sys
 
 import typer
 
-from cli import ingest, ingest_amazon, ingest_dbpedia, schema, services, sparql, stats
+from cli import ingest, ingest_amazon, ingest_dbpedia, ingest_demo, schema, services, sparql, stats
 from cli.console import err_console
 from kgstore.errors import KgstoreError
 
@@ -21,6 +21,7 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(ingest.app, name="ingest")
 stats.register(app)
 # ingest sources: each module adds its `kgctl ingest <source>` command
+ingest_demo.register(ingest.app)
 ingest_amazon.register(ingest.app)
 ingest_dbpedia.register(ingest.app)
 sparql.register(app)

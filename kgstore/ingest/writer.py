@@ -5,26 +5,46 @@ re-run changes nothing and an interrupted run, run again, ends in the same graph
 and relationship types come from `mapping` only (see `cypher_label`, `cypher_rel_type`);
 every value from the input travels as a query parameter.
 
-Every node and relationship written carries its provenance: `source` (which reader),
-`sourceFile` (file name or endpoint) and `ingestRun` (the id of the `Run` node that
-records the time, configuration and counts of the ingest).
+Provenance: every node written carries `source` (which reader), `sourceFile` (file name
+or endpoint) and `ingestRun`, the id of the `Run` node that records the source, file,
+times, configuration and counts of the ingest. Relationships carry `ingestRun` only —
+`(:Run {id: r.ingestRun})` has the rest: two more string properties on every relationship
+cost a second property record each, a large share of the commit work (BENCHMARKS.md).
+
+How it is fast (bench/ingest_throughput.py; on 2 cores the server's CPU is the limit,
+two thirds of it in committing records):
+- Relationships are merged between nodes found by internal id, not by two index seeks
+  per row. Node writes return the ids of the nodes they merged; a relationship batch, in
+  one transaction, merges its distinct entity targets, looks up the distinct keys it has
+  not seen yet with one query, then merges every relationship by id. `elementId()` seeks
+  were measured about 40% slower than `id()` seeks on Neo4j 5.26, hence the deprecated
+  `id()`, with the deprecation notification switched off for these queries.
+- Batches are written on a background thread (`_Pipeline`), so the caller reads and
+  parses its input while the server writes.
 """
 
 import json
+import threading
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from neo4j import Driver
+from neo4j import Driver, ManagedTransaction
 
 from kgstore.ingest.mapping import NODE_KEYS, Relation, cypher_label, cypher_rel_type
 from kgstore.settings import Settings
 
 DEFAULT_BATCH_SIZE = 10_000
+MAX_CACHED_IDS = 2_000_000
+"""Node ids a writer remembers (about 150 MB); past that it forgets them all and looks
+keys up again, so memory stays bounded on any input."""
+
 Row = dict[str, Any]
+SOURCE_KEYS = frozenset({"id", "uri"})
 
 
 @dataclass(frozen=True)
@@ -37,47 +57,48 @@ class Provenance:
         return {"source": self.source, "sourceFile": self.source_file, "ingestRun": self.run_id}
 
 
+def _base_of(label: str) -> str:
+    return label if label in NODE_KEYS else "Entity"
+
+
 def _node_query(base: str, extra_labels: tuple[str, ...]) -> str:
     key = NODE_KEYS[base]
     labels = "".join(f":{cypher_label(label)}" for label in extra_labels)
     set_labels = f" SET n{labels}" if labels else ""
     return (
         f"UNWIND $rows AS row MERGE (n:{cypher_label(base)} {{{key}: row.key}}) "
-        f"SET n += row.props, n += $prov{set_labels} RETURN count(*) AS written"
+        f"SET n += row.props, n += $prov{set_labels} RETURN collect([row.key, id(n)]) AS ids"
     )
 
 
-def _base_of(label: str) -> str:
-    return label if label in NODE_KEYS else "Entity"
-
-
-SOURCE_KEYS = frozenset({"id", "uri"})
-
-
-def _relationship_query(relation: Relation, source_key: str | None = None) -> str:
-    """MATCH the source, MERGE an entity target (it is created here) or MATCH an item or
-    user target (those come only from their own records), then MERGE the relationship.
-
-    `source_key` matches items by another indexed property: DBpedia facts name an item by
-    its `uri`, not its id.
-    """
-    source_base, target_base = _base_of(relation.source_label), _base_of(relation.target_label)
-    key = source_key or NODE_KEYS[source_base]
-    if key not in SOURCE_KEYS:
-        raise ValueError(f"source key {key!r} is not one of {sorted(SOURCE_KEYS)}")
-    source = f"MATCH (s:{cypher_label(source_base)} {{{key}: row.s}})"
-    if target_base == "Entity":
-        target = (
-            f"MERGE (t:Entity {{uri: row.t}}) "
-            f"ON CREATE SET t += $prov, t.name = row.name "
-            f"SET t:{cypher_label(relation.target_label)}"
-        )
-    else:
-        target = f"MATCH (t:{cypher_label(target_base)} {{{NODE_KEYS[target_base]}: row.t}})"
+def _entity_query(label: str) -> str:
+    """Merge relationship targets that are entities: provenance and name only when the
+    entity is new (another source may have named it), the type label always."""
     return (
-        f"UNWIND $rows AS row {source} {target} "
+        f"UNWIND $rows AS row MERGE (n:Entity {{uri: row.key}}) "
+        f"ON CREATE SET n += $prov, n.name = row.name SET n:{cypher_label(label)} "
+        f"RETURN collect([row.key, id(n)]) AS ids"
+    )
+
+
+def _lookup_query(base: str, key: str) -> str:
+    """Ids of existing nodes by key; a non-unique key (an item's `uri`) may name several."""
+    return (
+        f"UNWIND $keys AS key MATCH (n:{cypher_label(base)} {{{key}: key}}) "
+        f"RETURN key, collect(id(n)) AS ids"
+    )
+
+
+def _relationship_query(relation: Relation) -> str:
+    """Merge relationships between nodes found by id; the labels guard against an id that
+    no longer names a node of the expected kind."""
+    source = cypher_label(_base_of(relation.source_label))
+    target = cypher_label(_base_of(relation.target_label))
+    return (
+        f"UNWIND $rows AS row MATCH (s:{source}) WHERE id(s) = row[0] "
+        f"MATCH (t:{target}) WHERE id(t) = row[1] "
         f"MERGE (s)-[r:{cypher_rel_type(relation.rel_type)}]->(t) "
-        f"SET r += row.props, r += $prov RETURN count(*) AS written"
+        f"SET r += row[2], r.ingestRun = $prov.ingestRun RETURN count(*) AS written"
     )
 
 
@@ -98,11 +119,107 @@ class WriteCounts:
         }
 
 
+class NodeIds:
+    """Internal ids of the nodes one writer has merged or looked up, by label and key.
+
+    The label is the base label for users and items, the type label (`Person`, …) for
+    entities, so a remembered entity also has the label a relationship needs on it.
+    Ids live only as long as the writer: Neo4j may give the id of a deleted node to a new
+    one, so they are never kept across ingests. An ingest deletes nothing; a node deleted
+    by someone else meanwhile makes its relationships count as dangling.
+    """
+
+    def __init__(self, limit: int = MAX_CACHED_IDS) -> None:
+        self._by_label: dict[str, dict[str, int]] = defaultdict(dict)
+        self._size = 0
+        self._limit = limit
+
+    def of(self, label: str) -> Mapping[str, int]:
+        return self._by_label[label]
+
+    def remember(self, label: str, pairs: Mapping[str, int] | Iterable[list[Any]]) -> None:
+        if self._size >= self._limit:
+            self._by_label.clear()
+            self._size = 0
+        known = self._by_label[label]
+        before = len(known)
+        known.update(pairs)
+        self._size += len(known) - before
+
+
+class _Pipeline:
+    """Runs write batches one after another on one background thread.
+
+    Why: on 2 cores about a quarter of an ingest's time was the client's own work
+    (reading input, building rows), done while the server sat idle, and the server's
+    work while the client waited. With one batch in flight the caller prepares the next
+    batch while the server writes the last; batches still commit in the order they were
+    handed over. A failed batch stops every later one; its error is raised to the caller
+    at the next hand-off or at `drain`, and any later use raises again.
+    """
+
+    def __init__(self, depth: int = 1) -> None:
+        self._depth = depth
+        self._executor: ThreadPoolExecutor | None = None
+        self._in_flight: deque[Future[None]] = deque()
+        self._failed = threading.Event()
+        self._stopped_by: BaseException | None = None
+
+    def submit(self, work: Callable[[], None]) -> None:
+        self._check()
+        while self._in_flight and (self._in_flight[0].done() or len(self._in_flight) > self._depth):
+            self._result(self._in_flight.popleft())
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="graph-writer")
+        self._in_flight.append(self._executor.submit(self._guarded, work))
+
+    def drain(self) -> None:
+        """Wait until every batch handed over is committed; raise the first failure."""
+        self._check()
+        while self._in_flight:
+            self._result(self._in_flight.popleft())
+        self._shutdown()
+
+    def abandon(self, reason: BaseException) -> None:
+        """Write nothing more: drop waiting batches and wait for the running one."""
+        self._stopped_by = reason
+        self._failed.set()
+        self._in_flight.clear()
+        self._shutdown()
+
+    def _check(self) -> None:
+        if self._stopped_by is not None:
+            raise RuntimeError("this writer stopped after an error") from self._stopped_by
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        if self._failed.is_set():
+            return
+        try:
+            work()
+        except BaseException:
+            self._failed.set()
+            raise
+
+    def _result(self, future: Future[None]) -> None:
+        try:
+            future.result()
+        except BaseException as exc:
+            self.abandon(exc)
+            raise
+
+    def _shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
 class GraphWriter:
     """Buffers rows per statement and flushes them in batches, one transaction each.
 
     Nodes are always flushed before relationships, so a relationship batch finds the
-    nodes written before it. Use as a context manager, or call `flush()` at the end.
+    nodes written before it. Batches are written on a background thread (`_Pipeline`);
+    `flush()` returns when all are committed, and `counts` is complete after it. Use as a
+    context manager, or call `flush()` at the end.
     """
 
     def __init__(
@@ -120,13 +237,17 @@ class GraphWriter:
         self._nodes: dict[tuple[str, tuple[str, ...]], list[Row]] = defaultdict(list)
         self._rels: dict[tuple[str, str | None], list[Row]] = defaultdict(list)
         self._relations: dict[str, Relation] = {}
+        self._ids = NodeIds()
+        self._pipeline = _Pipeline()
 
     def __enter__(self) -> "GraphWriter":
         return self
 
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        if exc_type is None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, *_: object) -> None:
+        if exc is None:
             self.flush()
+        else:
+            self._pipeline.abandon(exc)
 
     def node(self, label: str, key: str, props: Mapping[str, Any] | None = None) -> None:
         """Queue one node; `label` is a base label (User, Item) or an entity type label."""
@@ -148,46 +269,162 @@ class GraphWriter:
     ) -> None:
         """Queue one relationship; `name` is the display name of a created entity target,
         `source_key` the property the source is matched on (default: its label's key)."""
+        if source_key is not None and source_key not in SOURCE_KEYS:
+            raise ValueError(f"source key {source_key!r} is not one of {sorted(SOURCE_KEYS)}")
         self._relations[relation.rel_type] = relation
         rows = self._rels[(relation.rel_type, source_key)]
         rows.append({"s": source, "t": target, "props": dict(props or {}), "name": name})
         if len(rows) >= self.batch_size:
-            self._flush_rels(relation.rel_type, source_key, rows)
+            self._flush_rels(relation.rel_type, source_key)
 
     def flush(self) -> None:
-        for (rel_type, source_key), rows in self._rels.items():
-            self._flush_rels(rel_type, source_key, rows)
+        """Write everything queued and wait until it is committed."""
+        for rel_type, source_key in list(self._rels):
+            self._flush_rels(rel_type, source_key)
         self._flush_nodes()
-
-    def _flush_rels(self, rel_type: str, source_key: str | None, rows: list[Row]) -> None:
-        self._flush_nodes()
-        if rows:
-            query = _relationship_query(self._relations[rel_type], source_key)
-            self._write(query, rows, rel_type, is_node=False)
-            rows.clear()
+        self._pipeline.drain()
 
     def _queue_node(self, base: str, extra: tuple[str, ...], row: Row) -> None:
         rows = self._nodes[(base, extra)]
         rows.append(row)
         if len(rows) >= self.batch_size:
-            self._write(_node_query(base, extra), rows, ":".join((base, *extra)), is_node=True)
-            rows.clear()
+            self._hand_over_nodes(base, extra)
 
     def _flush_nodes(self) -> None:
-        for (base, extra), rows in self._nodes.items():
+        for (base, extra), rows in list(self._nodes.items()):
             if rows:
-                self._write(_node_query(base, extra), rows, ":".join((base, *extra)), is_node=True)
-                rows.clear()
+                self._hand_over_nodes(base, extra)
 
-    def _write(self, query: str, rows: list[Row], what: str, is_node: bool) -> None:
-        params = {"rows": rows, "prov": self.provenance.as_props()}
-        records, _, _ = self._driver.execute_query(query, params, database_=self._database)
-        written = records[0]["written"] if records else 0
-        if is_node:
-            self.counts.nodes[what] += written
-        else:
-            self.counts.relationships[what] += written
-            self.counts.dangling[what] += len(rows) - written
+    def _hand_over_nodes(self, base: str, extra: tuple[str, ...]) -> None:
+        rows = self._nodes.pop((base, extra))
+        self._pipeline.submit(lambda: self._write_nodes(base, extra, rows))
+
+    def _flush_rels(self, rel_type: str, source_key: str | None) -> None:
+        self._flush_nodes()
+        rows = self._rels.pop((rel_type, source_key))
+        if rows:
+            relation = self._relations[rel_type]
+            self._pipeline.submit(lambda: self._write_relationships(relation, source_key, rows))
+
+    # Run on the pipeline's thread, one at a time: the only code that touches `_ids`.
+
+    def _write_nodes(self, base: str, extra: tuple[str, ...], rows: list[Row]) -> None:
+        query, prov = _node_query(base, extra), self.provenance.as_props()
+        ids = self._execute(lambda tx: tx.run(query, rows=rows, prov=prov).single()["ids"])
+        # An entity is remembered under its type label: relationships need that label on it.
+        self._ids.remember(extra[0] if base == "Entity" and extra else base, ids)
+        self.counts.nodes[":".join((base, *extra))] += len(ids)
+
+    def _write_relationships(
+        self, relation: Relation, source_key: str | None, rows: list[Row]
+    ) -> None:
+        batch = _RelationshipBatch(
+            relation, source_key, rows, self._ids, self.provenance.as_props()
+        )
+        written, dangling, learned = self._execute(batch.write)
+        for label, pairs in learned.items():
+            self._ids.remember(label, pairs)
+        self.counts.relationships[relation.rel_type] += written
+        self.counts.dangling[relation.rel_type] += dangling
+
+    def _execute(self, work: Callable[[ManagedTransaction], Any]) -> Any:
+        """Run `work` in one write transaction (retried by the driver on transient errors)."""
+        with self._driver.session(
+            database=self._database, notifications_disabled_classifications=["DEPRECATION"]
+        ) as session:
+            return session.execute_write(work)
+
+
+Learned = dict[str, dict[str, int]]
+
+
+class _RelationshipBatch:
+    """One transaction's worth of relationships: endpoints to ids, then one MERGE query.
+
+    `write` may run more than once (the driver retries transient errors), so the ids it
+    learns are returned, and the writer remembers them only after the commit.
+    """
+
+    def __init__(
+        self,
+        relation: Relation,
+        source_key: str | None,
+        rows: list[Row],
+        known: NodeIds,
+        prov: dict[str, str],
+    ) -> None:
+        self.relation = relation
+        self.source_base = _base_of(relation.source_label)
+        self.target_base = _base_of(relation.target_label)
+        self.source_key = source_key or NODE_KEYS[self.source_base]
+        self.rows = rows
+        self.known = known
+        self.prov = prov
+
+    def write(self, tx: ManagedTransaction) -> tuple[int, int, Learned]:
+        """(relationships written, rows left dangling, ids learned)."""
+        learned: Learned = defaultdict(dict)
+        sources = self._source_ids(tx, learned)
+        # An entity is created only for a relationship whose source exists.
+        rows = [row for row in self.rows if row["s"] in sources]
+        targets = self._target_ids(tx, rows, learned)
+        pairs: list[list[Any]] = []
+        for row in rows:
+            target_id = targets.get(row["t"])
+            if target_id is not None:
+                for source_id in sources[row["s"]]:
+                    pairs.append([source_id, target_id, row["props"]])
+        unmatched = len(self.rows) - sum(row["t"] in targets for row in rows)
+        written = 0
+        if pairs:
+            query = _relationship_query(self.relation)
+            written = tx.run(query, rows=pairs, prov=self.prov).single()["written"]
+        return written, unmatched + len(pairs) - written, learned
+
+    def _source_ids(self, tx: ManagedTransaction, learned: Learned) -> dict[str, tuple[int, ...]]:
+        keys = list(dict.fromkeys(row["s"] for row in self.rows))
+        if self.source_key != NODE_KEYS[self.source_base]:
+            # A non-unique key (an item's uri) may name several items: looked up per batch.
+            return _lookup(tx, self.source_base, self.source_key, keys)
+        unique = self._unique_ids(tx, self.source_base, keys, learned)
+        return {key: (node_id,) for key, node_id in unique.items()}
+
+    def _target_ids(
+        self, tx: ManagedTransaction, rows: list[Row], learned: Learned
+    ) -> dict[str, int]:
+        keys = list(dict.fromkeys(row["t"] for row in rows))
+        if self.target_base != "Entity":
+            return self._unique_ids(tx, self.target_base, keys, learned)
+        label = self.relation.target_label
+        known = self.known.of(label)
+        names: dict[str, str | None] = {}
+        for row in rows:
+            if row["t"] not in known:
+                names.setdefault(row["t"], row["name"])
+        if names:
+            entities = [{"key": key, "name": name} for key, name in names.items()]
+            ids = tx.run(_entity_query(label), rows=entities, prov=self.prov).single()["ids"]
+            learned[label].update(ids)
+        return {key: known[key] for key in keys if key in known} | learned[label]
+
+    def _unique_ids(
+        self, tx: ManagedTransaction, base: str, keys: list[str], learned: Learned
+    ) -> dict[str, int]:
+        """Ids of nodes by their unique key: remembered ones, the others looked up."""
+        known = self.known.of(base)
+        missing = [key for key in keys if key not in known]
+        found = _lookup(tx, base, NODE_KEYS[base], missing)
+        learned[base].update((key, ids[0]) for key, ids in found.items())
+        return {key: known[key] for key in keys if key in known} | learned[base]
+
+
+def _lookup(
+    tx: ManagedTransaction, base: str, key: str, keys: list[str]
+) -> dict[str, tuple[int, ...]]:
+    if not keys:
+        return {}
+    result = tx.run(_lookup_query(base, key), keys=keys)
+    return {record["key"]: tuple(record["ids"]) for record in result}
 
 
 def record_run_start(

@@ -1,0 +1,291 @@
+"""Benchmark: online ingest throughput of `GraphWriter` against a naive writer.
+
+Data: the bundled DBpedia films graph (data/demo/films.nt.gz, 3,084 films, 34,941 facts)
+scaled up to at least `--min-relationships` (default 200,000): copy c of every film is a
+distinct Item (`id` bench-c-n, `uri` the IRI with #c), and copy c links to the entities
+of pool c mod `--entity-pools` (IRI with #p), so the real degree distribution is kept and
+entities are shared between copies. Default: 6 copies, 2 pools -> 18,504 items, 26,404
+entities, 209,646 relationships of 8 types — close to the paper's Movies KG (209,630
+triples, 45,528 entities).
+
+Batched: every item then every fact through one `GraphWriter` (default batch size),
+timed from the first row to the last commit; the figure is relationships / seconds
+(node writes included in the time). The server's JVM is warmed with one untimed run on
+a quarter of the data, then `--runs` timed runs on an emptied database; the median is
+reported. Naive: one auto-commit statement per node and per relationship (`MERGE` by
+key, as the writer did before batching) on the first `--naive-items` items and their
+relationships only — printed exactly — as the full data would take a quarter of an hour.
+
+Memory: this process's peak RSS (getrusage), and the Neo4j JVM's RSS and peak RSS
+(VmHWM, since the server started) when the server is the local one `kgctl services up`
+started.
+
+The database named by the settings is emptied before every run: the benchmark refuses
+to start on a non-empty database unless `--clear` is given.
+
+    .venv/bin/python bench/ingest_throughput.py [--runs 5] [--clear]
+"""
+
+import argparse
+import math
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import neo4j
+from neo4j import Driver
+from tqdm import tqdm
+
+from kgstore.db import clear_graph, open_driver, run_query
+from kgstore.ingest.dbpedia import name_from_iri
+from kgstore.ingest.dbpedia_file import read_rdf
+from kgstore.ingest.demo_films import DEMO_FILMS, films_from_triples
+from kgstore.ingest.mapping import BY_TYPE, Relation, cypher_label, cypher_rel_type
+from kgstore.ingest.quarantine import Quarantine
+from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, GraphWriter, Provenance
+from kgstore.schema import apply_schema
+from kgstore.services.neo4j_server import neo4j_process
+from kgstore.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class Fact:
+    relation: Relation
+    target: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BenchItem:
+    id: str
+    uri: str
+    title: str
+    facts: tuple[Fact, ...]
+
+
+@dataclass(frozen=True)
+class BenchGraph:
+    items: list[BenchItem]
+    copies: int
+
+
+def scaled_films(path: Path, min_relationships: int, entity_pools: int) -> BenchGraph:
+    """The demo's films copied until they hold `min_relationships` facts (see the module
+    docstring), item by item: each item with all its facts."""
+    triples, _ = read_rdf(path, Quarantine(Path(os.devnull)))
+    films = films_from_triples(triples)
+    copies = math.ceil(min_relationships / sum(len(film.facts) for film in films))
+    items = [
+        BenchItem(
+            id=f"bench-{copy}-{n}",
+            uri=f"{film.uri}#{copy}",
+            title=film.title,
+            facts=tuple(
+                Fact(BY_TYPE[rel_type], f"{target}#{copy % entity_pools}", name_from_iri(target))
+                for rel_type, target in film.facts
+            ),
+        )
+        for copy in range(copies)
+        for n, film in enumerate(films)
+    ]
+    return BenchGraph(items, copies)
+
+
+def relationship_count(items: list[BenchItem]) -> int:
+    return sum(len(item.facts) for item in items)
+
+
+def empty_database(driver: Driver, settings: Settings) -> None:
+    clear_graph(driver, settings)
+    apply_schema(driver, settings)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One timed run: wall seconds, CPU seconds of this process and of the local Neo4j
+    (None when the server is not local), and the 1-minute load average at its end —
+    other work on the machine shows there."""
+
+    seconds: float
+    client_cpu: float
+    server_cpu: float | None
+    load: float
+
+    def line(self, relationships: int) -> str:
+        server = "n/a" if self.server_cpu is None else f"{self.server_cpu:.1f}"
+        return (
+            f"{self.seconds:6.2f} s {relationships / self.seconds:>9,.0f} rel/s "
+            f"(server CPU {server} s, client CPU {self.client_cpu:.1f} s, load {self.load:.2f})"
+        )
+
+
+class LocalNeo4j:
+    """The Neo4j JVM `kgctl services up` started for these settings, read from /proc."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.pid = neo4j_process(settings).pid()
+
+    def cpu_seconds(self) -> float | None:
+        if self.pid is None:
+            return None
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def memory_mib(self) -> tuple[float, float] | None:
+        """(RSS, peak RSS since the server started) in MiB."""
+        if self.pid is None:
+            return None
+        status = Path(f"/proc/{self.pid}/status").read_text().splitlines()
+        kib = {line.split(":")[0]: int(line.split()[1]) for line in status if line[:2] == "Vm"}
+        return kib["VmRSS"] / 1024, kib["VmHWM"] / 1024
+
+
+def timed(server: LocalNeo4j, work: Callable[[], None]) -> Timing:
+    server_before, client_before = server.cpu_seconds(), time.process_time()
+    started = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - started
+    server_after = server.cpu_seconds()
+    return Timing(
+        seconds,
+        time.process_time() - client_before,
+        None if server_after is None or server_before is None else server_after - server_before,
+        os.getloadavg()[0],
+    )
+
+
+def batched_ingest(
+    driver: Driver, settings: Settings, items: list[BenchItem], batch_size: int
+) -> None:
+    """Every item and its facts through one GraphWriter; checks that every relationship
+    was written."""
+    with GraphWriter(driver, settings, Provenance("bench", DEMO_FILMS.name), batch_size) as writer:
+        for item in items:
+            writer.item(item.id, "Movie", {"uri": item.uri, "title": item.title})
+            for fact in item.facts:
+                writer.relationship(fact.relation, item.id, fact.target, name=fact.name)
+    written = sum(writer.counts.relationships.values())
+    if written != relationship_count(items) or sum(writer.counts.dangling.values()):
+        sys.exit(f"GraphWriter wrote {written} of {relationship_count(items)} relationships")
+
+
+def naive_ingest(driver: Driver, settings: Settings, items: list[BenchItem]) -> None:
+    """The same rows, one auto-commit statement per node and per relationship."""
+    prov = Provenance("bench-naive", DEMO_FILMS.name).as_props()
+    with driver.session(database=settings.neo4j_database) as session:
+        for item in tqdm(items, desc="naive writer", unit="item", leave=False):
+            session.run(
+                "MERGE (n:Item {id: $id}) SET n.uri = $uri, n.title = $title, n += $prov "
+                "SET n:Movie",
+                id=item.id,
+                uri=item.uri,
+                title=item.title,
+                prov=prov,
+            ).consume()
+            for fact in item.facts:
+                session.run(
+                    f"MATCH (s:Item {{id: $source}}) MERGE (t:Entity {{uri: $target}}) "
+                    f"ON CREATE SET t += $prov, t.name = $name "
+                    f"SET t:{cypher_label(fact.relation.target_label)} "
+                    f"MERGE (s)-[r:{cypher_rel_type(fact.relation.rel_type)}]->(t) SET r += $prov",
+                    source=item.id,
+                    target=fact.target,
+                    name=fact.name,
+                    prov=prov,
+                ).consume()
+
+
+def describe_machine(driver: Driver, settings: Settings) -> str:
+    version = run_query(
+        driver,
+        settings,
+        "CALL dbms.components() YIELD versions, edition RETURN versions[0] + ' ' + edition AS v",
+    )[0]["v"]
+    rust = "with" if find_spec("neo4j._rust") else "without"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"neo4j driver {neo4j.__version__} {rust} neo4j-rust-ext, "
+        f"Neo4j {version} at {settings.neo4j_uri} (NEO4J_HEAP={settings.neo4j_heap}, "
+        f"NEO4J_PAGECACHE={settings.neo4j_pagecache} if started by kgctl)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--min-relationships", type=int, default=200_000)
+    parser.add_argument("--entity-pools", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs (median reported)")
+    parser.add_argument("--naive-items", type=int, default=400)
+    parser.add_argument("--clear", action="store_true", help="empty a non-empty database")
+    args = parser.parse_args()
+
+    settings = load_settings()
+    server = LocalNeo4j(settings)
+    graph = scaled_films(DEMO_FILMS, args.min_relationships, args.entity_pools)
+    items = graph.items
+    total = relationship_count(items)
+    entities = len({fact.target for item in items for fact in item.facts})
+    with open_driver(settings) as driver:
+        used = run_query(driver, settings, "MATCH (n) RETURN count(n) > 0 AS used")[0]["used"]
+        if used and not args.clear:
+            sys.exit(f"{settings.neo4j_uri} holds data; --clear empties it for the benchmark")
+        print(describe_machine(driver, settings))
+        print(
+            f"data: {len(items):,} items, {entities:,} entities, {total:,} relationships "
+            f"(films x{graph.copies}, {args.entity_pools} entity pools), "
+            f"batch size {args.batch_size:,}"
+        )
+
+        warmup = items[: len(items) // 4]
+        empty_database(driver, settings)
+        batched_ingest(driver, settings, warmup, args.batch_size)
+        print(f"warm-up (untimed): {len(warmup):,} items, {relationship_count(warmup):,} rels")
+
+        runs = []
+        for run in tqdm(range(args.runs), desc="GraphWriter runs", leave=False):
+            empty_database(driver, settings)
+            runs.append(
+                timed(server, lambda: batched_ingest(driver, settings, items, args.batch_size))
+            )
+            tqdm.write(f"GraphWriter run {run + 1}: {runs[-1].line(total)}")
+        memory = server.memory_mib()
+
+        naive_items = items[: args.naive_items]
+        naive_rels = relationship_count(naive_items)
+        empty_database(driver, settings)
+        naive = timed(server, lambda: naive_ingest(driver, settings, naive_items))
+        empty_database(driver, settings)
+
+    rates = sorted(total / run.seconds for run in runs)
+    batched = statistics.median(rates)
+    print(
+        f"GraphWriter: median {batched:,.0f} rel/s over {args.runs} runs "
+        f"(min {rates[0]:,.0f}, max {rates[-1]:,.0f}); nodes written in the same time"
+    )
+    print(
+        f"naive (one auto-commit MERGE per node and per relationship) on the first "
+        f"{len(naive_items):,} items and their {naive_rels:,} relationships: "
+        f"{naive.line(naive_rels)}"
+    )
+    print(f"ratio GraphWriter / naive: {batched / (naive_rels / naive.seconds):.1f}x")
+    client_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"client peak RSS (getrusage, whole benchmark): {client_peak:,.0f} MiB")
+    if memory is None:
+        print("Neo4j RSS: n/a (the server is not one `kgctl services up` started here)")
+    else:
+        print(
+            f"Neo4j RSS after the GraphWriter runs: {memory[0]:,.0f} MiB "
+            f"(peak since the server started: {memory[1]:,.0f} MiB)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""`GraphWriter` against the real Neo4j: relationships found by id across writers and
+batches, several items behind one uri, dangling counts, provenance, and failures."""
+
+import pytest
+from neo4j import Driver
+from neo4j.exceptions import Neo4jError
+
+from kgstore.db import run_query
+from kgstore.ingest.mapping import BY_TYPE
+from kgstore.ingest.writer import GraphWriter, Provenance
+from kgstore.settings import Settings
+from tests.ingest_checks import count
+
+DBR = "http://dbpedia.org/resource/"
+STARRING, RATED, ALSO_BUY = BY_TYPE["STARRING"], BY_TYPE["RATED"], BY_TYPE["ALSO_BUY"]
+
+
+def triples(driver: Driver, settings: Settings) -> set[tuple[str, str, str]]:
+    rows = run_query(
+        driver,
+        settings,
+        "MATCH (s)-[r]->(t) RETURN coalesce(s.id, s.uri) AS s, type(r) AS r, "
+        "coalesce(t.id, t.uri) AS t",
+    )
+    return {(row["s"], row["r"], row["t"]) for row in rows}
+
+
+def properties(driver: Driver, settings: Settings, query: str) -> dict:
+    """The properties of the one node or relationship `query` returns."""
+    records, _, _ = driver.execute_query(query, database_=settings.neo4j_database)
+    return dict(records[0][0])
+
+
+def test_relationships_reach_nodes_of_earlier_writers_and_every_item_of_a_uri(
+    empty_graph: Driver, settings: Settings
+) -> None:
+    with GraphWriter(empty_graph, settings, Provenance("tests", "items"), batch_size=2) as first:
+        for item, uri in (("dvd", "Alien"), ("bluray", "Alien"), ("book", "Dune")):
+            first.item(item, "Movie", {"uri": DBR + uri})
+        first.node("User", "u1")
+
+    with GraphWriter(empty_graph, settings, Provenance("tests", "facts"), batch_size=2) as second:
+        second.relationship(STARRING, DBR + "Alien", DBR + "Sigourney_Weaver", source_key="uri")
+        second.relationship(STARRING, DBR + "Dune", DBR + "Sigourney_Weaver", source_key="uri")
+        second.relationship(STARRING, DBR + "Nope", DBR + "Nobody", source_key="uri")
+        second.relationship(RATED, "u1", "dvd", {"rating": 5, "ts": 10, "pos": 0})
+        second.relationship(RATED, "u1", "missing", {"rating": 1, "ts": 11, "pos": 1})
+        second.relationship(RATED, "ghost", "book", {"rating": 1, "ts": 12, "pos": 2})
+        second.relationship(ALSO_BUY, "dvd", "bluray")
+
+    assert triples(empty_graph, settings) == {
+        ("dvd", "STARRING", DBR + "Sigourney_Weaver"),
+        ("bluray", "STARRING", DBR + "Sigourney_Weaver"),
+        ("book", "STARRING", DBR + "Sigourney_Weaver"),
+        ("u1", "RATED", "dvd"),
+        ("dvd", "ALSO_BUY", "bluray"),
+    }
+    assert second.counts.relationships == {"STARRING": 3, "RATED": 1, "ALSO_BUY": 1}
+    assert second.counts.dangling == {"STARRING": 1, "RATED": 2, "ALSO_BUY": 0}
+    assert count(empty_graph, settings, "MATCH (e:Entity) RETURN count(e) AS c") == 1
+
+
+def test_an_entity_gets_every_type_label_it_is_reached_by(
+    empty_graph: Driver, settings: Settings
+) -> None:
+    with GraphWriter(empty_graph, settings, Provenance("tests", "labels")) as writer:
+        writer.item("film", "Movie", {})
+        writer.relationship(STARRING, "film", DBR + "Clint_Eastwood", name="Clint Eastwood")
+        writer.flush()
+        writer.relationship(BY_TYPE["DIRECTED_BY"], "film", DBR + "Clint_Eastwood")
+    labels = run_query(
+        empty_graph, settings, "MATCH (e:Entity) RETURN labels(e) AS labels, e.name AS name"
+    )
+    assert [(sorted(row["labels"]), row["name"]) for row in labels] == [
+        (["Entity", "Person"], "Clint Eastwood")
+    ]
+    assert count(empty_graph, settings, "MATCH (:Item)-[r]->(:Person) RETURN count(r) AS c") == 2
+
+
+def test_rerun_changes_nothing_and_provenance_names_the_run(
+    empty_graph: Driver, settings: Settings
+) -> None:
+    for run in range(2):
+        provenance = Provenance("tests", f"run{run}")
+        with GraphWriter(empty_graph, settings, provenance, batch_size=3) as writer:
+            for n in range(10):
+                writer.item(f"i{n}", "Movie", {"title": f"Film {n}"})
+                writer.relationship(STARRING, f"i{n}", DBR + f"Actor_{n % 3}")
+    assert count(empty_graph, settings, "MATCH (i:Item) RETURN count(i) AS c") == 10
+    assert count(empty_graph, settings, "MATCH ()-[r]->() RETURN count(r) AS c") == 10
+    node = properties(empty_graph, settings, "MATCH (n:Item {id: 'i0'}) RETURN n")
+    assert (node["source"], node["sourceFile"], node["ingestRun"]) == (
+        "tests",
+        "run1",
+        provenance.run_id,
+    )
+    relationship = properties(empty_graph, settings, "MATCH ()-[r]->() RETURN r LIMIT 1")
+    assert relationship == {"ingestRun": provenance.run_id}
+
+
+def test_a_failed_batch_stops_the_writer_and_its_error_reaches_the_caller(
+    empty_graph: Driver, settings: Settings
+) -> None:
+    writer = GraphWriter(empty_graph, settings, Provenance("tests", "bad"), batch_size=2)
+    writer.item("good", "Movie", {})
+    writer.item("bad", "Movie", {"nested": {"maps": "are not property values"}})
+    with pytest.raises(Neo4jError):
+        writer.flush()
+    with pytest.raises(RuntimeError, match="stopped after an error"):
+        writer.item("later", "Movie", {})
+        writer.item("later2", "Movie", {})
+    assert count(empty_graph, settings, "MATCH (i:Item) RETURN count(i) AS c") == 0
