@@ -41,6 +41,7 @@ from pathlib import Path
 
 import neo4j
 from neo4j import Driver
+from procfs import mib, status_fields
 from tqdm import tqdm
 
 from kgstore.db import clear_graph, open_driver, run_query
@@ -142,9 +143,8 @@ class LocalNeo4j:
         """(RSS, peak RSS since the server started) in MiB."""
         if self.pid is None:
             return None
-        status = Path(f"/proc/{self.pid}/status").read_text().splitlines()
-        kib = {line.split(":")[0]: int(line.split()[1]) for line in status if line[:2] == "Vm"}
-        return kib["VmRSS"] / 1024, kib["VmHWM"] / 1024
+        fields = status_fields(self.pid)
+        return mib(fields, "VmRSS"), mib(fields, "VmHWM")
 
 
 def timed(server: LocalNeo4j, work: Callable[[], None]) -> Timing:

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from procfs import mib, status_fields
+
 from kgstore.services.isolated import isolated_stack_env
 
 
@@ -31,14 +33,6 @@ def kgctl(env: dict[str, str], *args: str) -> float:
     return time.perf_counter() - started
 
 
-def _status_fields(pid: int) -> dict[str, str]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value.strip()
-    return fields
-
-
 def stack_rss_mib(state_dir: Path) -> dict[str, float]:
     """Resident memory per program of the stack's processes (from kgstore's pid files)
     and of all their descendants (the Celery pool children, Neo4j's forks)."""
@@ -47,7 +41,7 @@ def stack_rss_mib(state_dir: Path) -> dict[str, float]:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                parents[int(proc.name)] = int(_status_fields(int(proc.name))["PPid"])
+                parents[int(proc.name)] = int(status_fields(int(proc.name))["PPid"])
             except (OSError, KeyError, ValueError):
                 continue
     members = set(roots)
@@ -59,11 +53,10 @@ def stack_rss_mib(state_dir: Path) -> dict[str, float]:
     usage: dict[str, float] = {}
     for pid in members:
         try:
-            fields = _status_fields(pid)
+            fields = status_fields(pid)
         except OSError:
             continue
-        rss_kib = int(fields.get("VmRSS", "0 kB").split()[0])
-        usage[fields["Name"]] = usage.get(fields["Name"], 0.0) + rss_kib / 1024
+        usage[fields["Name"]] = usage.get(fields["Name"], 0.0) + mib(fields, "VmRSS")
     return usage
 
 
@@ -91,8 +84,8 @@ def main() -> None:
     print(f"cold services up (empty Maven cache={not args.keep_maven_cache}): {cold:.1f} s")
     print(f"warm services up (jars cached, database present):       {warm:.1f} s")
     print(f"ratio cold/warm: {cold / warm:.2f}x")
-    for name, mib in sorted(memory.items(), key=lambda item: -item[1]):
-        print(f"RSS {name:<16} {mib:8.1f} MiB")
+    for name, resident in sorted(memory.items(), key=lambda item: -item[1]):
+        print(f"RSS {name:<16} {resident:8.1f} MiB")
     print(f"RSS stack total     {sum(memory.values()):8.1f} MiB")
 
 
