@@ -98,6 +98,47 @@ def test_rerun_changes_nothing_and_provenance_names_the_run(
     assert relationship == {"ingestRun": provenance.run_id}
 
 
+def test_repeated_relationships_stay_single_whether_their_nodes_are_new_or_not(
+    empty_graph: Driver, settings: Settings
+) -> None:
+    """New endpoints take the CREATE path; a repeat in the same batch, in a later batch,
+    or of a relationship an earlier writer made must still end as one relationship with
+    the last row's properties."""
+    with GraphWriter(empty_graph, settings, Provenance("tests", "old")) as earlier:
+        earlier.item("old", "Movie", {})
+        earlier.node("User", "u-old")
+        earlier.relationship(RATED, "u-old", "old", {"rating": 1})
+        earlier.relationship(STARRING, "old", DBR + "Kept_Actor")
+
+    with GraphWriter(empty_graph, settings, Provenance("tests", "new"), batch_size=3) as writer:
+        for user in ("u-old", "u-new"):
+            writer.node("User", user)
+        writer.item("new", "Movie", {})
+        for user in ("u-old", "u-new"):
+            for item in ("old", "new"):
+                for rating in (2, 3, 4, 5):  # repeats in the same batch and in later ones
+                    writer.relationship(RATED, user, item, {"rating": rating})
+        for actor in ("Kept_Actor", "New_Actor", "Kept_Actor", "New_Actor"):
+            for item in ("old", "new"):
+                writer.relationship(STARRING, item, DBR + actor)
+
+    ratings = run_query(
+        empty_graph,
+        settings,
+        "MATCH (u:User)-[r:RATED]->(i:Item) RETURN u.id AS u, i.id AS i, "
+        "collect(r.rating) AS ratings",
+    )
+    assert {(row["u"], row["i"]): row["ratings"] for row in ratings} == {
+        ("u-old", "old"): [5],
+        ("u-old", "new"): [5],
+        ("u-new", "old"): [5],
+        ("u-new", "new"): [5],
+    }
+    assert count(empty_graph, settings, "MATCH ()-[r:STARRING]->() RETURN count(r) AS c") == 4
+    assert writer.counts.relationships == {"RATED": 16, "STARRING": 8}
+    assert writer.counts.dangling == {"RATED": 0, "STARRING": 0}
+
+
 def test_a_failed_batch_stops_the_writer_and_its_error_reaches_the_caller(
     empty_graph: Driver, settings: Settings
 ) -> None:
