@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from neo4j import Driver
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from kgstore.errors import Neo4jUnavailable
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION, Quarantine
 from kgstore.ingest.writer import (
     DEFAULT_BATCH_SIZE,
@@ -68,8 +70,10 @@ def ingest_session(
     """Record the run, hand out the writer, then flush, number new nodes and close the run.
 
     On an exception the run is marked `failed` and what was committed stays: a re-run
-    (every write is a MERGE) completes it. The reject threshold is checked last, after
-    all good records are stored.
+    (every write is a MERGE) completes it. When Neo4j itself goes away (after the
+    driver's own retries), the run cannot be marked and stays `running`; the error says
+    so and how to resume. The reject threshold is checked last, after all good records
+    are stored.
     """
     provenance = Provenance(source, source_file)
     quarantine_dir = options.quarantine_dir or settings.state_dir / "quarantine"
@@ -84,10 +88,20 @@ def ingest_session(
         yield session
         session.writer.flush()
         session.notes.append(f"dense idx assigned: {assign_dense_indices(driver, settings)}")
+    except (ServiceUnavailable, SessionExpired) as exc:
+        raise Neo4jUnavailable(
+            f"Neo4j stopped answering during the ingest (NEO4J_URI={settings.neo4j_uri}: "
+            f"{exc.__class__.__name__}). Every batch it acknowledged is kept; run "
+            f"{provenance.run_id} stays 'running' in the graph. Once `kgctl services "
+            "status` shows Neo4j running, run the same command again: it resumes."
+        ) from exc
     except BaseException as exc:
-        record_run_end(
-            driver, settings, provenance, "failed", {**session.report(), "error": repr(exc)}
-        )
+        try:
+            record_run_end(
+                driver, settings, provenance, "failed", {**session.report(), "error": repr(exc)}
+            )
+        except (DriverError, Neo4jError) as closing:
+            exc.add_note(f"the run could not be marked failed: {closing!r}")
         raise
     record_run_end(driver, settings, provenance, "finished", session.report())
     session.quarantine.check()
