@@ -3,16 +3,22 @@
 Shared here: the options every ingest takes and the report every ingest prints.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from neo4j import Driver
 from rich.table import Table
 
 from cli.console import console
+from kgstore.ingest.bulk import BulkGraph
+from kgstore.ingest.bulk_load import bulk_load, check_bulk_target
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION
 from kgstore.ingest.session import IngestOptions
 from kgstore.ingest.writer import DEFAULT_BATCH_SIZE
+from kgstore.settings import Settings
 
 app = typer.Typer(
     help="Load sources into the graph. Every ingest is idempotent (re-running changes "
@@ -36,12 +42,40 @@ QuarantineDir = Annotated[
 ]
 
 
+Bulk = Annotated[
+    bool,
+    typer.Option(
+        "--bulk",
+        help="First load into an empty database: collect in memory, then `neo4j-admin "
+        "database import` (restarts the local Neo4j). Refused on a non-empty database.",
+    ),
+]
+
+
 def ingest_options(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_rejects: float = DEFAULT_MAX_REJECT_FRACTION,
     quarantine_dir: Path | None = None,
+    bulk: bool = False,
 ) -> IngestOptions:
-    return IngestOptions(batch_size, max_rejects, quarantine_dir)
+    return IngestOptions(batch_size, max_rejects, quarantine_dir, BulkGraph() if bulk else None)
+
+
+@contextmanager
+def bulk_if_asked(driver: Driver, settings: Settings, options: IngestOptions) -> Iterator[None]:
+    """Around the ingest calls of one command: with `--bulk`, check the target first and
+    import what they collected at the end."""
+    if options.bulk is None:
+        yield
+        return
+    check_bulk_target(driver, settings)
+    yield
+    report = bulk_load(driver, settings, options.bulk)
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items())
+    console.print(
+        f"bulk import: {report.nodes:,} nodes, {report.relationships:,} relationships "
+        f"({steps}); files in {report.files}"
+    )
 
 
 def print_report(report: dict[str, Any]) -> None:

@@ -5,7 +5,15 @@ from typing import Annotated
 import typer
 
 from cli.console import console, settings
-from cli.ingest import BatchSize, MaxRejects, QuarantineDir, ingest_options, print_report
+from cli.ingest import (
+    BatchSize,
+    Bulk,
+    MaxRejects,
+    QuarantineDir,
+    bulk_if_asked,
+    ingest_options,
+    print_report,
+)
 from kgstore.db import open_driver
 from kgstore.ingest.demo import DemoConfig
 from kgstore.ingest.demo_ingest import ingest_demo
@@ -35,6 +43,7 @@ def demo(
     batch_size: BatchSize = DEFAULT_BATCH_SIZE,
     max_rejects: MaxRejects = DEFAULT_MAX_REJECT_FRACTION,
     quarantine_dir: QuarantineDir = None,
+    bulk: Bulk = False,
 ) -> None:
     """The 3,084 DBpedia films of data/demo as items (title, description, facts), and
     users whose sessions follow planted personas (stored as `plantedPersona`)."""
@@ -42,10 +51,9 @@ def demo(
         raise typer.BadParameter("--max-interactions must be at least --min-interactions")
     config = DemoConfig(seed, users, min_interactions, max_interactions, noise, drift)
     cfg = settings()
-    with open_driver(cfg) as driver:
-        report = ingest_demo(
-            driver, cfg, config, ingest_options(batch_size, max_rejects, quarantine_dir)
-        )
+    options = ingest_options(batch_size, max_rejects, quarantine_dir, bulk)
+    with open_driver(cfg) as driver, bulk_if_asked(driver, cfg, options):
+        report = ingest_demo(driver, cfg, config, options)
     print_report(report.interactions)
     print_report(report.facts)
     console.print(

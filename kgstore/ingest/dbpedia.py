@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from neo4j import Driver
 
 from kgstore.ingest.mapping import BY_DBPEDIA_PREDICATE
-from kgstore.ingest.session import IngestSession
+from kgstore.ingest.session import IngestOptions, IngestSession
 from kgstore.settings import Settings
 
 Triple = tuple[str, str, str]
@@ -48,8 +48,11 @@ def choose_labels(candidates: Iterable[LabelCandidate]) -> dict[str, str]:
     return {iri: text for iri, (_, text) in best.items()}
 
 
-def linked_item_uris(driver: Driver, settings: Settings) -> set[str]:
-    """IRIs of the DBpedia resources that ingested items are linked to."""
+def linked_item_uris(driver: Driver, settings: Settings, options: IngestOptions) -> set[str]:
+    """IRIs of the DBpedia resources that ingested items are linked to (for a bulk load,
+    the items collected so far)."""
+    if options.bulk is not None:
+        return options.bulk.item_uris()
     records, _, _ = driver.execute_query(
         "MATCH (i:Item) WHERE i.uri IS NOT NULL RETURN DISTINCT i.uri AS uri",
         database_=settings.neo4j_database,

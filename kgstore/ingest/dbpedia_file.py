@@ -96,7 +96,7 @@ def ingest_dbpedia_file(
         driver, settings, SOURCE, path.name, {"file": str(path)}, options
     ) as session:
         triples, labels = read_rdf(path, session.quarantine)
-        items = linked_item_uris(driver, settings)
+        items = linked_item_uris(driver, settings, options)
         if not items:
             session.notes.append("no Item has a DBpedia uri yet: ingest items first")
         kept = write_facts(session, triples, items, labels)

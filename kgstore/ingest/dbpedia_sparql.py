@@ -165,7 +165,7 @@ def ingest_dbpedia_endpoint(
     with ingest_session(
         driver, settings, SOURCE, source.endpoint, source.config(), options
     ) as session:
-        items = linked_item_uris(driver, settings)
+        items = linked_item_uris(driver, settings, options)
         if not items:
             session.notes.append("no Item has a DBpedia uri yet: ingest items first")
         askable = safe_items(items, session.quarantine, source.endpoint)

@@ -12,11 +12,13 @@ from neo4j import Driver
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from kgstore.errors import Neo4jUnavailable
+from kgstore.ingest.bulk import BulkGraph, BulkRun, BulkWriter
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION, Quarantine
 from kgstore.ingest.writer import (
     DEFAULT_BATCH_SIZE,
     GraphWriter,
     Provenance,
+    Writer,
     assign_dense_indices,
     record_run_end,
     record_run_start,
@@ -30,7 +32,7 @@ class IngestSession:
     count predicates or fields it has no mapping for in `unmapped`, and leave remarks
     (such as an assumed sequence order) in `notes`."""
 
-    writer: GraphWriter
+    writer: Writer
     quarantine: Quarantine
     unmapped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
@@ -53,9 +55,12 @@ class IngestSession:
 
 @dataclass(frozen=True)
 class IngestOptions:
+    """`bulk`: collect into this graph for `bulk_load` instead of writing to Neo4j."""
+
     batch_size: int = DEFAULT_BATCH_SIZE
     max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION
     quarantine_dir: Path | None = None
+    bulk: BulkGraph | None = None
 
 
 @contextmanager
@@ -77,11 +82,14 @@ def ingest_session(
     """
     provenance = Provenance(source, source_file)
     quarantine_dir = options.quarantine_dir or settings.state_dir / "quarantine"
+    quarantine = Quarantine(
+        quarantine_dir / f"{source}-{provenance.run_id}.jsonl", options.max_reject_fraction
+    )
+    if options.bulk is not None:
+        yield from _bulk_session(options.bulk, provenance, quarantine, config)
+        return
     session = IngestSession(
-        GraphWriter(driver, settings, provenance, options.batch_size),
-        Quarantine(
-            quarantine_dir / f"{source}-{provenance.run_id}.jsonl", options.max_reject_fraction
-        ),
+        GraphWriter(driver, settings, provenance, options.batch_size), quarantine
     )
     record_run_start(driver, settings, provenance, config)
     try:
@@ -105,3 +113,14 @@ def ingest_session(
         raise
     record_run_end(driver, settings, provenance, "finished", session.report())
     session.quarantine.check()
+
+
+def _bulk_session(
+    graph: BulkGraph, provenance: Provenance, quarantine: Quarantine, config: Mapping[str, Any]
+) -> Iterator[IngestSession]:
+    """The same session collecting into `graph`; its run is recorded by `bulk_load`."""
+    session = IngestSession(BulkWriter(graph, provenance), quarantine)
+    yield session
+    session.writer.flush()
+    session.notes.append("collected for the bulk import; dense idx assigned after it")
+    graph.runs.append(BulkRun(provenance, dict(config), session.report(), session.quarantine))

@@ -33,6 +33,7 @@ two thirds of it in committing records):
 import json
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Set
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -64,7 +65,8 @@ class Provenance:
         return {"source": self.source, "sourceFile": self.source_file, "ingestRun": self.run_id}
 
 
-def _base_of(label: str) -> str:
+def base_label(label: str) -> str:
+    """The label a node is keyed by: `User`, `Item`, or `Entity` for every type label."""
     return label if label in NODE_KEYS else "Entity"
 
 
@@ -99,8 +101,8 @@ def _lookup_query(base: str, key: str) -> str:
 def _relationship_query(relation: Relation, clause: str) -> str:
     """`MERGE` or `CREATE` relationships between nodes found by id; the labels guard
     against an id that no longer names a node of the expected kind."""
-    source = cypher_label(_base_of(relation.source_label))
-    target = cypher_label(_base_of(relation.target_label))
+    source = cypher_label(base_label(relation.source_label))
+    target = cypher_label(base_label(relation.target_label))
     return (
         f"UNWIND $rows AS row MATCH (s:{source}) WHERE id(s) = row[0] "
         f"MATCH (t:{target}) WHERE id(t) = row[1] "
@@ -246,7 +248,59 @@ class _Pipeline:
             self._executor = None
 
 
-class GraphWriter:
+@dataclass(frozen=True)
+class QueuedRelationship:
+    """One `Writer.relationship` call."""
+
+    relation: Relation
+    source: str
+    target: str
+    props: dict[str, Any]
+    name: str | None
+    source_key: str | None
+
+
+class Writer(ABC):
+    """What an ingest writes through: `GraphWriter` (transactions) or the bulk path's
+    `BulkWriter` (an in-memory graph for neo4j-admin import); both give the same graph."""
+
+    provenance: Provenance
+    counts: WriteCounts
+
+    @abstractmethod
+    def node(self, label: str, key: str, props: Mapping[str, Any] | None = None) -> None:
+        """Queue one node; `label` is a base label (User, Item) or an entity type label."""
+
+    @abstractmethod
+    def item(self, item_id: str, domain_label: str, props: Mapping[str, Any]) -> None:
+        """Queue one item with its domain label (`Movie`, `Book`)."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Write, or resolve, everything queued."""
+
+    def relationship(
+        self,
+        relation: Relation,
+        source: str,
+        target: str,
+        props: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        source_key: str | None = None,
+    ) -> None:
+        """Queue one relationship; `name` is the display name of a created entity target,
+        `source_key` the property the source is matched on (default: its label's key)."""
+        if source_key is not None and source_key not in SOURCE_KEYS:
+            raise ValueError(f"source key {source_key!r} is not one of {sorted(SOURCE_KEYS)}")
+        self._add_relationship(
+            QueuedRelationship(relation, source, target, dict(props or {}), name, source_key)
+        )
+
+    @abstractmethod
+    def _add_relationship(self, row: QueuedRelationship) -> None: ...
+
+
+class GraphWriter(Writer):
     """Buffers rows per statement and flushes them in batches, one transaction each.
 
     Nodes are always flushed before relationships, so a relationship batch finds the
@@ -283,30 +337,18 @@ class GraphWriter:
             self._pipeline.abandon(exc)
 
     def node(self, label: str, key: str, props: Mapping[str, Any] | None = None) -> None:
-        """Queue one node; `label` is a base label (User, Item) or an entity type label."""
-        base = _base_of(label)
+        base = base_label(label)
         extra = () if label == base else (label,)
         self._queue_node(base, extra, {"key": key, "props": dict(props or {})})
 
     def item(self, item_id: str, domain_label: str, props: Mapping[str, Any]) -> None:
         self._queue_node("Item", (domain_label,), {"key": item_id, "props": dict(props)})
 
-    def relationship(
-        self,
-        relation: Relation,
-        source: str,
-        target: str,
-        props: Mapping[str, Any] | None = None,
-        name: str | None = None,
-        source_key: str | None = None,
-    ) -> None:
-        """Queue one relationship; `name` is the display name of a created entity target,
-        `source_key` the property the source is matched on (default: its label's key)."""
-        if source_key is not None and source_key not in SOURCE_KEYS:
-            raise ValueError(f"source key {source_key!r} is not one of {sorted(SOURCE_KEYS)}")
+    def _add_relationship(self, row: QueuedRelationship) -> None:
+        relation, source_key = row.relation, row.source_key
         self._relations[relation.rel_type] = relation
         rows = self._rels[(relation.rel_type, source_key)]
-        rows.append({"s": source, "t": target, "props": dict(props or {}), "name": name})
+        rows.append({"s": row.source, "t": row.target, "props": row.props, "name": row.name})
         if len(rows) >= self.batch_size:
             self._flush_rels(relation.rel_type, source_key)
 
@@ -416,8 +458,8 @@ class _RelationshipBatch:
         prov: dict[str, str],
     ) -> None:
         self.relation = relation
-        self.source_base = _base_of(relation.source_label)
-        self.target_base = _base_of(relation.target_label)
+        self.source_base = base_label(relation.source_label)
+        self.target_base = base_label(relation.target_label)
         self.source_key = source_key or NODE_KEYS[self.source_base]
         self.rows = rows
         self.memory = memory

@@ -116,25 +116,24 @@ def _has_database(settings: Settings) -> bool:
     return (neo4j_home(settings) / "data" / "databases" / "system").exists()
 
 
-def set_initial_password(settings: Settings, java: Path, classpath: str) -> None:
-    """Before the first start only: Neo4j keeps the password in its system database."""
+def run_admin(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `neo4j-admin ARGS` (from the pinned server jars) on this server's home."""
+    java = find_java(settings)
+    classpath = fetch_classpath(settings, java)
+    write_config(settings)
     home = neo4j_home(settings)
-    env = {**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")}
-    result = subprocess.run(
-        [
-            str(java),
-            "-cp",
-            classpath,
-            "org.neo4j.server.startup.Neo4jAdminCommand",
-            "dbms",
-            "set-initial-password",
-            settings.require_neo4j_password(),
-        ],
+    return subprocess.run(
+        [str(java), "-cp", classpath, "org.neo4j.server.startup.Neo4jAdminCommand", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")},
         check=False,
     )
+
+
+def set_initial_password(settings: Settings) -> None:
+    """Before the first start only: Neo4j keeps the password in its system database."""
+    result = run_admin(settings, "dbms", "set-initial-password", settings.require_neo4j_password())
     if result.returncode != 0:
         raise ServiceError(f"neo4j-admin set-initial-password failed:\n{result.stderr[-2000:]}")
 
@@ -171,7 +170,7 @@ def start_neo4j(settings: Settings) -> str:
     classpath = fetch_classpath(settings, java)
     conf = write_config(settings)
     if not _has_database(settings):
-        set_initial_password(settings, java, classpath)
+        set_initial_password(settings)
     home = neo4j_home(settings)
     proc.start(
         [

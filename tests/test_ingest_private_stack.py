@@ -1,7 +1,12 @@
-"""An ingest whose Neo4j dies half-way (SIGKILL of the JVM, then `kgctl services up`):
-the ingest stops with one clear message, everything committed before the crash
-survives it, and the same command run again ends in the graph of an uninterrupted run.
-Runs on a private stack, so the services the other tests use are never touched."""
+"""Ingests that stop, restart or replace the database, on a private stack (own state
+directory and ports) so the services the other tests use are never touched:
+
+- Neo4j dies half-way (SIGKILL of the JVM, then `kgctl services up`): the ingest stops
+  with one clear message, everything committed before the crash survives it, and the
+  same command run again ends in the graph of an uninterrupted run.
+- `--bulk` (neo4j-admin import) gives the graph the online ingest gives, and refuses a
+  database that holds data without changing it.
+"""
 
 import os
 import signal
@@ -26,9 +31,10 @@ DEMO = ["ingest", "demo", "--users", "400", "--batch-size", "200"]
 RATED = "MATCH ()-[r:RATED]->() RETURN count(r) AS c"
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[PrivateStack]:
-    private = PrivateStack(tmp_path, isolated_stack_env(tmp_path))
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateStack]:
+    root = tmp_path_factory.mktemp("stack")
+    private = PrivateStack(root, isolated_stack_env(root))
     started = private.kgctl("services", "up")
     assert started.returncode == 0, started.stdout + started.stderr
     yield private
@@ -62,6 +68,7 @@ def test_ingest_stopped_by_a_neo4j_crash_resumes_to_the_uninterrupted_graph(
     settings = stack.settings()
     output = tmp_path / "ingest.log"
     with open_driver(settings) as driver:
+        clear_graph(driver, settings)
         committed, exit_code = crash_neo4j_during_ingest(stack, settings, driver, output)
         log = output.read_text()
         assert exit_code == 2, log
@@ -83,3 +90,32 @@ def test_ingest_stopped_by_a_neo4j_crash_resumes_to_the_uninterrupted_graph(
         apply_schema(driver, settings)
         assert stack.kgctl(*DEMO).returncode == 0
         assert graph_state(driver, settings) == resumed
+
+
+def test_bulk_import_gives_the_online_graph_and_refuses_a_database_with_data(
+    stack: PrivateStack,
+) -> None:
+    settings = stack.settings()
+    with open_driver(settings) as driver:
+        clear_graph(driver, settings)
+    bulk = stack.kgctl(*DEMO, "--bulk")
+    assert bulk.returncode == 0, bulk.stdout + bulk.stderr
+    assert "bulk import:" in bulk.stdout
+    with open_driver(settings) as driver:  # a new driver: the store was replaced
+        imported = graph_state(driver, settings)
+        runs, _, _ = driver.execute_query("MATCH (r:Run) RETURN r.status AS s, r.config AS c")
+        assert [(run["s"], '"bulk": true' in run["c"]) for run in runs] == [
+            ("finished", True),
+            ("finished", True),
+        ]
+
+        again = stack.kgctl(*DEMO, "--bulk")
+        assert again.returncode == 2
+        assert "only loads an empty database" in again.stderr
+        assert graph_state(driver, settings) == imported
+
+        clear_graph(driver, settings)
+        apply_schema(driver, settings)
+        assert stack.kgctl(*DEMO).returncode == 0
+        assert graph_state(driver, settings) == imported
+        assert sum(imported.rel_types.values()) > 10_000
