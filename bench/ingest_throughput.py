@@ -16,6 +16,11 @@ reported. Naive: one auto-commit statement per node and per relationship (`MERGE
 key, as the writer did before batching) on the first `--naive-items` items and their
 relationships only — printed exactly — as the full data would take a quarter of an hour.
 
+Bulk (`--bulk`, on by default when the server is the local one): the same rows through
+`BulkWriter` into memory, then `bulk_load` (write CSV files, stop Neo4j,
+`neo4j-admin database import full`, start Neo4j, schema, dense `idx`), once; the rate is
+relationships / seconds of the whole path, and of the import step alone.
+
 Memory: this process's peak RSS (getrusage), and the Neo4j JVM's RSS and peak RSS
 (VmHWM, since the server started) when the server is the local one `kgctl services up`
 started.
@@ -45,6 +50,8 @@ from procfs import mib, status_fields
 from tqdm import tqdm
 
 from kgstore.db import clear_graph, open_driver, run_query
+from kgstore.ingest.bulk import BulkGraph, BulkWriter
+from kgstore.ingest.bulk_load import BulkLoadReport, bulk_load
 from kgstore.ingest.dbpedia import name_from_iri
 from kgstore.ingest.dbpedia_file import read_rdf
 from kgstore.ingest.demo_films import DEMO_FILMS, films_from_triples
@@ -176,6 +183,19 @@ def batched_ingest(
         sys.exit(f"GraphWriter wrote {written} of {relationship_count(items)} relationships")
 
 
+def bulk_ingest(driver: Driver, settings: Settings, items: list[BenchItem]) -> BulkLoadReport:
+    """The same rows through the bulk path into the emptied database."""
+    graph = BulkGraph()
+    with BulkWriter(graph, Provenance("bench-bulk", DEMO_FILMS.name)) as writer:
+        for item in items:
+            writer.item(item.id, "Movie", {"uri": item.uri, "title": item.title})
+            for fact in item.facts:
+                writer.relationship(fact.relation, item.id, fact.target, name=fact.name)
+    if len(graph.relationships) != relationship_count(items):
+        sys.exit(f"BulkWriter kept {len(graph.relationships)} of {relationship_count(items)}")
+    return bulk_load(driver, settings, graph)
+
+
 def naive_ingest(driver: Driver, settings: Settings, items: list[BenchItem]) -> None:
     """The same rows, one auto-commit statement per node and per relationship."""
     prov = Provenance("bench-naive", DEMO_FILMS.name).as_props()
@@ -225,6 +245,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs (median reported)")
     parser.add_argument("--naive-items", type=int, default=400)
     parser.add_argument("--clear", action="store_true", help="empty a non-empty database")
+    parser.add_argument(
+        "--no-bulk", action="store_true", help="skip the bulk path (it restarts the server)"
+    )
     args = parser.parse_args()
 
     settings = load_settings()
@@ -262,6 +285,14 @@ def main() -> None:
         naive_rels = relationship_count(naive_items)
         empty_database(driver, settings)
         naive = timed(server, lambda: naive_ingest(driver, settings, naive_items))
+        clear_graph(driver, settings)
+
+        bulk: tuple[float, BulkLoadReport] | None = None
+        if not args.no_bulk and server.pid is not None:
+            started = time.perf_counter()
+            report = bulk_ingest(driver, settings, items)
+            bulk = time.perf_counter() - started, report
+    with open_driver(settings) as driver:  # the bulk import replaced the store
         empty_database(driver, settings)
 
     rates = sorted(total / run.seconds for run in runs)
@@ -276,6 +307,17 @@ def main() -> None:
         f"{naive.line(naive_rels)}"
     )
     print(f"ratio GraphWriter / naive: {batched / (naive_rels / naive.seconds):.1f}x")
+    if bulk is None:
+        print("bulk path: not run (--no-bulk, or the server is not the local one)")
+    else:
+        seconds, report = bulk
+        steps = ", ".join(f"{step} {took:.1f} s" for step, took in report.seconds.items())
+        import_s = report.seconds["neo4j-admin import"]
+        print(
+            f"bulk path: {seconds:.1f} s in all, {total / seconds:,.0f} rel/s "
+            f"({total / import_s:,.0f} rel/s for the import step alone; {steps})"
+        )
+        print(f"ratio bulk path (all of it) / GraphWriter: {total / seconds / batched:.2f}x")
     client_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"client peak RSS (getrusage, whole benchmark): {client_peak:,.0f} MiB")
     if memory is None:

@@ -9,13 +9,22 @@ import typer
 from neo4j import Driver
 
 from cli.console import settings
-from cli.ingest import BatchSize, MaxRejects, QuarantineDir, ingest_options, print_report
+from cli.ingest import (
+    BatchSize,
+    Bulk,
+    MaxRejects,
+    QuarantineDir,
+    bulk_if_asked,
+    ingest_options,
+    print_report,
+)
 from kgstore.db import open_driver
 from kgstore.ingest.amazon import ingest_amazon
 from kgstore.ingest.amazon_kg import AmazonKgFiles, ingest_amazon_kg
 from kgstore.ingest.interactions import InteractionFormat, ingest_interactions
 from kgstore.ingest.mapping import Domain
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION
+from kgstore.ingest.session import IngestOptions
 from kgstore.ingest.writer import DEFAULT_BATCH_SIZE
 from kgstore.settings import Settings
 
@@ -37,10 +46,11 @@ def _file(help_text: str) -> Any:
     return typer.Option(exists=True, dir_okay=False, readable=True, help=help_text)
 
 
-def _run(ingest: Callable[[Driver, Settings], dict]) -> None:
-    """Open the driver from the settings, ingest, print the report."""
+def _run(ingest: Callable[[Driver, Settings], dict], options: IngestOptions) -> None:
+    """Open the driver from the settings, ingest (and bulk-load with `--bulk`), print the
+    report."""
     cfg = settings()
-    with open_driver(cfg) as driver:
+    with open_driver(cfg) as driver, bulk_if_asked(driver, cfg, options):
         report = ingest(driver, cfg)
     print_report(report)
 
@@ -55,13 +65,17 @@ def amazon(
     batch_size: BatchSize = DEFAULT_BATCH_SIZE,
     max_rejects: MaxRejects = DEFAULT_MAX_REJECT_FRACTION,
     quarantine_dir: QuarantineDir = None,
+    bulk: Bulk = False,
 ) -> None:
     """Amazon Reviews (2018 or 2014): users, items, RATED in time order, categories,
     brands and also-buy / also-view relations."""
     if reviews is None and meta is None:
         raise typer.BadParameter("give --reviews, --meta or both")
-    options = ingest_options(batch_size, max_rejects, quarantine_dir)
-    _run(lambda driver, cfg: ingest_amazon(driver, cfg, domain, reviews, meta, kcore, options))
+    options = ingest_options(batch_size, max_rejects, quarantine_dir, bulk)
+    _run(
+        lambda driver, cfg: ingest_amazon(driver, cfg, domain, reviews, meta, kcore, options),
+        options,
+    )
 
 
 def amazon_kg(
@@ -81,6 +95,7 @@ def amazon_kg(
     batch_size: BatchSize = DEFAULT_BATCH_SIZE,
     max_rejects: MaxRejects = DEFAULT_MAX_REJECT_FRACTION,
     quarantine_dir: QuarantineDir = None,
+    bulk: Bulk = False,
 ) -> None:
     """Amazon-KG (DBpedia-linked Amazon items): interactions, item links, titles,
     subjects and DBpedia facts of the linked items."""
@@ -89,8 +104,8 @@ def amazon_kg(
         raise typer.BadParameter(
             "give at least one of --inter, --kg, --link, --items, --item-metadata"
         )
-    options = ingest_options(batch_size, max_rejects, quarantine_dir)
-    _run(lambda driver, cfg: ingest_amazon_kg(driver, cfg, files, domain, kcore, options))
+    options = ingest_options(batch_size, max_rejects, quarantine_dir, bulk)
+    _run(lambda driver, cfg: ingest_amazon_kg(driver, cfg, files, domain, kcore, options), options)
 
 
 def interactions(
@@ -112,10 +127,14 @@ def interactions(
     batch_size: BatchSize = DEFAULT_BATCH_SIZE,
     max_rejects: MaxRejects = DEFAULT_MAX_REJECT_FRACTION,
     quarantine_dir: QuarantineDir = None,
+    bulk: Bulk = False,
 ) -> None:
     """Generic user-item interactions: a CSV/TSV file or a sequence file."""
-    options = ingest_options(batch_size, max_rejects, quarantine_dir)
-    _run(lambda driver, cfg: ingest_interactions(driver, cfg, path, domain, fmt, kcore, options))
+    options = ingest_options(batch_size, max_rejects, quarantine_dir, bulk)
+    _run(
+        lambda driver, cfg: ingest_interactions(driver, cfg, path, domain, fmt, kcore, options),
+        options,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -38,8 +38,8 @@ from pathlib import Path
 
 from neo4j import Driver
 
-from kgstore.db import run_query
 from kgstore.ingest.dbpedia import name_from_iri
+from kgstore.ingest.graph_view import graph_items
 from kgstore.ingest.interactions import read_table
 from kgstore.ingest.mapping import (
     BY_AMAZON_KG_RELATION,
@@ -125,12 +125,6 @@ def _atomic_rows(path: Path, quarantine: Quarantine, names: tuple[str, ...]) -> 
         )
     for line_no, text, fields in rows:
         yield line_no, text, [fields[columns[name]].strip() for name in names]
-
-
-def _graph_items(driver: Driver, settings: Settings) -> dict[str, str | None]:
-    """Every Item id in the graph with its `uri` (None when not linked)."""
-    rows = run_query(driver, settings, "MATCH (i:Item) RETURN i.id AS id, i.uri AS uri")
-    return {row["id"]: row["uri"] for row in rows}
 
 
 def read_item_table(
@@ -258,16 +252,15 @@ def ingest_amazon_kg(
         raise SourceFileError("give at least one Amazon-KG file")
     config = {"files": [str(path) for path in given], "domain": domain.value, "kcore": kcore}
     source_file = "+".join(path.name for path in given)
-    with ingest_session(
-        driver, settings, SOURCE, source_file, config, options or IngestOptions()
-    ) as session:
+    options = options or IngestOptions()
+    with ingest_session(driver, settings, SOURCE, source_file, config, options) as session:
         quarantine = session.quarantine
         records: list[Interaction] = []
         sequences: Sequences | None = None
         if files.inter:
             records = list(read_table(files.inter, quarantine, "\t"))
             sequences = build_sequences(records, kcore)
-        graph = _graph_items(driver, settings)
+        graph = graph_items(driver, settings, options)
         titles, candidates = read_item_table(files.items, quarantine) if files.items else ({}, {})
         known = {record.item for record in records} | titles.keys() | graph.keys()
         links = read_links(files.link, quarantine, known) if files.link else {}
@@ -281,7 +274,7 @@ def ingest_amazon_kg(
         if files.kg:
             session.writer.flush()
             linked: dict[str, list[str]] = defaultdict(list)
-            for item, uri in _graph_items(driver, settings).items():
+            for item, uri in graph_items(driver, settings, options).items():
                 if uri is not None:
                     linked[uri].append(item)
             _write_kg(session, files.kg, linked)

@@ -89,8 +89,11 @@ class BulkGraph:
                 self._by_uri[base].setdefault(node.props["uri"], set()).add(key)
         return node
 
-    def item_uris(self) -> set[str]:
-        return {uri for uri, keys in self._by_uri["Item"].items() if keys}
+    def items(self) -> dict[str, str | None]:
+        """Every item's id and `uri` (None when not linked)."""
+        return {
+            key: node.props.get("uri") for (base, key), node in self.nodes.items() if base == "Item"
+        }
 
     def sources(self, base: str, source_key: str, value: str) -> list[NodeRef]:
         """The nodes a relationship's source names: by the label's key, or by `uri`."""

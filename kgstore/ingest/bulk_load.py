@@ -9,6 +9,7 @@ the same end state as the online ingest of the same runs.
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from neo4j import Driver
@@ -55,13 +56,14 @@ def bulk_load(driver: Driver, settings: Settings, graph: BulkGraph) -> BulkLoadR
     check_bulk_target(driver, settings)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    run_id = graph.runs[0].provenance.run_id if graph.runs else "empty"
-    folder = settings.state_dir / "import" / run_id
+    folder = settings.state_dir / "import" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     files = write_import_files(graph, folder)
     seconds["write files"] = time.perf_counter() - started
 
     started = time.perf_counter()
     stop_neo4j(settings)
+    seconds["stop"] = time.perf_counter() - started
+    started = time.perf_counter()
     result = run_admin(
         settings,
         "database",

@@ -9,11 +9,8 @@ the mapping table; other predicates are counted in the report, not silently drop
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
-from neo4j import Driver
-
 from kgstore.ingest.mapping import BY_DBPEDIA_PREDICATE
-from kgstore.ingest.session import IngestOptions, IngestSession
-from kgstore.settings import Settings
+from kgstore.ingest.session import IngestSession
 
 Triple = tuple[str, str, str]
 LabelCandidate = tuple[str, str, str | None]
@@ -46,18 +43,6 @@ def choose_labels(candidates: Iterable[LabelCandidate]) -> dict[str, str]:
         if rank is not None and (iri not in best or (rank, text) < best[iri]):
             best[iri] = (rank, text)
     return {iri: text for iri, (_, text) in best.items()}
-
-
-def linked_item_uris(driver: Driver, settings: Settings, options: IngestOptions) -> set[str]:
-    """IRIs of the DBpedia resources that ingested items are linked to (for a bulk load,
-    the items collected so far)."""
-    if options.bulk is not None:
-        return options.bulk.item_uris()
-    records, _, _ = driver.execute_query(
-        "MATCH (i:Item) WHERE i.uri IS NOT NULL RETURN DISTINCT i.uri AS uri",
-        database_=settings.neo4j_database,
-    )
-    return {record["uri"] for record in records}
 
 
 def write_facts(

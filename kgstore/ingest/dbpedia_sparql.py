@@ -26,9 +26,9 @@ from kgstore.ingest.dbpedia import (
     LabelCandidate,
     Triple,
     choose_labels,
-    linked_item_uris,
     write_facts,
 )
+from kgstore.ingest.graph_view import linked_item_uris
 from kgstore.ingest.mapping import BY_DBPEDIA_PREDICATE, RDFS_LABEL
 from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.session import IngestOptions, ingest_session
