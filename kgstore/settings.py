@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     sparql_retries: Annotated[int, Field(ge=0, le=20)] = 4
     sparql_backoff: Seconds = 2.0
     sparql_min_interval: Seconds = 1.0
+    sparql_give_up_after: Annotated[int, Field(ge=1)] = 3
     sparql_items_per_query: Annotated[int, Field(ge=1, le=1000)] = 50
     sparql_page_size: Annotated[int, Field(ge=1, le=10000)] = 10000
 

@@ -257,6 +257,27 @@ def test_failing_batch_is_retried_quarantined_then_resumed_from_the_cache(
     assert snapshot(linked_graph, settings)[1] == expected_facts()
 
 
+def test_an_endpoint_failing_query_after_query_is_given_up_on(
+    linked_graph: Driver, settings: Settings, sparql_endpoint: str, tmp_path: Path
+) -> None:
+    """After `give_up_after` failed queries the run asks nothing more; every item is
+    quarantined, the skipped ones with a reason that says why and how to resume."""
+    lenient = IngestOptions(500, 1.0, tmp_path / "quarantine")
+    with RecordingProxy(sparql_endpoint, lambda _: 500) as proxy:
+        source = source_for(proxy.url, tmp_path / "cache", retries=1)
+        source = replace(source, items_per_query=2, policy=replace(source.policy, give_up_after=2))
+        report = ingest_dbpedia_endpoint(linked_graph, settings, source, lenient)
+    assert len(proxy.queries) == 4  # two queries, each asked twice
+    assert report["rejected"] == len(ITEMS) > 6
+    reasons = [
+        json.loads(line)["reason"]
+        for path in (tmp_path / "quarantine").glob("*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    assert sum("failed 2 times" in reason for reason in reasons) == 4
+    assert all("run again to resume" in reason for reason in reasons[4:])
+
+
 def test_endpoint_that_answers_404_fails_the_run_with_exit_code_3(
     linked_graph: Driver, settings: Settings, sparql_endpoint: str, tmp_path: Path
 ) -> None:
@@ -276,9 +297,10 @@ def test_endpoint_that_answers_404_fails_the_run_with_exit_code_3(
     rejects = [json.loads(line) for f in (tmp_path / "q").glob("*.jsonl") for line in f.open()]
     assert len(rejects) == len(ITEMS)
     assert all(r["file"] == missing and r["record"].startswith("SELECT") for r in rejects)
-    assert all(
-        "EndPointNotFound" in r["reason"] and "failed 2 times" in r["reason"] for r in rejects
-    )
+    asked = [r for r in rejects if "EndPointNotFound" in r["reason"]]
+    assert asked and all("failed 2 times" in r["reason"] for r in asked)
+    # After SPARQL_GIVE_UP_AFTER failed queries the rest is not asked.
+    assert all(r in asked or "not asked" in r["reason"] for r in rejects)
 
 
 def test_endpoint_that_never_answers_times_out_and_is_quarantined(

@@ -58,12 +58,16 @@ _RETRYABLE = (
 class FetchPolicy:
     """How hard and how often to ask: seconds per request (whole seconds, at least 1:
     SPARQLWrapper truncates to int, and 0 would mean none), extra attempts, first backoff
-    (doubled after every failed attempt) and the least time between two requests."""
+    (doubled after every failed attempt), the least time between two requests, and after
+    how many queries failing in a row (each after all its attempts) the client stops
+    asking for the rest of the run — an endpoint that is down (or no network) then costs
+    a few queries' retries, not every batch's."""
 
     timeout: int = 60
     retries: int = 4
     backoff: float = 2.0
     min_interval: float = 1.0
+    give_up_after: int = 3
 
     def __post_init__(self) -> None:
         if not isinstance(self.timeout, int) or self.timeout < 1:
@@ -76,6 +80,7 @@ class FetchPolicy:
             settings.sparql_retries,
             settings.sparql_backoff,
             settings.sparql_min_interval,
+            settings.sparql_give_up_after,
         )
 
 
@@ -107,6 +112,7 @@ class SparqlClient:
         self.refresh = refresh
         self.stats = FetchStats()
         self._last_request = float("-inf")
+        self._failed_in_a_row = 0
 
     def select(self, query: str) -> list[Binding]:
         """The result rows of one query: from the cache, else from the endpoint."""
@@ -135,19 +141,28 @@ class SparqlClient:
             offset += page_size
 
     def _fetch(self, query: str) -> tuple[bytes, list[Binding]]:
+        if self._failed_in_a_row >= self.policy.give_up_after:
+            raise QueryFailed(
+                f"not asked: {self.endpoint} failed {self._failed_in_a_row} queries in a row, "
+                "so this run asks it nothing more (SPARQL_GIVE_UP_AFTER); run again to resume",
+                query,
+            )
         attempts = self.policy.retries + 1
         for attempt in range(attempts):
             if attempt:
                 time.sleep(self.policy.backoff * 2 ** (attempt - 1))
             try:
                 body = self._request(query)
-                return body, parse_bindings(body)
+                rows = parse_bindings(body)
+                self._failed_in_a_row = 0
+                return body, rows
             except _PERMANENT as exc:
                 self.stats.failed_attempts += 1
                 raise QueryFailed(f"{self.endpoint} refused the query: {exc}", query) from None
             except _RETRYABLE as exc:
                 self.stats.failed_attempts += 1
                 error = exc
+        self._failed_in_a_row += 1
         raise QueryFailed(
             f"{self.endpoint} failed {attempts} times; last: {error.__class__.__name__}: {error}",
             query,
