@@ -53,8 +53,8 @@ def test_relationships_repeat_once_and_dangling_ones_are_counted(tmp_path: Path)
     with BulkWriter(graph, Provenance("tests", "bulk")) as writer:
         writer.node("User", "u")
         writer.item("i", "Movie", {})
-        writer.relationship(rated, "u", "i", {"rating": 1})
-        writer.relationship(rated, "u", "i", {"rating": 5})
+        writer.relationship(rated, "u", "i", {"rating": 1, "ts": 7})
+        writer.relationship(rated, "u", "i", {"rating": 5, "ts": None})
         writer.relationship(rated, "u", "missing", {"rating": 2})
         writer.relationship(rated, "ghost", "i", {"rating": 2})
     assert writer.counts.relationships == {"RATED": 2}
@@ -62,3 +62,8 @@ def test_relationships_repeat_once_and_dangling_ones_are_counted(tmp_path: Path)
     ((key, props),) = graph.relationships.items()
     assert key == ("RATED", ("User", "u"), ("Item", "i"))
     assert props["rating"] == 5
+    files = write_import_files(graph, tmp_path)
+    with files.relationships[0][1].open(encoding="utf-8", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["rating:long"] == "5"
+    assert not any(column.startswith("ts:") for column in row)  # a null removed it, as online

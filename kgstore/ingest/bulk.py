@@ -45,6 +45,15 @@ class BulkImportError(KgstoreError):
     """The collected graph cannot be written as import files, or the import failed."""
 
 
+def merge_props(props: dict[str, Any], updates: Mapping[str, Any]) -> None:
+    """`SET x += updates`: later values win, and a null removes the property."""
+    for name, value in updates.items():
+        if value is None:
+            props.pop(name, None)
+        else:
+            props[name] = value
+
+
 @dataclass
 class BulkNode:
     labels: set[str]
@@ -77,11 +86,7 @@ class BulkGraph:
         node = self.nodes.setdefault((base, key), BulkNode({base}))
         node.labels.update(labels)
         old_uri = node.props.get("uri")
-        for name, value in props.items():
-            if value is None:
-                node.props.pop(name, None)
-            else:
-                node.props[name] = value
+        merge_props(node.props, props)
         if base != "Entity" and node.props.get("uri") != old_uri:
             if old_uri is not None:
                 self._by_uri[base][old_uri].discard(key)
@@ -161,7 +166,7 @@ class BulkWriter(Writer):
             return
         for source in sources:
             props = self.graph.relationships.setdefault((rel_type, source, target), {})
-            props.update(rel.props)
+            merge_props(props, rel.props)
             props["ingestRun"] = self.provenance.run_id
             self.counts.relationships[rel_type] += 1
 
@@ -187,7 +192,7 @@ def _csv_type(owner: str, name: str, values: Iterable[Any]) -> str:
     kinds: set[str] = set()
     for value in values:
         element = value[0] if isinstance(value, list) and value else value
-        if isinstance(value, list) and not value:
+        if value is None or (isinstance(value, list) and not value):
             continue
         kind = _SCALAR_TYPES.get(type(element))
         if kind is None:
