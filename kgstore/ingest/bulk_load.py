@@ -53,6 +53,8 @@ def bulk_load(driver: Driver, settings: Settings, graph: BulkGraph) -> BulkLoadR
 
     `driver` is only used before the import: drivers opened before it hold bookmarks
     of the replaced store, so open a new one to read the result."""
+    # Checked again (the CLI checks before collecting): collecting may take minutes,
+    # and the import overwrites whatever the database holds by then.
     check_bulk_target(driver, settings)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
