@@ -57,7 +57,7 @@ from kgstore.ingest.dbpedia_file import read_rdf
 from kgstore.ingest.demo_films import DEMO_FILMS, films_from_triples
 from kgstore.ingest.mapping import BY_TYPE, Relation, cypher_label, cypher_rel_type
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, GraphWriter, Provenance
+from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, GraphWriter, Provenance, Writer
 from kgstore.schema import apply_schema
 from kgstore.services.neo4j_server import neo4j_process
 from kgstore.settings import Settings, load_settings
@@ -168,31 +168,30 @@ def timed(server: LocalNeo4j, work: Callable[[], None]) -> Timing:
     )
 
 
-def batched_ingest(
-    driver: Driver, settings: Settings, items: list[BenchItem], batch_size: int
-) -> None:
-    """Every item and its facts through one GraphWriter; checks that every relationship
-    was written."""
-    with GraphWriter(driver, settings, Provenance("bench", DEMO_FILMS.name), batch_size) as writer:
+def write_items(writer: Writer, items: list[BenchItem]) -> None:
+    """Every item and its facts through `writer`, which must write every relationship."""
+    with writer:
         for item in items:
             writer.item(item.id, "Movie", {"uri": item.uri, "title": item.title})
             for fact in item.facts:
                 writer.relationship(fact.relation, item.id, fact.target, name=fact.name)
     written = sum(writer.counts.relationships.values())
     if written != relationship_count(items) or sum(writer.counts.dangling.values()):
-        sys.exit(f"GraphWriter wrote {written} of {relationship_count(items)} relationships")
+        name = type(writer).__name__
+        sys.exit(f"{name} wrote {written} of {relationship_count(items)} relationships")
+
+
+def batched_ingest(
+    driver: Driver, settings: Settings, items: list[BenchItem], batch_size: int
+) -> None:
+    provenance = Provenance("bench", DEMO_FILMS.name)
+    write_items(GraphWriter(driver, settings, provenance, batch_size), items)
 
 
 def bulk_ingest(driver: Driver, settings: Settings, items: list[BenchItem]) -> BulkLoadReport:
     """The same rows through the bulk path into the emptied database."""
     graph = BulkGraph()
-    with BulkWriter(graph, Provenance("bench-bulk", DEMO_FILMS.name)) as writer:
-        for item in items:
-            writer.item(item.id, "Movie", {"uri": item.uri, "title": item.title})
-            for fact in item.facts:
-                writer.relationship(fact.relation, item.id, fact.target, name=fact.name)
-    if len(graph.relationships) != relationship_count(items):
-        sys.exit(f"BulkWriter kept {len(graph.relationships)} of {relationship_count(items)}")
+    write_items(BulkWriter(graph, Provenance("bench-bulk", DEMO_FILMS.name)), items)
     return bulk_load(driver, settings, graph)
 
 

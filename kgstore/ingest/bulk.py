@@ -116,13 +116,6 @@ class BulkWriter(Writer):
         self.counts = WriteCounts()
         self._pending: list[QueuedRelationship] = []
 
-    def __enter__(self) -> "BulkWriter":
-        return self
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, *_: object) -> None:
-        if exc is None:
-            self.flush()
-
     def node(self, label: str, key: str, props: Mapping[str, Any] | None = None) -> None:
         base = base_label(label)
         self._merge(base, key, label, props or {})
@@ -132,6 +125,9 @@ class BulkWriter(Writer):
 
     def _add_relationship(self, row: QueuedRelationship) -> None:
         self._pending.append(row)
+
+    def abandon(self, reason: BaseException) -> None:
+        self._pending.clear()
 
     def flush(self) -> None:
         """Resolve the queued relationships against every node queued so far."""

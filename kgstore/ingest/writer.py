@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Mapping, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 from neo4j import Driver, ManagedTransaction
 
@@ -279,6 +279,20 @@ class Writer(ABC):
     def flush(self) -> None:
         """Write, or resolve, everything queued."""
 
+    @abstractmethod
+    def abandon(self, reason: BaseException) -> None:
+        """Write nothing more: `reason` stopped the caller."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, *_: object) -> None:
+        """Flush on success; after an error, abandon what is queued."""
+        if exc is None:
+            self.flush()
+        else:
+            self.abandon(exc)
+
     def relationship(
         self,
         relation: Relation,
@@ -327,14 +341,8 @@ class GraphWriter(Writer):
         self._memory = WriterMemory()
         self._pipeline = _Pipeline()
 
-    def __enter__(self) -> "GraphWriter":
-        return self
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, *_: object) -> None:
-        if exc is None:
-            self.flush()
-        else:
-            self._pipeline.abandon(exc)
+    def abandon(self, reason: BaseException) -> None:
+        self._pipeline.abandon(reason)
 
     def node(self, label: str, key: str, props: Mapping[str, Any] | None = None) -> None:
         base = base_label(label)
@@ -409,7 +417,7 @@ class GraphWriter(Writer):
         for label, pairs in outcome.learned.items():
             self._memory.remember(label, pairs)
         self._memory.remember_created_nodes(outcome.created_nodes)
-        self._memory.remember_created(relation.rel_type, outcome.created)
+        self._memory.remember_created(relation.rel_type, outcome.created_pairs)
         self.counts.relationships[relation.rel_type] += outcome.written
         self.counts.dangling[relation.rel_type] += outcome.dangling
 
@@ -437,7 +445,7 @@ class _BatchOutcome:
     dangling: int
     learned: Learned
     created_nodes: set[int]
-    created: set[tuple[int, int]]
+    created_pairs: set[tuple[int, int]]
 
 
 class _RelationshipBatch:
@@ -483,8 +491,10 @@ class _RelationshipBatch:
                 continue
             for source_id in sources[row["s"]]:
                 pair = (source_id, target_id)
-                new_endpoint = target_id in created_targets or any(
-                    self.memory.created_node(node_id) for node_id in pair
+                new_endpoint = (
+                    target_id in created_targets
+                    or self.memory.created_node(source_id)
+                    or self.memory.created_node(target_id)
                 )
                 if new_endpoint and pair not in already and pair not in created:
                     created.add(pair)
