@@ -45,19 +45,19 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import neo4j
-from neo4j import Driver
 from procfs import mib, status_fields
 from tqdm import tqdm
 
-from kgstore.db import clear_graph, open_driver, run_query
-from kgstore.ingest.bulk import BulkGraph, BulkWriter
+from kgstore.db import Database, clear_graph, open_database
+from kgstore.graph.mapping import BY_TYPE, Relation, cypher_label, cypher_rel_type
 from kgstore.ingest.bulk_load import BulkLoadReport, bulk_load
+from kgstore.ingest.bulk_writer import BulkGraph, BulkWriter
 from kgstore.ingest.dbpedia import name_from_iri
 from kgstore.ingest.dbpedia_file import read_rdf
 from kgstore.ingest.demo_films import DEMO_FILMS, films_from_triples
-from kgstore.ingest.mapping import BY_TYPE, Relation, cypher_label, cypher_rel_type
+from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, GraphWriter, Provenance, Writer
+from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
 from kgstore.schema import apply_schema
 from kgstore.services.neo4j_server import neo4j_process
 from kgstore.settings import Settings, load_settings
@@ -110,9 +110,9 @@ def relationship_count(items: list[BenchItem]) -> int:
     return sum(len(item.facts) for item in items)
 
 
-def empty_database(driver: Driver, settings: Settings) -> None:
-    clear_graph(driver, settings)
-    apply_schema(driver, settings)
+def empty_database(db: Database) -> None:
+    clear_graph(db)
+    apply_schema(db)
 
 
 @dataclass(frozen=True)
@@ -181,24 +181,22 @@ def write_items(writer: Writer, items: list[BenchItem]) -> None:
         sys.exit(f"{name} wrote {written} of {relationship_count(items)} relationships")
 
 
-def batched_ingest(
-    driver: Driver, settings: Settings, items: list[BenchItem], batch_size: int
-) -> None:
+def batched_ingest(db: Database, items: list[BenchItem], batch_size: int) -> None:
     provenance = Provenance("bench", DEMO_FILMS.name)
-    write_items(GraphWriter(driver, settings, provenance, batch_size), items)
+    write_items(GraphWriter(db, provenance, batch_size), items)
 
 
-def bulk_ingest(driver: Driver, settings: Settings, items: list[BenchItem]) -> BulkLoadReport:
+def bulk_ingest(db: Database, settings: Settings, items: list[BenchItem]) -> BulkLoadReport:
     """The same rows through the bulk path into the emptied database."""
     graph = BulkGraph()
     write_items(BulkWriter(graph, Provenance("bench-bulk", DEMO_FILMS.name)), items)
-    return bulk_load(driver, settings, graph)
+    return bulk_load(db, settings, graph)
 
 
-def naive_ingest(driver: Driver, settings: Settings, items: list[BenchItem]) -> None:
+def naive_ingest(db: Database, items: list[BenchItem]) -> None:
     """The same rows, one auto-commit statement per node and per relationship."""
     prov = Provenance("bench-naive", DEMO_FILMS.name).as_props()
-    with driver.session(database=settings.neo4j_database) as session:
+    with db.session() as session:
         for item in tqdm(items, desc="naive writer", unit="item", leave=False):
             session.run(
                 "MERGE (n:Item {id: $id}) SET n.uri = $uri, n.title = $title, n += $prov "
@@ -221,10 +219,8 @@ def naive_ingest(driver: Driver, settings: Settings, items: list[BenchItem]) -> 
                 ).consume()
 
 
-def describe_machine(driver: Driver, settings: Settings) -> str:
-    version = run_query(
-        driver,
-        settings,
+def describe_machine(db: Database, settings: Settings) -> str:
+    version = db.query(
         "CALL dbms.components() YIELD versions, edition RETURN versions[0] + ' ' + edition AS v",
     )[0]["v"]
     rust = "with" if find_spec("neo4j._rust") else "without"
@@ -255,11 +251,11 @@ def main() -> None:
     items = graph.items
     total = relationship_count(items)
     entities = len({fact.target for item in items for fact in item.facts})
-    with open_driver(settings) as driver:
-        used = run_query(driver, settings, "MATCH (n) RETURN count(n) > 0 AS used")[0]["used"]
+    with open_database(settings) as db:
+        used = db.query("MATCH (n) RETURN count(n) > 0 AS used")[0]["used"]
         if used and not args.clear:
             sys.exit(f"{settings.neo4j_uri} holds data; --clear empties it for the benchmark")
-        print(describe_machine(driver, settings))
+        print(describe_machine(db, settings))
         print(
             f"data: {len(items):,} items, {entities:,} entities, {total:,} relationships "
             f"(films x{graph.copies}, {args.entity_pools} entity pools), "
@@ -267,32 +263,30 @@ def main() -> None:
         )
 
         warmup = items[: len(items) // 4]
-        empty_database(driver, settings)
-        batched_ingest(driver, settings, warmup, args.batch_size)
+        empty_database(db)
+        batched_ingest(db, warmup, args.batch_size)
         print(f"warm-up (untimed): {len(warmup):,} items, {relationship_count(warmup):,} rels")
 
         runs = []
         for run in tqdm(range(args.runs), desc="GraphWriter runs", leave=False):
-            empty_database(driver, settings)
-            runs.append(
-                timed(server, lambda: batched_ingest(driver, settings, items, args.batch_size))
-            )
+            empty_database(db)
+            runs.append(timed(server, lambda: batched_ingest(db, items, args.batch_size)))
             tqdm.write(f"GraphWriter run {run + 1}: {runs[-1].line(total)}")
         memory = server.memory_mib()
 
         naive_items = items[: args.naive_items]
         naive_rels = relationship_count(naive_items)
-        empty_database(driver, settings)
-        naive = timed(server, lambda: naive_ingest(driver, settings, naive_items))
-        clear_graph(driver, settings)
+        empty_database(db)
+        naive = timed(server, lambda: naive_ingest(db, naive_items))
+        clear_graph(db)
 
         bulk: tuple[float, BulkLoadReport] | None = None
         if not args.no_bulk and server.pid is not None:
             started = time.perf_counter()
-            report = bulk_ingest(driver, settings, items)
+            report = bulk_ingest(db, settings, items)
             bulk = time.perf_counter() - started, report
-    with open_driver(settings) as driver:  # the bulk import replaced the store
-        empty_database(driver, settings)
+    with open_database(settings) as db:  # the bulk import replaced the store
+        empty_database(db)
 
     rates = sorted(total / run.seconds for run in runs)
     batched = statistics.median(rates)

@@ -4,7 +4,7 @@ import sys
 
 import typer
 
-from cli import ingest, ingest_amazon, ingest_dbpedia, ingest_demo, schema, services, sparql, stats
+from cli import ingest, schema, services, sparql, stats, workers
 from cli.console import err_console
 from kgstore.errors import KgstoreError
 
@@ -15,16 +15,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(services.app, name="services")
-app.add_typer(services.workers_app, name="workers")
-app.add_typer(schema.app, name="schema")
-app.add_typer(ingest.app, name="ingest")
-stats.register(app)
-# ingest sources: each module adds its `kgctl ingest <source>` command
-ingest_demo.register(ingest.app)
-ingest_amazon.register(ingest.app)
-ingest_dbpedia.register(ingest.app)
-sparql.register(app)
+# Every command module adds its command or group with `register(parent)`.
+for module in (services, workers, schema, ingest, stats, sparql):
+    module.register(app)
 
 
 def main() -> None:

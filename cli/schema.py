@@ -4,7 +4,7 @@ import typer
 from rich.table import Table
 
 from cli.console import console, settings
-from kgstore.db import open_driver
+from kgstore.db import open_database
 from kgstore.schema import SCHEMA_FILE, apply_schema, describe_schema
 
 app = typer.Typer(help="The graph schema (constraints and indexes).", no_args_is_help=True)
@@ -13,21 +13,23 @@ app = typer.Typer(help="The graph schema (constraints and indexes).", no_args_is
 @app.command("apply")
 def schema_apply() -> None:
     """Apply cypher/schema.cypher; idempotent, so running it twice changes nothing."""
-    cfg = settings()
-    with open_driver(cfg) as driver:
-        count = apply_schema(driver, cfg)
+    with open_database(settings()) as db:
+        count = apply_schema(db)
     console.print(f"applied {count} statements from {SCHEMA_FILE}")
 
 
 @app.command("show")
 def schema_show() -> None:
     """List the constraints and indexes the database holds."""
-    cfg = settings()
-    with open_driver(cfg) as driver:
-        objects = describe_schema(driver, cfg)
+    with open_database(settings()) as db:
+        objects = describe_schema(db)
     table = Table("kind", "name", "type", "labels/types", "properties")
     for obj in objects:
         table.add_row(
             obj.kind, obj.name, obj.type, ", ".join(obj.labels), ", ".join(obj.properties)
         )
     console.print(table)
+
+
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="schema")

@@ -1,4 +1,4 @@
-"""`kgctl services …` and `kgctl workers …`: the local Neo4j, Redis and Celery workers."""
+"""`kgctl services …`: the local Neo4j, Redis and Celery workers together."""
 
 import typer
 from rich.table import Table
@@ -13,9 +13,6 @@ from workers.launcher import start_workers, stop_workers, worker_status
 app = typer.Typer(
     help="Provision, start, stop and inspect Neo4j and Redis (and the workers).",
     no_args_is_help=True,
-)
-workers_app = typer.Typer(
-    help="Start, stop and inspect the background Celery workers.", no_args_is_help=True
 )
 
 
@@ -89,29 +86,5 @@ def services_status() -> None:
         raise typer.Exit(1)
 
 
-@workers_app.command("up")
-def workers_up() -> None:
-    """Start the cpu and gpu workers in the background and wait until they answer."""
-    cfg = settings()
-    for node, what in start_workers(cfg).items():
-        console.print(f"{node}: {what}")
-
-
-@workers_app.command("down")
-def workers_down() -> None:
-    """Stop the background workers."""
-    for node, was_running in stop_workers(settings()).items():
-        console.print(f"{node}: {'stopped' if was_running else 'was not running'}")
-
-
-@workers_app.command("status")
-def workers_status() -> None:
-    """Show whether each worker process runs and answers a ping. Exit code 1 if not."""
-    statuses = worker_status(settings())
-    for worker in statuses:
-        console.print(
-            f"{worker.node} (queue {worker.queue}): pid {worker.pid or '-'}, "
-            f"{'answers' if worker.answers else 'does not answer'}"
-        )
-    if not all(worker.answers for worker in statuses):
-        raise typer.Exit(1)
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="services")

@@ -69,5 +69,5 @@ def _print_status(cfg: Settings) -> bool:
     return True
 
 
-def register(app_: typer.Typer) -> None:
-    app_.add_typer(app, name="sparql")
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(app, name="sparql")

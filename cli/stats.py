@@ -4,16 +4,15 @@ import typer
 from rich.table import Table
 
 from cli.console import console, settings
-from kgstore.db import open_driver
+from kgstore.db import open_database
 from kgstore.stats import graph_stats
 
 
 def stats() -> None:
     """Users, items, interactions, entities, triples (the paper's Table 1), then every
     label and relationship type with its count."""
-    cfg = settings()
-    with open_driver(cfg) as driver:
-        result = graph_stats(driver, cfg)
+    with open_database(settings()) as db:
+        result = graph_stats(db)
     table1 = Table("users", "items", "interactions", "entities", "triples", title="Table 1 columns")
     table1.add_row(
         *(
@@ -36,5 +35,5 @@ def stats() -> None:
     console.print(detail)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("stats")(stats)
+def register(parent: typer.Typer) -> None:
+    parent.command("stats")(stats)

@@ -1,4 +1,4 @@
-// kgstore graph schema (see README "The graph"). Applied by `kgctl schema apply`.
+// kgstore graph schema (labels and types: kgstore/graph/mapping.py; README "Package map"). Applied by `kgctl schema apply`.
 // Every statement is idempotent: applying the file again changes nothing.
 
 // Keys: one node per user, item (ASIN / dataset id), DBpedia or metadata entity, run.

@@ -12,12 +12,8 @@ import uuid
 
 import fsspec
 
-from kgstore.errors import KgstoreError
+from kgstore.errors import ArtifactNotFound
 from kgstore.settings import Settings
-
-
-class ArtifactNotFound(KgstoreError):
-    """No artifact with that key in the store."""
 
 
 class ArtifactStore:

@@ -1,19 +1,38 @@
-"""Connections to Neo4j with errors that say what to do.
+"""The one handle every stage reads and writes Neo4j through: `Database` (driver + the
+database's name and URI), opened from the settings by `open_database`.
 
-The official driver's exceptions are translated once, here, so callers (CLI,
-workers, tests) see one clear message for the common faults: server down, wrong
-credentials, missing password.
+The official driver's exceptions are translated once, here, so callers (CLI, workers,
+tests) see one clear message for the common faults: server down, wrong credentials,
+missing password.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from neo4j import Driver, GraphDatabase
+from neo4j import Driver, GraphDatabase, Session
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from kgstore.errors import Neo4jAuthFailed, Neo4jUnavailable
 from kgstore.settings import Settings, env_file_path
+
+
+@dataclass(frozen=True)
+class Database:
+    """A connected driver and the database it works on. `uri` is kept for messages."""
+
+    driver: Driver
+    name: str
+    uri: str
+
+    def query(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """Run one auto-committed query and return its records as dicts."""
+        records, _, _ = self.driver.execute_query(query, params, database_=self.name)
+        return [record.data() for record in records]
+
+    def session(self, **config: Any) -> Session:
+        return self.driver.session(database=self.name, **config)
 
 
 def create_driver(settings: Settings) -> Driver:
@@ -42,27 +61,20 @@ def create_driver(settings: Settings) -> Driver:
 
 
 @contextmanager
-def open_driver(settings: Settings) -> Iterator[Driver]:
+def open_database(settings: Settings) -> Iterator[Database]:
+    """The database the settings name, closed on exit."""
     driver = create_driver(settings)
     try:
-        yield driver
+        yield Database(driver, settings.neo4j_database, settings.neo4j_uri)
     finally:
         driver.close()
 
 
-def run_query(
-    driver: Driver, settings: Settings, query: str, **params: Any
-) -> list[dict[str, Any]]:
-    """Run one auto-committed query and return its records as dicts."""
-    records, _, _ = driver.execute_query(query, params, database_=settings.neo4j_database)
-    return [record.data() for record in records]
-
-
-def clear_graph(driver: Driver, settings: Settings) -> None:
+def clear_graph(db: Database) -> None:
     """Delete every node and relationship (schema stays), in batches so memory stays flat:
     relationships first, since one `DETACH DELETE` of a node with 100,000 relationships
     exceeds the transaction memory pool on its own."""
-    with driver.session(database=settings.neo4j_database) as session:
+    with db.session() as session:
         session.run(
             "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()

@@ -25,3 +25,45 @@ class Neo4jUnavailable(ServiceError):
 
 class Neo4jAuthFailed(ServiceError):
     """Neo4j refused the configured credentials."""
+
+
+class SourceFileError(KgstoreError):
+    """A source file is missing or unreadable as a whole."""
+
+
+class TooManyRejects(KgstoreError):
+    """More records were rejected than the threshold allows (good ones are stored)."""
+
+    exit_code = 3
+
+
+class BulkImportError(KgstoreError):
+    """The collected graph cannot be written as import files, or the import failed."""
+
+
+class QueryFailed(KgstoreError):
+    """A SPARQL query that failed on every attempt; `query` is its full text."""
+
+    def __init__(self, reason: str, query: str) -> None:
+        super().__init__(reason)
+        self.query = query
+
+
+class SequenceReadError(KgstoreError):
+    """The stored RATED positions do not form one sequence per user."""
+
+
+class ArtifactNotFound(KgstoreError):
+    """No artifact with that key in the store."""
+
+
+# Record-level problems: a reader catches them and quarantines the record (ValueError,
+# so they travel with the other parse errors).
+
+
+class InvalidResponse(ValueError):
+    """The endpoint answered 200 with something that is not a SPARQL JSON result."""
+
+
+class UnsafeIri(ValueError):
+    """An IRI that cannot be written as `<…>` in a query without changing its meaning."""

@@ -8,11 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from neo4j import Driver
-
-from kgstore.db import run_query
+from kgstore.db import Database
 from kgstore.paths import CYPHER_DIR
-from kgstore.settings import Settings
 
 SCHEMA_FILE = CYPHER_DIR / "schema.cypher"
 _COMMENT = re.compile(r"//[^\n]*")
@@ -24,11 +21,11 @@ def read_statements(path: Path = SCHEMA_FILE) -> list[str]:
     return [stmt.strip() for stmt in text.split(";") if stmt.strip()]
 
 
-def apply_schema(driver: Driver, settings: Settings, path: Path = SCHEMA_FILE) -> int:
+def apply_schema(db: Database, path: Path = SCHEMA_FILE) -> int:
     """Run every statement of the schema file; returns how many were run."""
     statements = read_statements(path)
     for statement in statements:
-        run_query(driver, settings, statement)
+        db.query(statement)
     return len(statements)
 
 
@@ -43,14 +40,10 @@ class SchemaObject:
     properties: tuple[str, ...]
 
 
-def describe_schema(driver: Driver, settings: Settings) -> list[SchemaObject]:
+def describe_schema(db: Database) -> list[SchemaObject]:
     """Constraints and indexes, sorted; the built-in token lookup indexes are left out."""
-    constraints = run_query(
-        driver, settings, "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties"
-    )
-    indexes = run_query(
-        driver,
-        settings,
+    constraints = db.query("SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties")
+    indexes = db.query(
         "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, owningConstraint "
         "WHERE type <> 'LOOKUP' AND owningConstraint IS NULL",
     )

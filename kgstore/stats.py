@@ -2,10 +2,7 @@
 
 from dataclasses import dataclass
 
-from neo4j import Driver
-
-from kgstore.db import run_query
-from kgstore.settings import Settings
+from kgstore.db import Database
 
 
 @dataclass(frozen=True)
@@ -27,28 +24,21 @@ def _quoted(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _count(driver: Driver, settings: Settings, query: str) -> int:
-    return run_query(driver, settings, query)[0]["c"]
+def _count(db: Database, query: str) -> int:
+    return db.query(query)[0]["c"]
 
 
-def graph_stats(driver: Driver, settings: Settings) -> GraphStats:
+def graph_stats(db: Database) -> GraphStats:
     """Counts from Neo4j's count store: one cheap query per label and per type."""
     labels = {
-        label: _count(driver, settings, f"MATCH (n:{_quoted(label)}) RETURN count(n) AS c")
-        for label in sorted(
-            row["name"]
-            for row in run_query(driver, settings, "CALL db.labels() YIELD label AS name")
-        )
+        label: _count(db, f"MATCH (n:{_quoted(label)}) RETURN count(n) AS c")
+        for label in sorted(row["name"] for row in db.query("CALL db.labels() YIELD label AS name"))
     }
     rel_types = {
-        rel_type: _count(
-            driver, settings, f"MATCH ()-[r:{_quoted(rel_type)}]->() RETURN count(r) AS c"
-        )
+        rel_type: _count(db, f"MATCH ()-[r:{_quoted(rel_type)}]->() RETURN count(r) AS c")
         for rel_type in sorted(
             row["name"]
-            for row in run_query(
-                driver, settings, "CALL db.relationshipTypes() YIELD relationshipType AS name"
-            )
+            for row in db.query("CALL db.relationshipTypes() YIELD relationshipType AS name")
         )
     }
     interactions = rel_types.get("RATED", 0)

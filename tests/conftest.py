@@ -1,4 +1,4 @@
-"""Shared fixtures: the real services, a driver, a Celery client app."""
+"""Shared fixtures: the real services, a db, a Celery client app."""
 
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
-from neo4j import Driver
 
-from kgstore.db import clear_graph, open_driver
+from kgstore.db import Database, clear_graph, open_database
 from kgstore.errors import KgstoreError
 from kgstore.ingest.session import IngestOptions
 from kgstore.schema import apply_schema
@@ -41,9 +40,9 @@ def settings() -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="session")
-def driver(settings: Settings) -> Iterator[Driver]:
-    with open_driver(settings) as drv:
-        yield drv
+def db(settings: Settings) -> Iterator[Database]:
+    with open_database(settings) as database:
+        yield database
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +58,11 @@ def celery_app(settings: Settings) -> Iterator[Celery]:
 
 
 @pytest.fixture
-def empty_graph(driver: Driver, settings: Settings) -> Driver:
+def empty_graph(db: Database) -> Database:
     """The shared database emptied (schema applied): for tests that count what they wrote."""
-    clear_graph(driver, settings)
-    apply_schema(driver, settings)
-    return driver
+    clear_graph(db)
+    apply_schema(db)
+    return db
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from neo4j import Driver
 
-from kgstore.db import clear_graph, run_query
-from kgstore.ingest.mapping import cypher_label
+from kgstore.db import Database, clear_graph
+from kgstore.graph.mapping import cypher_label
 from kgstore.schema import apply_schema
 from kgstore.settings import Settings
 
@@ -54,15 +53,11 @@ class GraphState:
         )
 
 
-def graph_state(driver: Driver, settings: Settings) -> GraphState:
-    nodes = run_query(
-        driver,
-        settings,
+def graph_state(db: Database) -> GraphState:
+    nodes = db.query(
         "MATCH (n) WHERE NOT n:Run RETURN labels(n) AS labels, properties(n) AS props",
     )
-    rels = run_query(
-        driver,
-        settings,
+    rels = db.query(
         "MATCH (s)-[r]->(t) WHERE NOT s:Run AND NOT t:Run "
         "RETURN coalesce(s.id, s.uri) AS s, type(r) AS type, coalesce(t.id, t.uri) AS t, "
         "properties(r) AS props",
@@ -77,11 +72,9 @@ def graph_state(driver: Driver, settings: Settings) -> GraphState:
     )
 
 
-def rated(driver: Driver, settings: Settings) -> dict[str, list[dict[str, Any]]]:
+def rated(db: Database) -> dict[str, list[dict[str, Any]]]:
     """Each user's RATED relationships in `pos` order: item, rating, ts, orderAssumed."""
-    rows = run_query(
-        driver,
-        settings,
+    rows = db.query(
         "MATCH (u:User)-[r:RATED]->(i:Item) RETURN u.id AS user, i.id AS item, r.pos AS pos, "
         "r.rating AS rating, r.ts AS ts, r.orderAssumed AS assumed ORDER BY user, pos",
     )
@@ -91,8 +84,8 @@ def rated(driver: Driver, settings: Settings) -> dict[str, list[dict[str, Any]]]
     return by_user
 
 
-def count(driver: Driver, settings: Settings, query: str, **params: Any) -> int:
-    return run_query(driver, settings, query, **params)[0]["c"]
+def count(db: Database, query: str, **params: Any) -> int:
+    return db.query(query, **params)[0]["c"]
 
 
 def kgctl(settings: Settings, *args: str, output: Path) -> subprocess.Popen:
@@ -118,14 +111,14 @@ def run_kgctl(settings: Settings, *args: str, output: Path) -> int:
 
 
 def check_resume_after_kill(
-    driver: Driver, settings: Settings, args: list[str], total_rated: int, tmp_path: Path
+    db: Database, settings: Settings, args: list[str], total_rated: int, tmp_path: Path
 ) -> None:
     """Kill `kgctl ingest …` once some RATED batches are committed, run it again, and
     compare with an uninterrupted run into a cleared graph."""
     output = tmp_path / "kgctl.log"
     process = kgctl(settings, *args, output=output)
     try:
-        while count(driver, settings, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 0:
+        while count(db, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 0:
             if process.poll() is not None:
                 pytest.fail(f"ingest ended before it was killed:\n{output.read_text()}")
             time.sleep(0.02)
@@ -134,17 +127,17 @@ def check_resume_after_kill(
         process.kill()
         process.wait()
     assert process.returncode == -signal.SIGKILL
-    interrupted = count(driver, settings, "MATCH ()-[r:RATED]->() RETURN count(r) AS c")
+    interrupted = count(db, "MATCH ()-[r:RATED]->() RETURN count(r) AS c")
     assert 0 < interrupted < total_rated
 
     assert run_kgctl(settings, *args, output=output) == 0, output.read_text()
-    resumed = graph_state(driver, settings)
+    resumed = graph_state(db)
     assert resumed.rel_types["RATED"] == total_rated
 
-    clear_graph(driver, settings)
-    apply_schema(driver, settings)
+    clear_graph(db)
+    apply_schema(db)
     assert run_kgctl(settings, *args, output=output) == 0, output.read_text()
-    assert graph_state(driver, settings) == resumed
+    assert graph_state(db) == resumed
 
 
 def quarantined(quarantine_dir: Path) -> list[dict[str, Any]]:
@@ -156,14 +149,12 @@ def quarantined(quarantine_dir: Path) -> list[dict[str, Any]]:
     ]
 
 
-def keys(driver: Driver, settings: Settings, label: str, key: str = "id") -> dict[str, Any]:
+def keys(db: Database, label: str, key: str = "id") -> dict[str, Any]:
     """`key` -> `idx` of every node with `label` (a label of the mapping table)."""
-    rows = run_query(
-        driver, settings, f"MATCH (n:{cypher_label(label)}) RETURN n.{key} AS key, n.idx AS idx"
-    )
+    rows = db.query(f"MATCH (n:{cypher_label(label)}) RETURN n.{key} AS key, n.idx AS idx")
     return {row["key"]: row["idx"] for row in rows}
 
 
-def sequences_of(driver: Driver, settings: Settings) -> dict[str, list[str]]:
+def sequences_of(db: Database) -> dict[str, list[str]]:
     """Each user's items in `pos` order."""
-    return {user: [row["item"] for row in rows] for user, rows in rated(driver, settings).items()}
+    return {user: [row["item"] for row in rows] for user, rows in rated(db).items()}

@@ -1,4 +1,4 @@
-"""Where the tests' services come from (see INFRA.md and the README's "Tests").
+"""Where the tests' services come from (see the README's "Tests").
 
 1. Settings (environment or .env) name running services — what `make test` and CI
    start with `kgctl services up`.

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from kgstore.artifacts import ArtifactNotFound, ArtifactStore
+from kgstore.artifacts import ArtifactStore
+from kgstore.errors import ArtifactNotFound
 
 
 @pytest.fixture(params=["local", "memory"])

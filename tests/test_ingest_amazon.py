@@ -9,12 +9,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from neo4j import Driver
 
-from kgstore.db import run_query
+from kgstore.db import Database
+from kgstore.errors import TooManyRejects
+from kgstore.graph.mapping import Domain
 from kgstore.ingest.amazon import entity_uri, ingest_amazon
-from kgstore.ingest.mapping import Domain
-from kgstore.ingest.quarantine import TooManyRejects
 from kgstore.ingest.session import IngestOptions
 from kgstore.settings import Settings
 from tests.ingest_checks import (
@@ -95,14 +94,12 @@ def files_2018(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_2018_files_give_users_items_sequences_entities_and_relations(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     reviews, meta = files_2018(tmp_path)
-    report = ingest_amazon(
-        empty_graph, settings, Domain.MOVIES, reviews, meta, options=ingest_options
-    )
+    report = ingest_amazon(empty_graph, Domain.MOVIES, reviews, meta, options=ingest_options)
 
-    assert rated(empty_graph, settings) == {
+    assert rated(empty_graph) == {
         "U1": [
             {"item": "A2", "pos": 0, "rating": 4.0, "ts": 100, "assumed": False},
             {"item": "A3", "pos": 1, "rating": 3.0, "ts": 300, "assumed": False},
@@ -113,7 +110,7 @@ def test_2018_files_give_users_items_sequences_entities_and_relations(
             {"item": "A2", "pos": 1, "rating": 1.0, "ts": 60, "assumed": False},
         ],
     }
-    state = graph_state(empty_graph, settings)
+    state = graph_state(empty_graph)
     assert state.labels == {
         "User": 2,
         "Item": 3,
@@ -136,9 +133,7 @@ def test_2018_files_give_users_items_sequences_entities_and_relations(
     }
     items = {
         row["id"]: (row["title"], row["description"])
-        for row in run_query(
-            empty_graph,
-            settings,
+        for row in empty_graph.query(
             "MATCH (i:Item) RETURN i.id AS id, i.title AS title, i.description AS description",
         )
     }
@@ -147,18 +142,16 @@ def test_2018_files_give_users_items_sequences_entities_and_relations(
         "A2": ("Second", None),
         "A3": ("Third", None),
     }
-    names = run_query(
-        empty_graph, settings, "MATCH (c:Category) RETURN c.name AS name ORDER BY name"
-    )
+    names = empty_graph.query("MATCH (c:Category) RETURN c.name AS name ORDER BY name")
     assert [row["name"] for row in names] == ["Comedy", "Drama", "Movies & TV"]
-    assert report["dangling"]["ALSO_BUY"] == 1
-    assert report["unmapped"] == {"meta field price": 1, "meta field main_cat": 1}
-    assert "1 meta records of items without (k-core) reviews skipped" in report["notes"]
-    assert (report["records"], report["rejected"]) == (9, 0)
+    assert report.dangling["ALSO_BUY"] == 1
+    assert report.unmapped == {"meta field price": 1, "meta field main_cat": 1}
+    assert "1 meta records of items without (k-core) reviews skipped" in report.notes
+    assert (report.records, report.rejected) == (9, 0)
 
 
 def test_2014_files_with_python_literal_meta(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     reviews = write_lines(
         tmp_path / "reviews_Books_5.json.gz",
@@ -205,12 +198,10 @@ def test_2014_files_with_python_literal_meta(
             repr({"asin": "B3", "title": "Three", "related": {"also_bought": ["B1"]}}),
         ],
     )
-    report = ingest_amazon(
-        empty_graph, settings, Domain.BOOKS, reviews, meta, options=ingest_options
-    )
+    report = ingest_amazon(empty_graph, Domain.BOOKS, reviews, meta, options=ingest_options)
 
-    assert sequences_of(empty_graph, settings) == {"R1": ["B2", "B1"], "R2": ["B3"]}
-    state = graph_state(empty_graph, settings)
+    assert sequences_of(empty_graph) == {"R1": ["B2", "B1"], "R2": ["B3"]}
+    state = graph_state(empty_graph)
     assert state.labels["Book"] == 3 and state.labels["Movie"] == 0
     assert state.rel_types == {
         "RATED": 3,
@@ -223,32 +214,30 @@ def test_2014_files_with_python_literal_meta(
     assert ("B1", "BOUGHT_TOGETHER", "B2") in state.triples
     assert ("B3", "ALSO_BUY", "B1") in state.triples
     assert ("B1", "IN_CATEGORY", "urn:amazon:category:Mystery") in state.triples
-    titles = run_query(
-        empty_graph, settings, "MATCH (i:Item) RETURN i.id AS id, i.title AS t, i.description AS d"
-    )
+    titles = empty_graph.query("MATCH (i:Item) RETURN i.id AS id, i.title AS t, i.description AS d")
     assert {row["id"]: (row["t"], row["d"]) for row in titles} == {
         "B1": ('Bob\'s "Book"', None),
         "B2": (None, "A plain 2014 description."),
         "B3": ("Three", None),
     }
-    assert report["dangling"]["ALSO_BUY"] == 1
-    assert report["unmapped"] == {"meta field salesRank": 1, "meta field imUrl": 1}
+    assert report.dangling["ALSO_BUY"] == 1
+    assert report.unmapped == {"meta field salesRank": 1, "meta field imUrl": 1}
 
 
 def test_meta_alone_makes_every_record_an_item(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     _, meta = files_2018(tmp_path)
-    ingest_amazon(empty_graph, settings, Domain.MOVIES, meta=meta, options=ingest_options)
+    ingest_amazon(empty_graph, Domain.MOVIES, meta=meta, options=ingest_options)
 
-    state = graph_state(empty_graph, settings)
-    assert keys(empty_graph, settings, "Item") == {"A1": 0, "A2": 1, "A3": 2, "A9": 3}
+    state = graph_state(empty_graph)
+    assert keys(empty_graph, "Item") == {"A1": 0, "A2": 1, "A3": 2, "A9": 3}
     assert state.labels["User"] == 0
     assert ("A9", "IN_CATEGORY", "urn:amazon:category:Books") in state.triples
 
 
 def test_kcore_filters_reviews_and_the_meta_of_dropped_items(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     # 2-core: C has one reviewer, so it goes; then U3 has one item left and goes.
     lines = [review("U1", "A", 5, 1), review("U1", "B", 5, 2), review("U2", "A", 4, 1)]
@@ -263,15 +252,15 @@ def test_kcore_filters_reviews_and_the_meta_of_dropped_items(
         ],
     )
     report = ingest_amazon(
-        empty_graph, settings, Domain.MOVIES, reviews, meta, kcore=2, options=ingest_options
+        empty_graph, Domain.MOVIES, reviews, meta, kcore=2, options=ingest_options
     )
 
-    assert sequences_of(empty_graph, settings) == {"U1": ["A", "B"], "U2": ["A", "B"]}
-    assert keys(empty_graph, settings, "Item") == {"A": 0, "B": 1}
-    state = graph_state(empty_graph, settings)
+    assert sequences_of(empty_graph) == {"U1": ["A", "B"], "U2": ["A", "B"]}
+    assert keys(empty_graph, "Item") == {"A": 0, "B": 1}
+    state = graph_state(empty_graph)
     assert state.triples - {t for t in state.triples if t[1] == "RATED"} == {("A", "ALSO_BUY", "B")}
-    assert report["dangling"]["ALSO_BUY"] == 1
-    assert "2-core: 6 -> 4 interactions, 3 -> 2 users, 3 -> 2 items" in report["notes"]
+    assert report.dangling["ALSO_BUY"] == 1
+    assert "2-core: 6 -> 4 interactions, 3 -> 2 users, 3 -> 2 items" in report.notes
 
 
 BAD_REVIEWS: list[str | bytes] = [
@@ -306,12 +295,12 @@ BAD_META_LINES = {
 
 
 def test_bad_records_are_quarantined_with_file_and_line_and_good_ones_stored(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     reviews = write_lines(tmp_path / "Movies_5.json.gz", BAD_REVIEWS)
     meta = write_lines(tmp_path / "meta_Movies.json.gz", BAD_META)
     with pytest.raises(TooManyRejects) as failure:
-        ingest_amazon(empty_graph, settings, Domain.MOVIES, reviews, meta, options=ingest_options)
+        ingest_amazon(empty_graph, Domain.MOVIES, reviews, meta, options=ingest_options)
 
     assert failure.value.exit_code == 3
     rejects = quarantined(ingest_options.quarantine_dir)
@@ -321,24 +310,24 @@ def test_bad_records_are_quarantined_with_file_and_line_and_good_ones_stored(
     assert where.keys() == expected.keys()
     for place, reason in expected.items():
         assert reason in where[place]
-    assert sequences_of(empty_graph, settings) == {"U1": ["A1"], "U2": ["A1"]}
-    titles = run_query(empty_graph, settings, "MATCH (i:Item) RETURN i.id AS id, i.title AS t")
+    assert sequences_of(empty_graph) == {"U1": ["A1"], "U2": ["A1"]}
+    titles = empty_graph.query("MATCH (i:Item) RETURN i.id AS id, i.title AS t")
     assert {row["id"]: row["t"] for row in titles} == {"A1": "One"}
 
 
 def test_rejects_under_the_threshold_are_reported_without_failing(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     reviews = write_lines(tmp_path / "Movies_5.json.gz", BAD_REVIEWS)
     options = replace(ingest_options, max_reject_fraction=0.8)
-    report = ingest_amazon(empty_graph, settings, Domain.MOVIES, reviews, options=options)
+    report = ingest_amazon(empty_graph, Domain.MOVIES, reviews, options=options)
 
-    assert (report["records"], report["rejected"]) == (2, 6)
-    assert sequences_of(empty_graph, settings) == {"U1": ["A1"], "U2": ["A1"]}
+    assert (report.records, report.rejected) == (2, 6)
+    assert sequences_of(empty_graph) == {"U1": ["A1"], "U2": ["A1"]}
 
 
 def test_truncated_meta_gzip_keeps_every_record_before_the_cut(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     rng = random.Random(3)
     records = [
@@ -350,21 +339,21 @@ def test_truncated_meta_gzip_keeps_every_record_before_the_cut(
     path = write_lines(tmp_path / "meta_Movies.json.gz", records)
     blob = path.read_bytes()
     path.write_bytes(blob[: len(blob) // 2])
-    report = ingest_amazon(empty_graph, settings, Domain.MOVIES, meta=path, options=ingest_options)
+    report = ingest_amazon(empty_graph, Domain.MOVIES, meta=path, options=ingest_options)
 
     [reject] = quarantined(ingest_options.quarantine_dir)
     assert (reject["file"], "truncated or corrupt gzip" in reject["reason"]) == (str(path), True)
     stored = reject["line"] - 1
     assert 0 < stored < len(records)
-    assert keys(empty_graph, settings, "Item").keys() == {f"A{n}" for n in range(stored)}
-    assert report["relationships"]["ALSO_VIEW"] == stored - 1
-    assert report["dangling"]["ALSO_VIEW"] == 1
+    assert keys(empty_graph, "Item").keys() == {f"A{n}" for n in range(stored)}
+    assert report.relationships["ALSO_VIEW"] == stored - 1
+    assert report.dangling["ALSO_VIEW"] == 1
 
 
 def test_hostile_ids_titles_names_and_fields_are_data_only(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
-    run_query(empty_graph, settings, "CREATE (:Sentinel {name: 'still here'})")
+    empty_graph.query("CREATE (:Sentinel {name: 'still here'})")
     reviews = write_lines(
         tmp_path / "Movies_5.json.gz",
         [review(HOSTILE, HOSTILE, 5, 1), review(HOSTILE, "A2", 4, 2), review("U2", HOSTILE, 3, 1)],
@@ -384,12 +373,10 @@ def test_hostile_ids_titles_names_and_fields_are_data_only(
             json.dumps({"asin": "A2", "title": "Plain", "brand": HOSTILE, "also_view": [HOSTILE]}),
         ],
     )
-    report = ingest_amazon(
-        empty_graph, settings, Domain.MOVIES, reviews, meta, options=ingest_options
-    )
+    report = ingest_amazon(empty_graph, Domain.MOVIES, reviews, meta, options=ingest_options)
 
-    assert sequences_of(empty_graph, settings) == {HOSTILE: [HOSTILE, "A2"], "U2": [HOSTILE]}
-    state = graph_state(empty_graph, settings)
+    assert sequences_of(empty_graph) == {HOSTILE: [HOSTILE, "A2"], "U2": [HOSTILE]}
+    state = graph_state(empty_graph)
     assert state.labels == {
         "Sentinel": 1,
         "User": 2,
@@ -405,35 +392,29 @@ def test_hostile_ids_titles_names_and_fields_are_data_only(
         ("A2", "HAS_BRAND", entity_uri("Brand", HOSTILE)),
         ("A2", "ALSO_VIEW", HOSTILE),
     }
-    [item] = run_query(
-        empty_graph, settings, "MATCH (i:Item {id: $id}) RETURN i.title AS t", id=HOSTILE
-    )
+    [item] = empty_graph.query("MATCH (i:Item {id: $id}) RETURN i.title AS t", id=HOSTILE)
     assert item["t"] == HOSTILE
-    names = run_query(empty_graph, settings, "MATCH (e:Entity) RETURN e.name AS name")
+    names = empty_graph.query("MATCH (e:Entity) RETURN e.name AS name")
     assert [row["name"] for row in names] == [HOSTILE, HOSTILE]
-    assert report["unmapped"] == {f"meta field {HOSTILE}": 1}
+    assert report.unmapped == {f"meta field {HOSTILE}": 1}
 
 
 def test_ingesting_twice_changes_nothing(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     reviews, meta = files_2018(tmp_path)
-    first_report = ingest_amazon(
-        empty_graph, settings, Domain.MOVIES, reviews, meta, options=ingest_options
-    )
-    first = graph_state(empty_graph, settings)
-    second_report = ingest_amazon(
-        empty_graph, settings, Domain.MOVIES, reviews, meta, options=ingest_options
-    )
+    first_report = ingest_amazon(empty_graph, Domain.MOVIES, reviews, meta, options=ingest_options)
+    first = graph_state(empty_graph)
+    second_report = ingest_amazon(empty_graph, Domain.MOVIES, reviews, meta, options=ingest_options)
 
-    assert graph_state(empty_graph, settings) == first
+    assert graph_state(empty_graph) == first
     assert sum(first.rel_types.values()) == 14
     for part in ("nodes", "relationships", "dangling"):
-        assert first_report[part] == second_report[part]
+        assert getattr(first_report, part) == getattr(second_report, part)
 
 
 def test_killed_ingest_resumes_to_the_graph_of_an_uninterrupted_one(
-    empty_graph: Driver, settings: Settings, tmp_path: Path
+    empty_graph: Database, settings: Settings, tmp_path: Path
 ) -> None:
     rng = random.Random(5)
     lines = [

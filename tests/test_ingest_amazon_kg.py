@@ -7,12 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from neo4j import Driver
 
-from kgstore.db import run_query
+from kgstore.db import Database
+from kgstore.errors import TooManyRejects
+from kgstore.graph.mapping import DBR, Domain
 from kgstore.ingest.amazon_kg import AmazonKgFiles, ingest_amazon_kg, title_from_pattern
-from kgstore.ingest.mapping import DBR, Domain
-from kgstore.ingest.quarantine import TooManyRejects
 from kgstore.ingest.session import IngestOptions
 from kgstore.settings import Settings
 from tests.ingest_checks import (
@@ -91,13 +90,13 @@ def dataset(tmp_path: Path) -> AmazonKgFiles:
 
 
 def test_all_files_give_sequences_links_titles_subjects_and_facts(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     files = dataset(tmp_path)
     options = replace(ingest_options, max_reject_fraction=0.5)
-    report = ingest_amazon_kg(empty_graph, settings, files, Domain.MOVIES, options=options)
+    report = ingest_amazon_kg(empty_graph, files, Domain.MOVIES, options=options)
 
-    assert rated(empty_graph, settings) == {
+    assert rated(empty_graph) == {
         "U1": [
             {"item": "M2", "pos": 0, "rating": 1.0, "ts": None, "assumed": True},
             {"item": "M1", "pos": 1, "rating": 1.0, "ts": None, "assumed": True},
@@ -108,17 +107,15 @@ def test_all_files_give_sequences_links_titles_subjects_and_facts(
             {"item": "M5", "pos": 2, "rating": 1.0, "ts": None, "assumed": True},
         ],
     }
-    assert any("no timestamps" in note for note in report["notes"])
-    items = run_query(
-        empty_graph, settings, "MATCH (i:Movie) RETURN i.id AS id, i.title AS title, i.uri AS uri"
-    )
+    assert any("no timestamps" in note for note in report.notes)
+    items = empty_graph.query("MATCH (i:Movie) RETURN i.id AS id, i.title AS title, i.uri AS uri")
     assert {row["id"]: (row["title"], row["uri"]) for row in items} == {
         "M1": ("The Film", DBR + "The_Film_(1999)"),
         "M2": ("Madam, Will You Talk?", DBR + "Madam,_Will_You_Talk%3F"),
         "M3": ("Open: An Autobiography", DBR + "Open:_An_Autobiography"),
         "M5": ("Solo", None),
     }
-    state = graph_state(empty_graph, settings)
+    state = graph_state(empty_graph)
     category = DBR + "Category:"
     assert state.triples - {t for t in state.triples if t[1] == "RATED"} == {
         ("M1", "HAS_SUBJECT", category + "1999_films"),
@@ -132,11 +129,11 @@ def test_all_files_give_sequences_links_titles_subjects_and_facts(
         ("M1", "ALSO_VIEW", "M2"),
     }
     assert (state.labels["Entity"], state.labels["Subject"], state.labels["Person"]) == (8, 3, 4)
-    names = run_query(empty_graph, settings, "MATCH (e:Entity) RETURN e.uri AS uri, e.name AS n")
+    names = empty_graph.query("MATCH (e:Entity) RETURN e.uri AS uri, e.name AS n")
     names_by_uri = {row["uri"]: row["n"] for row in names}
     assert names_by_uri[category + "1999_films"] == "1999 films"
     assert names_by_uri[DBR + "Jane_Doe"] == "Jane Doe"
-    assert report["unmapped"] == {
+    assert report.unmapped == {
         "item metadata res: token (relation unknown)": 2,
         "kg relation weird_relation": 1,
         "(kg head is not a linked item)": 1,
@@ -148,24 +145,24 @@ def test_all_files_give_sequences_links_titles_subjects_and_facts(
     assert "item id 'M404' is not in the data" in rejects[(str(files.link), 4)]
     assert "expected 3 columns, found 2" in rejects[(str(files.kg), 10)]
     assert "'\"a literal\"' is neither an IRI" in rejects[(str(files.kg), 11)]
-    assert "1 items have several candidate IRIs and no .link line: no uri" in report["notes"]
-    assert "1 items of the item table or .link are not ingested items" in report["notes"]
-    assert "1 item metadata lines of items not ingested skipped" in report["notes"]
+    assert "1 items have several candidate IRIs and no .link line: no uri" in report.notes
+    assert "1 items of the item table or .link are not ingested items" in report.notes
+    assert "1 item metadata lines of items not ingested skipped" in report.notes
 
 
 def test_link_naming_an_unknown_item_is_quarantined_and_fails_over_the_threshold(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     files = dataset(tmp_path)
     only = AmazonKgFiles(inter=files.inter, link=files.link)
     with pytest.raises(TooManyRejects) as failure:
-        ingest_amazon_kg(empty_graph, settings, only, Domain.MOVIES, options=ingest_options)
+        ingest_amazon_kg(empty_graph, only, Domain.MOVIES, options=ingest_options)
 
     assert failure.value.exit_code == 3
     [reject] = quarantined(ingest_options.quarantine_dir)
     assert (reject["file"], reject["line"]) == (str(files.link), 4)
     assert reject["record"] == tsv("M404", "res:Ghost")
-    uris = run_query(empty_graph, settings, "MATCH (i:Item) RETURN i.id AS id, i.uri AS uri")
+    uris = empty_graph.query("MATCH (i:Item) RETURN i.id AS id, i.uri AS uri")
     assert {row["id"]: row["uri"] for row in uris} == {
         "M1": DBR + "The_Film_(1999)",
         "M2": DBR + "Madam,_Will_You_Talk%3F",
@@ -175,12 +172,11 @@ def test_link_naming_an_unknown_item_is_quarantined_and_fails_over_the_threshold
 
 
 def test_links_and_facts_enrich_items_already_in_the_graph(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     files = dataset(tmp_path)
     ingest_amazon_kg(
         empty_graph,
-        settings,
         AmazonKgFiles(inter=files.inter),
         Domain.MOVIES,
         options=ingest_options,
@@ -188,21 +184,20 @@ def test_links_and_facts_enrich_items_already_in_the_graph(
     enrich = AmazonKgFiles(kg=files.kg, link=files.link, items=files.items)
     report = ingest_amazon_kg(
         empty_graph,
-        settings,
         enrich,
         Domain.MOVIES,
         options=replace(ingest_options, max_reject_fraction=0.5),
     )
 
-    state = graph_state(empty_graph, settings)
+    state = graph_state(empty_graph)
     assert state.labels["Item"] == 4
     assert state.rel_types["STARRING"] == 1
     assert state.rel_types["HAS_SUBJECT"] == 1
-    assert report["relationships"]["DIRECTED_BY"] == 1
+    assert report.relationships["DIRECTED_BY"] == 1
 
 
 def test_inter_with_timestamps_orders_by_time(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     inter = write(
         tmp_path / "timed.inter",
@@ -211,20 +206,20 @@ def test_inter_with_timestamps_orders_by_time(
         tsv("U1", "M1", "5", "100.5"),
     )
     report = ingest_amazon_kg(
-        empty_graph, settings, AmazonKgFiles(inter=inter), Domain.BOOKS, options=ingest_options
+        empty_graph, AmazonKgFiles(inter=inter), Domain.BOOKS, options=ingest_options
     )
 
-    assert rated(empty_graph, settings) == {
+    assert rated(empty_graph) == {
         "U1": [
             {"item": "M1", "pos": 0, "rating": 5.0, "ts": 100.5, "assumed": False},
             {"item": "M2", "pos": 1, "rating": 4.0, "ts": 200, "assumed": False},
         ]
     }
-    assert not any("no timestamps" in note for note in report["notes"])
+    assert not any("no timestamps" in note for note in report.notes)
 
 
 def test_bad_inter_lines_are_quarantined_and_good_ones_stored(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     inter = tmp_path / "bad.inter"
     inter.write_bytes(
@@ -237,7 +232,7 @@ def test_bad_inter_lines_are_quarantined_and_good_ones_stored(
     )
     with pytest.raises(TooManyRejects):
         ingest_amazon_kg(
-            empty_graph, settings, AmazonKgFiles(inter=inter), Domain.MOVIES, options=ingest_options
+            empty_graph, AmazonKgFiles(inter=inter), Domain.MOVIES, options=ingest_options
         )
 
     rejects = {r["line"]: r["reason"] for r in quarantined(ingest_options.quarantine_dir)}
@@ -245,11 +240,11 @@ def test_bad_inter_lines_are_quarantined_and_good_ones_stored(
     assert "expected 3 columns, found 2" in rejects[3]
     assert "rating 'great' is not a number" in rejects[4]
     assert "not UTF-8" in rejects[5]
-    assert sequences_of(empty_graph, settings) == {"U1": ["M1"], "U2": ["M1"]}
+    assert sequences_of(empty_graph) == {"U1": ["M1"], "U2": ["M1"]}
 
 
 def test_truncated_inter_gzip_keeps_every_line_before_the_cut(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     rng = random.Random(9)
     lines = [tsv("user_id:token", "item_id:token", "rating:float")]
@@ -258,21 +253,21 @@ def test_truncated_inter_gzip_keeps_every_line_before_the_cut(
     inter = tmp_path / "cut.inter.gz"
     inter.write_bytes(blob[: len(blob) // 2])
     report = ingest_amazon_kg(
-        empty_graph, settings, AmazonKgFiles(inter=inter), Domain.MOVIES, options=ingest_options
+        empty_graph, AmazonKgFiles(inter=inter), Domain.MOVIES, options=ingest_options
     )
 
     [reject] = quarantined(ingest_options.quarantine_dir)
     assert "truncated or corrupt gzip" in reject["reason"]
     stored = reject["line"] - 2  # the header is line 1
     assert 0 < stored < 3000
-    assert report["records"] == stored
-    assert report["relationships"]["RATED"] == stored
+    assert report.records == stored
+    assert report.relationships["RATED"] == stored
 
 
 def test_hostile_ids_and_relation_tokens_are_data_only(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
-    run_query(empty_graph, settings, "CREATE (:Sentinel {name: 'still here'})")
+    empty_graph.query("CREATE (:Sentinel {name: 'still here'})")
     files = AmazonKgFiles(
         inter=write(
             tmp_path / "h.inter",
@@ -292,10 +287,10 @@ def test_hostile_ids_and_relation_tokens_are_data_only(
             tsv("res:" + HOSTILE, "starring", "res:" + HOSTILE),
         ),
     )
-    report = ingest_amazon_kg(empty_graph, settings, files, Domain.MOVIES, options=ingest_options)
+    report = ingest_amazon_kg(empty_graph, files, Domain.MOVIES, options=ingest_options)
 
-    assert sequences_of(empty_graph, settings) == {HOSTILE: [HOSTILE], "U2": [HOSTILE]}
-    state = graph_state(empty_graph, settings)
+    assert sequences_of(empty_graph) == {HOSTILE: [HOSTILE], "U2": [HOSTILE]}
+    state = graph_state(empty_graph)
     assert state.labels == {
         "Sentinel": 1,
         "User": 2,
@@ -307,24 +302,24 @@ def test_hostile_ids_and_relation_tokens_are_data_only(
     assert state.triples - {t for t in state.triples if t[1] == "RATED"} == {
         (HOSTILE, "STARRING", DBR + HOSTILE)
     }
-    [person] = run_query(empty_graph, settings, "MATCH (p:Person) RETURN p.name AS name")
+    [person] = empty_graph.query("MATCH (p:Person) RETURN p.name AS name")
     assert person["name"] == "x'\"`]->() DETACH DELETE n"  # the display name: no trailing /
-    assert report["unmapped"] == {f"kg relation {HOSTILE}": 1}
+    assert report.unmapped == {f"kg relation {HOSTILE}": 1}
 
 
 def test_ingesting_twice_changes_nothing(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     files = dataset(tmp_path)
     options = replace(ingest_options, max_reject_fraction=0.5)
-    first_report = ingest_amazon_kg(empty_graph, settings, files, Domain.MOVIES, options=options)
-    first = graph_state(empty_graph, settings)
-    second_report = ingest_amazon_kg(empty_graph, settings, files, Domain.MOVIES, options=options)
+    first_report = ingest_amazon_kg(empty_graph, files, Domain.MOVIES, options=options)
+    first = graph_state(empty_graph)
+    second_report = ingest_amazon_kg(empty_graph, files, Domain.MOVIES, options=options)
 
-    assert graph_state(empty_graph, settings) == first
+    assert graph_state(empty_graph) == first
     assert sum(first.rel_types.values()) == 14
     for part in ("nodes", "relationships", "dangling", "unmapped"):
-        assert first_report[part] == second_report[part]
+        assert getattr(first_report, part) == getattr(second_report, part)
 
 
 @pytest.mark.parametrize(
@@ -341,7 +336,7 @@ def test_item_table_titles_lose_their_regular_expression_syntax(pattern: str, ti
 
 
 def test_killed_ingest_resumes_to_the_graph_of_an_uninterrupted_one(
-    empty_graph: Driver, settings: Settings, tmp_path: Path
+    empty_graph: Database, settings: Settings, tmp_path: Path
 ) -> None:
     rng = random.Random(13)
     lines = [tsv("user_id:token", "item_id:token", "rating:float")]

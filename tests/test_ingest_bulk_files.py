@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kgstore.ingest.bulk import BulkGraph, BulkImportError, BulkWriter, write_import_files
-from kgstore.ingest.mapping import BY_TYPE
+from kgstore.errors import BulkImportError
+from kgstore.graph.mapping import BY_TYPE
+from kgstore.ingest.bulk_files import write_import_files
+from kgstore.ingest.bulk_writer import BulkGraph, BulkWriter
 from kgstore.ingest.writer import Provenance
 
 

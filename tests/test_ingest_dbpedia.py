@@ -13,24 +13,22 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from neo4j import Driver
 from rdflib import Graph, URIRef
 
-from kgstore.db import clear_graph, run_query
-from kgstore.errors import SettingsError
+from kgstore.db import Database, clear_graph
+from kgstore.errors import SettingsError, TooManyRejects, UnsafeIri
+from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
 from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
 from kgstore.ingest.dbpedia_sparql import (
     SparqlSource,
-    UnsafeIri,
     facts_query,
     ingest_dbpedia_endpoint,
     sparql_iri,
 )
-from kgstore.ingest.mapping import BY_DBPEDIA_PREDICATE
-from kgstore.ingest.quarantine import TooManyRejects
+from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.session import IngestOptions
 from kgstore.ingest.sparql_client import FetchPolicy
-from kgstore.ingest.writer import GraphWriter, Provenance
+from kgstore.ingest.writer import Provenance
 from kgstore.settings import Settings, load_settings
 from tests.sparql import FILMS_SLICE, RecordingProxy, SilentServer
 
@@ -71,22 +69,18 @@ def expected_facts(path: Path = FILMS_SLICE) -> set[tuple[str, str, str]]:
     }
 
 
-def add_items(driver: Driver, settings: Settings, uris: list[str]) -> None:
-    with GraphWriter(driver, settings, Provenance("tests", "items")) as writer:
+def add_items(db: Database, uris: list[str]) -> None:
+    with GraphWriter(db, Provenance("tests", "items")) as writer:
         for n, uri in enumerate(uris):
             writer.item(f"film-{n}", "Movie", {"uri": uri})
 
 
-def snapshot(driver: Driver, settings: Settings) -> Snapshot:
+def snapshot(db: Database) -> Snapshot:
     """Entities (uri, labels, name) and item facts (item uri, type, target uri)."""
-    nodes = run_query(
-        driver,
-        settings,
+    nodes = db.query(
         "MATCH (e:Entity) RETURN e.uri AS uri, labels(e) AS labels, e.name AS name",
     )
-    rels = run_query(
-        driver,
-        settings,
+    rels = db.query(
         "MATCH (i:Item)-[r]->(e:Entity) RETURN i.uri AS item, type(r) AS type, e.uri AS target",
     )
     return (
@@ -95,10 +89,8 @@ def snapshot(driver: Driver, settings: Settings) -> Snapshot:
     )
 
 
-def count_nodes(driver: Driver, settings: Settings) -> dict[str, int]:
-    rows = run_query(
-        driver,
-        settings,
+def count_nodes(db: Database) -> dict[str, int]:
+    rows = db.query(
         "MATCH (n) WHERE NOT n:Run UNWIND labels(n) AS label RETURN label, count(*) AS n",
     )
     return {row["label"]: row["n"] for row in rows}
@@ -111,13 +103,13 @@ def source_for(endpoint: str, cache: Path, retries: int = 2, timeout: int = 30) 
 
 
 @pytest.fixture
-def linked_graph(empty_graph: Driver, settings: Settings) -> Driver:
-    add_items(empty_graph, settings, ITEMS)
+def linked_graph(empty_graph: Database, settings: Settings) -> Database:
+    add_items(empty_graph, ITEMS)
     return empty_graph
 
 
 def test_endpoint_and_file_store_the_same_facts(
-    linked_graph: Driver,
+    linked_graph: Database,
     settings: Settings,
     sparql_endpoint: str,
     tmp_path: Path,
@@ -134,15 +126,15 @@ def test_endpoint_and_file_store_the_same_facts(
 
     assert via_endpoint == via_file
     assert via_endpoint[1] == expected_facts()
-    assert report["rejected"] == 0
-    assert report["records"] == len(ITEMS)
-    assert sum(report["relationships"].values()) == len(expected_facts())
+    assert report.rejected == 0
+    assert report.records == len(ITEMS)
+    assert sum(report.relationships.values()) == len(expected_facts())
 
 
 @pytest.mark.parametrize("via", ["endpoint", "file"])
 def test_entity_names_come_from_rdfs_label_else_the_iri(
     via: str,
-    linked_graph: Driver,
+    linked_graph: Database,
     settings: Settings,
     sparql_endpoint: str,
     tmp_path: Path,
@@ -190,7 +182,7 @@ def kgctl(settings: Settings, state_dir: Path, *args: str) -> subprocess.Complet
 
 
 def test_rerun_asks_the_endpoint_nothing_and_changes_nothing(
-    linked_graph: Driver, settings: Settings, sparql_endpoint: str, tmp_path: Path
+    linked_graph: Database, settings: Settings, sparql_endpoint: str, tmp_path: Path
 ) -> None:
     with RecordingProxy(sparql_endpoint) as proxy:
         first = kgctl(settings, tmp_path, "ingest", "dbpedia", "--endpoint", proxy.url)
@@ -208,7 +200,7 @@ def test_rerun_asks_the_endpoint_nothing_and_changes_nothing(
 
 
 def test_refreshed_rerun_asks_again_and_changes_nothing(
-    linked_graph: Driver,
+    linked_graph: Database,
     settings: Settings,
     sparql_endpoint: str,
     tmp_path: Path,
@@ -221,13 +213,13 @@ def test_refreshed_rerun_asks_again_and_changes_nothing(
         before = snapshot(linked_graph, settings), count_nodes(linked_graph, settings)
         refresh = replace(source, refresh=True)
         ingest_dbpedia_endpoint(linked_graph, settings, refresh, ingest_options)
-    assert first["relationships"]
+    assert first.relationships
     assert len(proxy.queries) == 2 * asked > 0
     assert (snapshot(linked_graph, settings), count_nodes(linked_graph, settings)) == before
 
 
 def test_failing_batch_is_retried_quarantined_then_resumed_from_the_cache(
-    linked_graph: Driver, settings: Settings, sparql_endpoint: str, tmp_path: Path
+    linked_graph: Database, settings: Settings, sparql_endpoint: str, tmp_path: Path
 ) -> None:
     victim = DBR + "Blazing_Saddles"
     quarantine_dir = tmp_path / "quarantine"
@@ -258,7 +250,7 @@ def test_failing_batch_is_retried_quarantined_then_resumed_from_the_cache(
 
 
 def test_an_endpoint_failing_query_after_query_is_given_up_on(
-    linked_graph: Driver, settings: Settings, sparql_endpoint: str, tmp_path: Path
+    linked_graph: Database, settings: Settings, sparql_endpoint: str, tmp_path: Path
 ) -> None:
     """After `give_up_after` failed queries the run asks nothing more; every item is
     quarantined, the skipped ones with a reason that says why and how to resume."""
@@ -268,7 +260,7 @@ def test_an_endpoint_failing_query_after_query_is_given_up_on(
         source = replace(source, items_per_query=2, policy=replace(source.policy, give_up_after=2))
         report = ingest_dbpedia_endpoint(linked_graph, settings, source, lenient)
     assert len(proxy.queries) == 4  # two queries, each asked twice
-    assert report["rejected"] == len(ITEMS) > 6
+    assert report.rejected == len(ITEMS) > 6
     reasons = [
         json.loads(line)["reason"]
         for path in (tmp_path / "quarantine").glob("*.jsonl")
@@ -279,7 +271,7 @@ def test_an_endpoint_failing_query_after_query_is_given_up_on(
 
 
 def test_endpoint_that_answers_404_fails_the_run_with_exit_code_3(
-    linked_graph: Driver, settings: Settings, sparql_endpoint: str, tmp_path: Path
+    linked_graph: Database, settings: Settings, sparql_endpoint: str, tmp_path: Path
 ) -> None:
     missing = urllib.parse.urljoin(sparql_endpoint, "/no-such-sparql-path")
     result = kgctl(
@@ -304,7 +296,7 @@ def test_endpoint_that_answers_404_fails_the_run_with_exit_code_3(
 
 
 def test_endpoint_that_never_answers_times_out_and_is_quarantined(
-    linked_graph: Driver, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
+    linked_graph: Database, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
 ) -> None:
     with SilentServer() as silent:
         source = source_for(silent.url, tmp_path / "cache", retries=1, timeout=1)
@@ -312,8 +304,8 @@ def test_endpoint_that_never_answers_times_out_and_is_quarantined(
         lenient = IngestOptions(500, 1.0, ingest_options.quarantine_dir)
         report = ingest_dbpedia_endpoint(linked_graph, settings, source, lenient)
     assert silent.connections == 2  # one query, one retry
-    assert report["rejected"] == len(ITEMS)
-    assert report["relationships"] == {}
+    assert report.rejected == len(ITEMS)
+    assert report.relationships == {}
     [quarantine_file] = ingest_options.quarantine_dir.glob("*.jsonl")
     reason = json.loads(quarantine_file.read_text().splitlines()[0])["reason"]
     assert "failed 2 times" in reason and "timed out" in reason
@@ -328,7 +320,7 @@ def test_both_options_at_once_are_refused(settings: Settings, tmp_path: Path) ->
 
 
 def test_invalid_lines_are_quarantined_by_line_number_and_the_rest_stored(
-    linked_graph: Driver, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
+    linked_graph: Database, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
 ) -> None:
     lines = FILMS_SLICE.read_text().splitlines()
     lines.insert(2, f"<{DBR}Blazing_Saddles> <http://dbpedia.org/ontology/director> broken .")
@@ -336,7 +328,7 @@ def test_invalid_lines_are_quarantined_by_line_number_and_the_rest_stored(
     damaged = tmp_path / "damaged.nt"
     damaged.write_text("\n".join(lines) + "\n")
     report = ingest_dbpedia_file(linked_graph, settings, damaged, ingest_options)
-    assert report["rejected"] == 2
+    assert report.rejected == 2
     [quarantine_file] = ingest_options.quarantine_dir.glob("*.jsonl")
     rejects = [json.loads(line) for line in quarantine_file.read_text().splitlines()]
     assert [r["line"] for r in rejects] == [3, 500]
@@ -345,7 +337,7 @@ def test_invalid_lines_are_quarantined_by_line_number_and_the_rest_stored(
 
 
 def test_truncated_gzip_keeps_every_complete_line_before_the_cut(
-    linked_graph: Driver, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
+    linked_graph: Database, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
 ) -> None:
     compressed = gzip.compress(FILMS_SLICE.read_bytes())
     cut = compressed[: len(compressed) * 6 // 10]
@@ -365,11 +357,11 @@ def test_truncated_gzip_keeps_every_complete_line_before_the_cut(
     stored = snapshot(linked_graph, settings)[1]
     assert stored == expected_facts(prefix)
     assert 0 < len(stored) < len(expected_facts())
-    assert report["rejected"] == 1
+    assert report.rejected == 1
 
 
 def test_turtle_gives_the_same_facts_as_ntriples(
-    linked_graph: Driver, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
+    linked_graph: Database, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
 ) -> None:
     # The hostile IRIs of the slice are not valid Turtle IRIs; leave them out here.
     plain = [line for line in FILMS_SLICE.read_text().splitlines() if "DETACH" not in line]
@@ -386,7 +378,7 @@ def test_turtle_gives_the_same_facts_as_ntriples(
     report = ingest_dbpedia_file(linked_graph, settings, ttl, ingest_options)
     assert snapshot(linked_graph, settings) == from_nt
     assert from_nt[1] == expected_facts(nt)
-    assert report["rejected"] == 0
+    assert report.rejected == 0
 
 
 @pytest.mark.parametrize("iri", [*HOSTILE_ITEM_URIS, "no-scheme", "http://x/a b", "http://x/{b}"])
@@ -406,34 +398,34 @@ def test_ordinary_dbpedia_iris_are_written_as_they_are(iri: str) -> None:
 
 
 def test_hostile_iris_and_labels_change_no_query(
-    empty_graph: Driver,
+    empty_graph: Database,
     settings: Settings,
     sparql_endpoint: str,
     tmp_path: Path,
     ingest_options: IngestOptions,
 ) -> None:
-    add_items(empty_graph, settings, [*ITEMS, *HOSTILE_ITEM_URIS])
+    add_items(empty_graph, [*ITEMS, *HOSTILE_ITEM_URIS])
     lenient = IngestOptions(500, 1.0, ingest_options.quarantine_dir)
     with RecordingProxy(sparql_endpoint) as proxy:
         source = source_for(proxy.url, tmp_path / "cache")
-        report = ingest_dbpedia_endpoint(empty_graph, settings, source, lenient)
+        report = ingest_dbpedia_endpoint(empty_graph, source, lenient)
     assert not any("Hostile" in query for query in proxy.queries)
     [quarantine_file] = ingest_options.quarantine_dir.glob("*.jsonl")
     rejects = [json.loads(line) for line in quarantine_file.read_text().splitlines()]
     assert sorted(r["record"] for r in rejects) == sorted(HOSTILE_ITEM_URIS)
-    assert report["rejected"] == len(HOSTILE_ITEM_URIS)
+    assert report.rejected == len(HOSTILE_ITEM_URIS)
 
     # Every item is still there, and the hostile entity of the data is stored verbatim.
-    assert count_nodes(empty_graph, settings)["Item"] == len(ITEMS) + len(HOSTILE_ITEM_URIS)
-    entities, facts = snapshot(empty_graph, settings)
+    assert count_nodes(empty_graph)["Item"] == len(ITEMS) + len(HOSTILE_ITEM_URIS)
+    entities, facts = snapshot(empty_graph)
     assert (HOSTILE_ENTITY, frozenset({"Entity", "Person"}), "x'}) DETACH DELETE n //") in entities
     assert (DBR + "Blazing_Saddles", "STARRING", HOSTILE_ENTITY) in facts
     assert facts == expected_facts()
 
-    file_report = ingest_dbpedia_file(empty_graph, settings, FILMS_SLICE, lenient)
+    file_report = ingest_dbpedia_file(empty_graph, FILMS_SLICE, lenient)
     hostile_predicate = "http://dbpedia.org/ontology/starring`]->() DETACH DELETE n //"
-    assert file_report["unmapped"][hostile_predicate] == 1
-    assert snapshot(empty_graph, settings) == (entities, facts)
+    assert file_report.unmapped[hostile_predicate] == 1
+    assert snapshot(empty_graph) == (entities, facts)
 
 
 def test_a_timeout_below_one_second_is_refused() -> None:

@@ -14,14 +14,14 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from neo4j import Driver
 
-from kgstore.db import run_query
+from kgstore.db import Database
+from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
+from kgstore.graph.sequences import read_sequences
 from kgstore.ingest.dbpedia_file import read_rdf
-from kgstore.ingest.demo import SESSION_GAP_S, DemoConfig, DemoUser, generate_users
 from kgstore.ingest.demo_films import DEMO_FILMS, Film, film_item_id, films_from_triples
-from kgstore.ingest.demo_ingest import ingest_demo
-from kgstore.ingest.mapping import BY_DBPEDIA_PREDICATE
+from kgstore.ingest.demo_ingest import demo_sequences, ingest_demo
+from kgstore.ingest.demo_users import SESSION_GAP_S, DemoConfig, DemoUser, generate_users
 from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.session import IngestOptions
 from kgstore.paths import PROJECT_ROOT
@@ -37,7 +37,7 @@ def canonical(users: list[DemoUser]) -> bytes:
     """Every user's persona and interactions as one byte string."""
     return json.dumps(
         [
-            [user.id, user.persona.to_json(), [asdict(step) for step in user.interactions]]
+            [user.id, user.persona.to_json(), [asdict(step) for step in user.steps]]
             for user in users
         ],
         sort_keys=True,
@@ -81,7 +81,7 @@ def test_same_seed_same_bytes_other_seed_other_interactions(
     assert canonical(generate_users(films, SMALL)) == canonical(users)
     other = generate_users(films, DemoConfig(seed=12, users=300))
     assert canonical(other) != canonical(users)
-    assert [user.interactions for user in other] != [user.interactions for user in users]
+    assert [user.steps for user in other] != [user.steps for user in users]
 
 
 def test_generation_does_not_depend_on_hash_seed(users: list[DemoUser]) -> None:
@@ -91,7 +91,7 @@ def test_generation_does_not_depend_on_hash_seed(users: list[DemoUser]) -> None:
         "import hashlib, sys; from pathlib import Path; "
         "from kgstore.ingest.dbpedia_file import read_rdf; "
         "from kgstore.ingest.quarantine import Quarantine; "
-        "from kgstore.ingest.demo import DemoConfig, generate_users; "
+        "from kgstore.ingest.demo_users import DemoConfig, generate_users; "
         "from kgstore.ingest.demo_films import DEMO_FILMS, films_from_triples; "
         "from tests.test_ingest_demo import canonical; "
         "films = films_from_triples(read_rdf(DEMO_FILMS, Quarantine(Path(sys.argv[1])))[0]); "
@@ -115,7 +115,7 @@ def test_generation_does_not_depend_on_hash_seed(users: list[DemoUser]) -> None:
 def test_interactions_fit_leave_one_out(users: list[DemoUser]) -> None:
     assert len(users) == SMALL.users
     for user in users:
-        steps = user.interactions
+        steps = user.steps
         assert SMALL.min_interactions <= len(steps) <= SMALL.max_interactions
         assert [step.pos for step in steps] == list(range(len(steps)))
         assert all(a.ts < b.ts for a, b in pairwise(steps))
@@ -125,7 +125,7 @@ def test_interactions_fit_leave_one_out(users: list[DemoUser]) -> None:
 
 def test_sessions_are_separated_by_a_day_or_more(users: list[DemoUser]) -> None:
     for user in users:
-        for a, b in pairwise(user.interactions):
+        for a, b in pairwise(user.steps):
             assert (b.ts - a.ts >= SESSION_GAP_S[0]) == (b.session != a.session)
 
 
@@ -138,7 +138,7 @@ def test_interactions_follow_the_planted_persona(films: list[Film], users: list[
         hits = [
             any((theme.relation, theme.entity) in facts[step.item] for theme in persona.themes)
             for user, persona in ((user, other.persona) for user, other in pairs)
-            for step in user.interactions
+            for step in user.steps
         ]
         return sum(hits) / len(hits)
 
@@ -163,7 +163,7 @@ def test_last_item_of_a_session_is_predictable_from_the_one_before(
         shared = [
             share(by_id[a.item], by_id[b.item])
             for user in users
-            for a, b in pairwise(user.interactions)
+            for a, b in pairwise(user.steps)
             if (a.session == b.session) == same_session
         ]
         return sum(shared) / len(shared)
@@ -200,7 +200,7 @@ def predicate_counts(path: Path) -> Counter[str]:
 
 
 def test_ingest_demo_stores_what_was_generated_and_rerunning_changes_nothing(
-    empty_graph: Driver,
+    empty_graph: Database,
     settings: Settings,
     ingest_options: IngestOptions,
     films: list[Film],
@@ -208,34 +208,32 @@ def test_ingest_demo_stores_what_was_generated_and_rerunning_changes_nothing(
 ) -> None:
     config = DemoConfig(seed=5, users=40, min_interactions=4, max_interactions=12)
     expected = generate_users(films, config)
-    report = ingest_demo(empty_graph, settings, config, ingest_options)
+    report = ingest_demo(empty_graph, config, ingest_options)
 
-    ratings = sum(len(user.interactions) for user in expected)
+    ratings = sum(len(user.steps) for user in expected)
     assert (report.films, report.users, report.ratings) == (3084, 40, ratings)
-    assert count(empty_graph, settings, "MATCH (u:User) RETURN count(u) AS c") == 40
-    assert count(empty_graph, settings, "MATCH (i:Item:Movie) RETURN count(i) AS c") == 3084
-    assert count(empty_graph, settings, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == ratings
-    assert rated(empty_graph, settings) == {
+    assert count(empty_graph, "MATCH (u:User) RETURN count(u) AS c") == 40
+    assert count(empty_graph, "MATCH (i:Item:Movie) RETURN count(i) AS c") == 3084
+    assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == ratings
+    assert rated(empty_graph) == {
         user.id: [
-            {"item": s.item, "pos": s.pos, "rating": s.rating, "ts": s.ts, "assumed": None}
-            for s in user.interactions
+            {"item": s.item, "pos": s.pos, "rating": s.rating, "ts": s.ts, "assumed": False}
+            for s in user.steps
         ]
         for user in expected
     }
-    personas = run_query(
-        empty_graph, settings, "MATCH (u:User) RETURN u.id AS id, u.plantedPersona AS persona"
-    )
+    assert read_sequences(empty_graph) == demo_sequences(expected)
+    personas = empty_graph.query("MATCH (u:User) RETURN u.id AS id, u.plantedPersona AS persona")
     assert {row["id"]: row["persona"] for row in personas} == {
         user.id: user.persona.to_json() for user in expected
     }
 
-    stored = graph_stats(empty_graph, settings)
+    stored = graph_stats(empty_graph)
     facts = predicate_counts(DEMO_FILMS)
     assert {t: n for t, n in stored.relationship_types.items() if t != "RATED"} == facts
     assert (
         count(
             empty_graph,
-            settings,
             "MATCH (:Item {title: 'Blazing Saddles'})-[:DIRECTED_BY]->(p:Person {uri: $uri}) "
             "RETURN count(p) AS c",
             uri=DBR + "Mel_Brooks",
@@ -246,7 +244,7 @@ def test_ingest_demo_stores_what_was_generated_and_rerunning_changes_nothing(
     args = ["ingest", "demo", "--seed", "5", "--users", "40"]
     args += ["--min-interactions", "4", "--max-interactions", "12"]
     assert run_kgctl(settings, *args, output=tmp_path / "kgctl.log") == 0
-    again = graph_stats(empty_graph, settings)
+    again = graph_stats(empty_graph)
     assert {k: v for k, v in again.labels.items() if k != "Run"} == {
         k: v for k, v in stored.labels.items() if k != "Run"
     }

@@ -8,13 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from neo4j import Driver
 
-from kgstore.db import run_query
+from kgstore.db import Database
+from kgstore.errors import TooManyRejects
+from kgstore.graph.mapping import Domain
 from kgstore.ingest.interactions import InteractionFormat, detect_format, ingest_interactions
-from kgstore.ingest.mapping import Domain
-from kgstore.ingest.quarantine import TooManyRejects
-from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.session import IngestOptions, IngestReport
 from kgstore.settings import Settings
 from tests.ingest_checks import (
     check_resume_after_kill,
@@ -37,15 +36,13 @@ def write_csv(path: Path, rows: list[list[object]], delimiter: str = ",") -> Pat
     return path
 
 
-def ingest(
-    driver: Driver, settings: Settings, path: Path, options: IngestOptions, **kwargs: object
-) -> dict:
+def ingest(db: Database, path: Path, options: IngestOptions, **kwargs: object) -> IngestReport:
     domain = kwargs.pop("domain", Domain.MOVIES)
-    return ingest_interactions(driver, settings, path, domain, options=options, **kwargs)
+    return ingest_interactions(db, path, domain, options=options, **kwargs)
 
 
 def test_csv_header_in_any_order_sorts_by_time_and_keeps_file_order_for_ties(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     path = write_csv(
         tmp_path / "ratings.csv",
@@ -58,9 +55,9 @@ def test_csv_header_in_any_order_sorts_by_time_and_keeps_file_order_for_ties(
             ["i2", "u2", 40, 1],
         ],
     )
-    report = ingest(empty_graph, settings, path, ingest_options)
+    report = ingest(empty_graph, path, ingest_options)
 
-    assert rated(empty_graph, settings) == {
+    assert rated(empty_graph) == {
         "u1": [
             {"item": "i1", "pos": 0, "rating": 5.0, "ts": 100, "assumed": False},
             {"item": "i3", "pos": 1, "rating": 3.0, "ts": 200, "assumed": False},
@@ -71,48 +68,48 @@ def test_csv_header_in_any_order_sorts_by_time_and_keeps_file_order_for_ties(
             {"item": "i1", "pos": 1, "rating": 2.5, "ts": 50, "assumed": False},
         ],
     }
-    state = graph_state(empty_graph, settings)
+    state = graph_state(empty_graph)
     assert (state.labels["User"], state.labels["Item"], state.labels["Movie"]) == (2, 3, 3)
     assert state.rel_types == {"RATED": 5}
-    assert keys(empty_graph, settings, "User") == {"u1": 0, "u2": 1}
-    assert keys(empty_graph, settings, "Item") == {"i1": 0, "i2": 1, "i3": 2}
-    assert (report["records"], report["rejected"]) == (5, 0)
-    assert not any("no timestamps" in note for note in report["notes"])
+    assert keys(empty_graph, "User") == {"u1": 0, "u2": 1}
+    assert keys(empty_graph, "Item") == {"i1": 0, "i2": 1, "i3": 2}
+    assert (report.records, report.rejected) == (5, 0)
+    assert not any("no timestamps" in note for note in report.notes)
 
 
 def test_headerless_tsv_without_timestamps_keeps_file_order_and_records_it(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     path = tmp_path / "pairs.tsv"
     path.write_text("u1\ti3\nu1\ti1\nu2\ti1\n", encoding="utf-8")
-    report = ingest(empty_graph, settings, path, ingest_options, domain=Domain.BOOKS)
+    report = ingest(empty_graph, path, ingest_options, domain=Domain.BOOKS)
 
-    assert rated(empty_graph, settings) == {
+    assert rated(empty_graph) == {
         "u1": [
             {"item": "i3", "pos": 0, "rating": None, "ts": None, "assumed": True},
             {"item": "i1", "pos": 1, "rating": None, "ts": None, "assumed": True},
         ],
         "u2": [{"item": "i1", "pos": 0, "rating": None, "ts": None, "assumed": True}],
     }
-    assert count(empty_graph, settings, "MATCH (b:Book) RETURN count(b) AS c") == 2
-    assert count(empty_graph, settings, "MATCH (m:Movie) RETURN count(m) AS c") == 0
-    assert any("no timestamps" in note for note in report["notes"])
+    assert count(empty_graph, "MATCH (b:Book) RETURN count(b) AS c") == 2
+    assert count(empty_graph, "MATCH (m:Movie) RETURN count(m) AS c") == 0
+    assert any("no timestamps" in note for note in report.notes)
 
 
 def test_sequence_file_lines_append_in_file_order_and_repeats_are_dropped(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     path = tmp_path / "sessions.txt"
     path.write_text("u1 i1 i2 i3\nu2 i2\nu1 i4\nu2 i5 i2\n", encoding="utf-8")
-    report = ingest(empty_graph, settings, path, ingest_options)
+    report = ingest(empty_graph, path, ingest_options)
 
-    sequences = rated(empty_graph, settings)
+    sequences = rated(empty_graph)
     assert [row["item"] for row in sequences["u1"]] == ["i1", "i2", "i3", "i4"]
     assert [row["item"] for row in sequences["u2"]] == ["i2", "i5"]
     assert [row["pos"] for row in sequences["u1"]] == [0, 1, 2, 3]
     assert all(row["assumed"] for rows in sequences.values() for row in rows)
-    assert report["records"] == 4
-    assert any("1 repeated (user, item)" in note for note in report["notes"])
+    assert report.records == 4
+    assert any("1 repeated (user, item)" in note for note in report.notes)
 
 
 @pytest.mark.parametrize(
@@ -136,7 +133,7 @@ def test_format_comes_from_the_extension_else_the_first_line(
 
 
 def test_kcore_drops_users_and_items_until_every_one_has_k(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     # x and u4 have one interaction each and go; then c has one user left and goes; then
     # u3 has one item left and goes: u1 and u2 keep a and b, and u1's b moves to pos 1.
@@ -145,12 +142,12 @@ def test_kcore_drops_users_and_items_until_every_one_has_k(
     rows += [["u2", "a", 4, 1], ["u2", "b", 4, 2]]
     rows += [["u3", "a", 3, 1], ["u3", "c", 3, 2], ["u4", "c", 2, 1]]
     path = write_csv(tmp_path / "k.csv", rows)
-    report = ingest(empty_graph, settings, path, ingest_options, kcore=2)
+    report = ingest(empty_graph, path, ingest_options, kcore=2)
 
-    assert sequences_of(empty_graph, settings) == {"u1": ["a", "b"], "u2": ["a", "b"]}
-    assert [row["pos"] for row in rated(empty_graph, settings)["u1"]] == [0, 1]
-    assert keys(empty_graph, settings, "Item").keys() == {"a", "b"}
-    assert "2-core: 8 -> 4 interactions, 4 -> 2 users, 4 -> 2 items" in report["notes"]
+    assert sequences_of(empty_graph) == {"u1": ["a", "b"], "u2": ["a", "b"]}
+    assert [row["pos"] for row in rated(empty_graph)["u1"]] == [0, 1]
+    assert keys(empty_graph, "Item").keys() == {"a", "b"}
+    assert "2-core: 8 -> 4 interactions, 4 -> 2 users, 4 -> 2 items" in report.notes
 
 
 BAD_CSV = (
@@ -173,55 +170,55 @@ BAD_LINES = {
 
 
 def test_bad_lines_are_quarantined_with_file_and_line_and_good_ones_stored(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     path = tmp_path / "bad.csv"
     path.write_bytes(BAD_CSV)
     with pytest.raises(TooManyRejects) as failure:
-        ingest(empty_graph, settings, path, ingest_options)
+        ingest(empty_graph, path, ingest_options)
 
     assert failure.value.exit_code == 3
     rejects = quarantined(ingest_options.quarantine_dir)
     assert {r["line"]: r["file"] for r in rejects} == {line: str(path) for line in BAD_LINES}
     for reject in rejects:
         assert BAD_LINES[reject["line"]] in reject["reason"]
-    assert sequences_of(empty_graph, settings) == {"u1": ["i1"], "u2": ["i1"]}
+    assert sequences_of(empty_graph) == {"u1": ["i1"], "u2": ["i1"]}
 
 
 def test_rejects_under_the_threshold_do_not_fail_the_ingest(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     path = tmp_path / "bad.csv"
     path.write_bytes(BAD_CSV)
-    report = ingest(empty_graph, settings, path, replace(ingest_options, max_reject_fraction=0.9))
+    report = ingest(empty_graph, path, replace(ingest_options, max_reject_fraction=0.9))
 
-    assert (report["records"], report["rejected"]) == (2, 5)
-    assert report["quarantine"] is not None
-    assert count(empty_graph, settings, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 2
+    assert (report.records, report.rejected) == (2, 5)
+    assert report.quarantine is not None
+    assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 2
 
 
 def test_truncated_gzip_keeps_every_line_before_the_cut(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     rng = random.Random(7)
     lines = [f"u{rng.randrange(10**6)}\titem{n}\t{rng.randint(1, 5)}\t{n}\n" for n in range(3000)]
     blob = gzip.compress("".join(lines).encode())
     path = tmp_path / "cut.tsv.gz"
     path.write_bytes(blob[: len(blob) // 2])
-    report = ingest(empty_graph, settings, path, ingest_options)
+    report = ingest(empty_graph, path, ingest_options)
 
     [reject] = quarantined(ingest_options.quarantine_dir)
     assert "truncated or corrupt gzip" in reject["reason"]
     stored = reject["line"] - 1
     assert 0 < stored < len(lines)
-    assert report["records"] == stored
-    assert keys(empty_graph, settings, "Item").keys() == {f"item{n}" for n in range(stored)}
+    assert report.records == stored
+    assert keys(empty_graph, "Item").keys() == {f"item{n}" for n in range(stored)}
 
 
 def test_hostile_ids_are_stored_verbatim_and_change_nothing_else(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
-    run_query(empty_graph, settings, "CREATE (:Sentinel {name: 'still here'})")
+    empty_graph.query("CREATE (:Sentinel {name: 'still here'})")
     path = write_csv(
         tmp_path / "hostile.csv",
         [
@@ -231,32 +228,32 @@ def test_hostile_ids_are_stored_verbatim_and_change_nothing_else(
             ["u2", HOSTILE_ITEM],
         ],
     )
-    ingest(empty_graph, settings, path, ingest_options)
+    ingest(empty_graph, path, ingest_options)
 
-    sequences = rated(empty_graph, settings)
+    sequences = rated(empty_graph)
     assert [row["item"] for row in sequences[HOSTILE_USER]] == [HOSTILE_ITEM, "plain"]
     assert [row["item"] for row in sequences["u2"]] == [HOSTILE_ITEM]
-    state = graph_state(empty_graph, settings)
+    state = graph_state(empty_graph)
     assert state.labels == {"User": 2, "Item": 2, "Movie": 2, "Sentinel": 1}
     assert state.rel_types == {"RATED": 3}
 
 
 def test_ingesting_twice_changes_nothing(
-    empty_graph: Driver, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     path = tmp_path / "sessions.seq"
     path.write_text("u1 i1 i2 i3\nu2 i2 i1\nu3 i3\n", encoding="utf-8")
-    first_report = ingest(empty_graph, settings, path, ingest_options)
-    first = graph_state(empty_graph, settings)
-    second_report = ingest(empty_graph, settings, path, ingest_options)
+    first_report = ingest(empty_graph, path, ingest_options)
+    first = graph_state(empty_graph)
+    second_report = ingest(empty_graph, path, ingest_options)
 
-    assert graph_state(empty_graph, settings) == first
+    assert graph_state(empty_graph) == first
     assert first.rel_types == {"RATED": 6}
-    assert first_report["relationships"] == second_report["relationships"] == {"RATED": 6}
+    assert first_report.relationships == second_report.relationships == {"RATED": 6}
 
 
 def test_cli_exits_with_code_3_over_the_reject_threshold(
-    empty_graph: Driver, settings: Settings, tmp_path: Path
+    empty_graph: Database, settings: Settings, tmp_path: Path
 ) -> None:
     path = tmp_path / "bad.csv"
     path.write_bytes(BAD_CSV)
@@ -266,11 +263,11 @@ def test_cli_exits_with_code_3_over_the_reject_threshold(
 
     assert code == 3, log.read_text()
     assert "5 of 7 records rejected" in log.read_text()
-    assert count(empty_graph, settings, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 2
+    assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 2
 
 
 def test_killed_ingest_resumes_to_the_graph_of_an_uninterrupted_one(
-    empty_graph: Driver, settings: Settings, tmp_path: Path
+    empty_graph: Database, settings: Settings, tmp_path: Path
 ) -> None:
     rng = random.Random(11)
     rows = [["user", "item", "rating", "timestamp"]]

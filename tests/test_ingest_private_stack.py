@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from neo4j import Driver
 
-from kgstore.db import clear_graph, open_driver
+from kgstore.db import Database, clear_graph, open_database
 from kgstore.schema import apply_schema
 from kgstore.services.isolated import isolated_stack_env
 from kgstore.services.process import pidfile_for
@@ -42,14 +41,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateStack]:
 
 
 def crash_neo4j_during_ingest(
-    stack: PrivateStack, settings: Settings, driver: Driver, output: Path
+    stack: PrivateStack, settings: Settings, db: Database, output: Path
 ) -> tuple[int, int]:
     """Start the demo ingest, SIGKILL Neo4j once some RATED batches are committed, wait
     for the ingest to give up (the driver retries for 30 s), then start Neo4j again.
     Returns (RATED relationships committed before the kill, the ingest's exit code)."""
     ingest = stack.start_kgctl(*DEMO, output=output)
     try:
-        while (committed := count(driver, settings, RATED)) == 0:
+        while (committed := count(db, RATED)) == 0:
             assert ingest.poll() is None, f"ingest ended first:\n{output.read_text()}"
             time.sleep(0.02)
         os.kill(int(pidfile_for(stack.state_dir, "neo4j").read_text()), signal.SIGKILL)
@@ -67,43 +66,43 @@ def test_ingest_stopped_by_a_neo4j_crash_resumes_to_the_uninterrupted_graph(
 ) -> None:
     settings = stack.settings()
     output = tmp_path / "ingest.log"
-    with open_driver(settings) as driver:
-        clear_graph(driver, settings)
-        committed, exit_code = crash_neo4j_during_ingest(stack, settings, driver, output)
+    with open_database(settings) as db:
+        clear_graph(db)
+        committed, exit_code = crash_neo4j_during_ingest(stack, settings, db, output)
         log = output.read_text()
         assert exit_code == 2, log
         assert "stopped answering during the ingest" in log
         assert "Traceback" not in log
-        survived = count(driver, settings, RATED)  # acknowledged batches outlive the crash
+        survived = count(db, RATED)  # acknowledged batches outlive the crash
 
         assert stack.kgctl(*DEMO).returncode == 0
-        resumed = graph_state(driver, settings)
+        resumed = graph_state(db)
         assert committed <= survived < resumed.rel_types["RATED"]
-        runs, _, _ = driver.execute_query(
+        runs, _, _ = db.driver.execute_query(
             "MATCH (r:Run) RETURN r.status AS status ORDER BY r.startedAt"
         )
         # The crashed run could not be closed: it stays `running`, as the error said; the
         # demo's two sessions (users, then facts) of the resumed run finished.
         assert [run["status"] for run in runs] == ["running", "finished", "finished"]
 
-        clear_graph(driver, settings)
-        apply_schema(driver, settings)
+        clear_graph(db)
+        apply_schema(db)
         assert stack.kgctl(*DEMO).returncode == 0
-        assert graph_state(driver, settings) == resumed
+        assert graph_state(db) == resumed
 
 
 def test_bulk_import_gives_the_online_graph_and_refuses_a_database_with_data(
     stack: PrivateStack,
 ) -> None:
     settings = stack.settings()
-    with open_driver(settings) as driver:
-        clear_graph(driver, settings)
+    with open_database(settings) as db:
+        clear_graph(db)
     bulk = stack.kgctl(*DEMO, "--bulk")
     assert bulk.returncode == 0, bulk.stdout + bulk.stderr
     assert "bulk import:" in bulk.stdout
-    with open_driver(settings) as driver:  # a new driver: the store was replaced
-        imported = graph_state(driver, settings)
-        runs, _, _ = driver.execute_query("MATCH (r:Run) RETURN r.status AS s, r.config AS c")
+    with open_database(settings) as db:  # a new driver: the store was replaced
+        imported = graph_state(db)
+        runs, _, _ = db.driver.execute_query("MATCH (r:Run) RETURN r.status AS s, r.config AS c")
         assert [(run["s"], '"bulk": true' in run["c"]) for run in runs] == [
             ("finished", True),
             ("finished", True),
@@ -112,10 +111,10 @@ def test_bulk_import_gives_the_online_graph_and_refuses_a_database_with_data(
         again = stack.kgctl(*DEMO, "--bulk")
         assert again.returncode == 2
         assert "only loads an empty database" in again.stderr
-        assert graph_state(driver, settings) == imported
+        assert graph_state(db) == imported
 
-        clear_graph(driver, settings)
-        apply_schema(driver, settings)
+        clear_graph(db)
+        apply_schema(db)
         assert stack.kgctl(*DEMO).returncode == 0
-        assert graph_state(driver, settings) == imported
+        assert graph_state(db) == imported
         assert sum(imported.rel_types.values()) > 10_000

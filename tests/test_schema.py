@@ -3,9 +3,8 @@
 import re
 
 import pytest
-from neo4j import Driver
 
-from kgstore.db import create_driver
+from kgstore.db import Database, create_driver
 from kgstore.errors import Neo4jAuthFailed, Neo4jUnavailable
 from kgstore.schema import SCHEMA_FILE, apply_schema, describe_schema, read_statements
 from kgstore.settings import Settings
@@ -24,21 +23,17 @@ def test_schema_file_statements_are_all_idempotent() -> None:
     assert all("IF NOT EXISTS" in stmt for stmt in statements)
 
 
-def test_apply_twice_gives_the_same_schema(driver: Driver, settings: Settings) -> None:
-    apply_schema(driver, settings)
-    first = describe_schema(driver, settings)
-    apply_schema(driver, settings)
-    assert describe_schema(driver, settings) == first
+def test_apply_twice_gives_the_same_schema(db: Database) -> None:
+    apply_schema(db)
+    first = describe_schema(db)
+    apply_schema(db)
+    assert describe_schema(db) == first
     assert names_in_schema_file() <= {obj.name for obj in first}
 
 
-def test_keys_of_the_design_are_unique_constraints(driver: Driver, settings: Settings) -> None:
-    apply_schema(driver, settings)
-    keys = {
-        (obj.labels, obj.properties)
-        for obj in describe_schema(driver, settings)
-        if obj.kind == "constraint"
-    }
+def test_keys_of_the_design_are_unique_constraints(db: Database) -> None:
+    apply_schema(db)
+    keys = {(obj.labels, obj.properties) for obj in describe_schema(db) if obj.kind == "constraint"}
     for label, key in (("User", "id"), ("Item", "id"), ("Entity", "uri"), ("Run", "id")):
         assert ((label,), (key,)) in keys
 

@@ -1,1 +1,2 @@
-"""Celery workers and the training code that runs in them."""
+"""The Celery side: the app and its queues (`app`), the worker processes (`launcher`),
+and thin tasks (`tasks`) that call plain functions of the kgstore library."""

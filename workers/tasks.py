@@ -6,8 +6,8 @@ from typing import Any
 
 from celery import shared_task
 
+from kgstore.device import resolve_device
 from kgstore.settings import load_settings
-from workers.device import resolve_device
 
 
 def describe_worker() -> dict[str, Any]:

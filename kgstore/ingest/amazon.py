@@ -28,21 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from neo4j import Driver
-
-from kgstore.ingest.mapping import BY_AMAZON_FIELD, Domain, Relation
+from kgstore.db import Database
+from kgstore.errors import SourceFileError
+from kgstore.graph.mapping import BY_AMAZON_FIELD, Domain, Relation
+from kgstore.graph.sequences import Interaction, Sequences
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import SourceFileError, numbered_lines
-from kgstore.ingest.sequences import (
-    Interaction,
-    Sequences,
-    build_sequences,
-    parse_number,
-    parse_timestamp,
-    write_sequences,
-)
-from kgstore.ingest.session import IngestOptions, IngestSession, ingest_session
-from kgstore.settings import Settings
+from kgstore.ingest.readers import numbered_lines
+from kgstore.ingest.sequence_rules import build_sequences, parse_number, parse_timestamp
+from kgstore.ingest.session import IngestOptions, IngestReport, IngestSession, ingest_session
 
 SOURCE = "amazon"
 ITEM_PROPERTIES = ("asin", "title", "description")
@@ -59,7 +52,7 @@ class MetaRecord:
     unmapped: list[str] = field(default_factory=list)
 
 
-def parse_line(text: str) -> dict:
+def parse_line(text: str) -> IngestReport:
     """A JSON object, or a Python dict literal (2014 meta); ValueError otherwise."""
     try:
         record = json.loads(text)
@@ -200,23 +193,20 @@ def _write_meta_links(session: IngestSession, meta: dict[str, MetaRecord]) -> No
 
 
 def ingest_amazon(
-    driver: Driver,
-    settings: Settings,
+    db: Database,
     domain: Domain,
     reviews: Path | None = None,
     meta: Path | None = None,
     kcore: int = 0,
     options: IngestOptions | None = None,
-) -> dict:
+) -> IngestReport:
     """Users, items, RATED, categories, brands and item-item relations of one category."""
     if reviews is None and meta is None:
         raise SourceFileError("give a reviews file, a meta file or both")
     files = [path for path in (reviews, meta) if path is not None]
     config = {"files": [str(path) for path in files], "domain": domain.value, "kcore": kcore}
     source_file = "+".join(path.name for path in files)
-    with ingest_session(
-        driver, settings, SOURCE, source_file, config, options or IngestOptions()
-    ) as session:
+    with ingest_session(db, SOURCE, source_file, config, options or IngestOptions()) as session:
         sequences: Sequences | None = None
         if reviews is not None:
             sequences = build_sequences(read_reviews(reviews, session.quarantine), kcore)
@@ -226,7 +216,7 @@ def ingest_amazon(
         )
         _write_items(session, domain, wanted if wanted is not None else set(records), records)
         if sequences is not None:
-            write_sequences(session, sequences)
+            session.write_sequences(sequences)
         if meta is not None:
             _write_meta_links(session, records)
     return session.report()

@@ -36,12 +36,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from neo4j import Driver
-
-from kgstore.ingest.dbpedia import name_from_iri
-from kgstore.ingest.graph_view import graph_items
-from kgstore.ingest.interactions import read_table
-from kgstore.ingest.mapping import (
+from kgstore.db import Database
+from kgstore.errors import SourceFileError
+from kgstore.graph.mapping import (
     BY_AMAZON_KG_RELATION,
     BY_DBPEDIA_PREDICATE,
     DBO,
@@ -50,12 +47,15 @@ from kgstore.ingest.mapping import (
     Domain,
     Relation,
 )
+from kgstore.graph.sequences import Interaction, Sequences
+from kgstore.ingest.dbpedia import name_from_iri
+from kgstore.ingest.graph_view import graph_items
+from kgstore.ingest.interactions import read_table
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import SourceFileError, numbered_lines
-from kgstore.ingest.sequences import Interaction, Sequences, build_sequences, write_sequences
-from kgstore.ingest.session import IngestOptions, IngestSession, ingest_session
-from kgstore.ingest.tables import Row, find_columns, fixed_width_rows
-from kgstore.settings import Settings
+from kgstore.ingest.readers import numbered_lines
+from kgstore.ingest.sequence_rules import build_sequences
+from kgstore.ingest.session import IngestOptions, IngestReport, IngestSession, ingest_session
+from kgstore.ingest.tables import Row, find_columns, rows_of_equal_width
 
 SOURCE = "amazon-kg"
 PREFIXES = {
@@ -114,7 +114,7 @@ def relation_for(token: str) -> Relation | None:
 def _atomic_rows(path: Path, quarantine: Quarantine, names: tuple[str, ...]) -> Iterator[Row]:
     """Rows of a tab-separated file whose header names `names` (in any order), as fields
     in the order of `names`."""
-    rows = fixed_width_rows(path, quarantine, "\t")
+    rows = rows_of_equal_width(path, quarantine, "\t")
     header = next(rows, None)
     if header is None:
         return
@@ -239,13 +239,12 @@ def _write_kg(session: IngestSession, path: Path, linked: dict[str, list[str]]) 
 
 
 def ingest_amazon_kg(
-    driver: Driver,
-    settings: Settings,
+    db: Database,
     files: AmazonKgFiles,
     domain: Domain,
     kcore: int = 0,
     options: IngestOptions | None = None,
-) -> dict:
+) -> IngestReport:
     """Interactions, links, titles, subjects and DBpedia facts of one Amazon-KG domain."""
     given = files.given()
     if not given:
@@ -253,14 +252,14 @@ def ingest_amazon_kg(
     config = {"files": [str(path) for path in given], "domain": domain.value, "kcore": kcore}
     source_file = "+".join(path.name for path in given)
     options = options or IngestOptions()
-    with ingest_session(driver, settings, SOURCE, source_file, config, options) as session:
+    with ingest_session(db, SOURCE, source_file, config, options) as session:
         quarantine = session.quarantine
         records: list[Interaction] = []
         sequences: Sequences | None = None
         if files.inter:
             records = list(read_table(files.inter, quarantine, "\t"))
             sequences = build_sequences(records, kcore)
-        graph = graph_items(driver, settings, options)
+        graph = graph_items(db, options)
         titles, candidates = read_item_table(files.items, quarantine) if files.items else ({}, {})
         known = {record.item for record in records} | titles.keys() | graph.keys()
         links = read_links(files.link, quarantine, known) if files.link else {}
@@ -268,13 +267,13 @@ def ingest_amazon_kg(
         uris = _item_uris(links, candidates, session.notes)
         _write_items(session, domain, items, titles, uris, write_bare=sequences is not None)
         if sequences is not None:
-            write_sequences(session, sequences)
+            session.write_sequences(sequences)
         if files.item_metadata:
             _write_item_metadata(session, files.item_metadata, items)
         if files.kg:
             session.writer.flush()
             linked: dict[str, list[str]] = defaultdict(list)
-            for item, uri in graph_items(driver, settings, options).items():
+            for item, uri in graph_items(db, options).items():
                 if uri is not None:
                     linked[uri].append(item)
             _write_kg(session, files.kg, linked)

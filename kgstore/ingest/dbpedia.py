@@ -9,7 +9,7 @@ the mapping table; other predicates are counted in the report, not silently drop
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
-from kgstore.ingest.mapping import BY_DBPEDIA_PREDICATE
+from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
 from kgstore.ingest.session import IngestSession
 
 Triple = tuple[str, str, str]

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from neo4j import Driver
 from rdflib import Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 
+from kgstore.db import Database
+from kgstore.errors import SourceFileError
+from kgstore.graph.mapping import RDFS_LABEL
 from kgstore.ingest.dbpedia import (
     LabelCandidate,
     Triple,
@@ -21,11 +23,9 @@ from kgstore.ingest.dbpedia import (
     write_facts,
 )
 from kgstore.ingest.graph_view import linked_item_uris
-from kgstore.ingest.mapping import RDFS_LABEL
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import SourceFileError, numbered_lines, open_binary
-from kgstore.ingest.session import IngestOptions, ingest_session
-from kgstore.settings import Settings
+from kgstore.ingest.readers import numbered_lines, open_binary
+from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
 
 CHUNK_LINES = 5000
 SOURCE = "dbpedia-file"
@@ -88,15 +88,11 @@ def read_rdf(path: Path, quarantine: Quarantine) -> tuple[list[Triple], dict[str
     return triples, choose_labels(labels)
 
 
-def ingest_dbpedia_file(
-    driver: Driver, settings: Settings, path: Path, options: IngestOptions
-) -> dict:
+def ingest_dbpedia_file(db: Database, path: Path, options: IngestOptions) -> IngestReport:
     """Ingest the mapped facts of a file about the items already linked to DBpedia."""
-    with ingest_session(
-        driver, settings, SOURCE, path.name, {"file": str(path)}, options
-    ) as session:
+    with ingest_session(db, SOURCE, path.name, {"file": str(path)}, options) as session:
         triples, labels = read_rdf(path, session.quarantine)
-        items = linked_item_uris(driver, settings, options)
+        items = linked_item_uris(db, options)
         if not items:
             session.notes.append("no Item has a DBpedia uri yet: ingest items first")
         kept = write_facts(session, triples, items, labels)

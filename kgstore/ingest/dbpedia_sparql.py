@@ -20,8 +20,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from neo4j import Driver
-
+from kgstore.db import Database
+from kgstore.errors import QueryFailed, UnsafeIri
+from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, RDFS_LABEL
 from kgstore.ingest.dbpedia import (
     LabelCandidate,
     Triple,
@@ -29,11 +30,10 @@ from kgstore.ingest.dbpedia import (
     write_facts,
 )
 from kgstore.ingest.graph_view import linked_item_uris
-from kgstore.ingest.mapping import BY_DBPEDIA_PREDICATE, RDFS_LABEL
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.session import IngestOptions, ingest_session
+from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
 from kgstore.ingest.sparql_cache import ResultCache
-from kgstore.ingest.sparql_client import Binding, FetchPolicy, QueryFailed, SparqlClient
+from kgstore.ingest.sparql_client import Binding, FetchPolicy, SparqlClient
 from kgstore.settings import Settings
 
 SOURCE = "dbpedia-sparql"
@@ -41,10 +41,6 @@ SOURCE = "dbpedia-sparql"
 # before parsing, so a backslash is refused too). An absolute IRI starts with a scheme.
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _IRI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-class UnsafeIri(ValueError):
-    """An IRI that cannot be written as `<…>` in a query without changing its meaning."""
 
 
 def sparql_iri(iri: str) -> str:
@@ -156,16 +152,14 @@ def fetch_batches(
 
 
 def ingest_dbpedia_endpoint(
-    driver: Driver, settings: Settings, source: SparqlSource, options: IngestOptions
-) -> dict:
+    db: Database, source: SparqlSource, options: IngestOptions
+) -> IngestReport:
     """Ingest the mapped facts, asked of `source.endpoint`, of every item linked to DBpedia."""
     client = SparqlClient(
         source.endpoint, source.policy, ResultCache(source.cache_dir), source.refresh
     )
-    with ingest_session(
-        driver, settings, SOURCE, source.endpoint, source.config(), options
-    ) as session:
-        items = linked_item_uris(driver, settings, options)
+    with ingest_session(db, SOURCE, source.endpoint, source.config(), options) as session:
+        items = linked_item_uris(db, options)
         if not items:
             session.notes.append("no Item has a DBpedia uri yet: ingest items first")
         askable = safe_items(items, session.quarantine, source.endpoint)

@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
 from kgstore.ingest.dbpedia import Triple, name_from_iri
-from kgstore.ingest.mapping import BY_DBPEDIA_PREDICATE
 from kgstore.paths import PROJECT_ROOT
 
 DEMO_FILMS = PROJECT_ROOT / "data" / "demo" / "films.nt.gz"

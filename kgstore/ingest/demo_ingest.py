@@ -9,35 +9,44 @@ ingest again with the same seed and sizes changes nothing.
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
-from neo4j import Driver
 from tqdm import tqdm
 
+from kgstore.db import Database
+from kgstore.graph.mapping import Domain
+from kgstore.graph.sequences import Interaction, Sequences
 from kgstore.ingest.dbpedia_file import ingest_dbpedia_file, read_rdf
-from kgstore.ingest.demo import DemoConfig, DemoUser, generate_users
 from kgstore.ingest.demo_films import DEMO_FILMS, Film, films_from_triples
-from kgstore.ingest.mapping import BY_TYPE, Domain
-from kgstore.ingest.session import IngestOptions, IngestSession, ingest_session
-from kgstore.settings import Settings
+from kgstore.ingest.demo_users import DemoConfig, DemoUser, generate_users
+from kgstore.ingest.session import IngestOptions, IngestReport, IngestSession, ingest_session
 
 SOURCE = "demo"
-RATED = BY_TYPE["RATED"]
 
 
 @dataclass(frozen=True)
 class DemoReport:
     """The two ingest reports, and what the generator made."""
 
-    interactions: dict[str, Any]
-    facts: dict[str, Any]
+    interactions: IngestReport
+    facts: IngestReport
     films: int
     users: int
     ratings: int
 
 
+def demo_sequences(users: list[DemoUser]) -> Sequences:
+    """The generated histories as user sequences (already in time order)."""
+    return Sequences(
+        {
+            user.id: [Interaction(user.id, step.item, step.rating, step.ts) for step in user.steps]
+            for user in users
+        },
+        order_assumed=False,
+    )
+
+
 def write_demo(session: IngestSession, films: list[Film], users: list[DemoUser]) -> None:
-    """Items, users with `plantedPersona`, and their interactions through the writer."""
+    """Items, users with `plantedPersona`, and their sequences through the writer."""
     writer = session.writer
     for film in films:
         writer.item(
@@ -47,21 +56,18 @@ def write_demo(session: IngestSession, films: list[Film], users: list[DemoUser])
         )
     for user in tqdm(users, desc="demo users", unit="user", leave=False):
         writer.node("User", user.id, {"plantedPersona": user.persona.to_json()})
-        for step in user.interactions:
-            props = {"rating": step.rating, "ts": step.ts, "pos": step.pos}
-            writer.relationship(RATED, user.id, step.item, props)
+    session.write_sequences(demo_sequences(users))
 
 
 def ingest_demo(
-    driver: Driver,
-    settings: Settings,
+    db: Database,
     config: DemoConfig,
     options: IngestOptions,
     path: Path = DEMO_FILMS,
 ) -> DemoReport:
     """Generate the demo for `config` from the films of `path` and store it."""
     config_record = {**asdict(config), "file": str(path)}
-    with ingest_session(driver, settings, SOURCE, path.name, config_record, options) as session:
+    with ingest_session(db, SOURCE, path.name, config_record, options) as session:
         triples, _ = read_rdf(path, session.quarantine)
         films = films_from_triples(triples)
         users = generate_users(films, config)
@@ -70,11 +76,11 @@ def ingest_demo(
             "sessions: a gap of a day or more between two interactions of a user; "
             "the planted persona is the user's plantedPersona property"
         )
-    facts = ingest_dbpedia_file(driver, settings, path, options)
+    facts = ingest_dbpedia_file(db, path, options)
     return DemoReport(
         interactions=session.report(),
         facts=facts,
         films=len(films),
         users=len(users),
-        ratings=sum(len(user.interactions) for user in users),
+        ratings=sum(len(user.steps) for user in users),
     )

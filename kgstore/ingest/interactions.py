@@ -19,21 +19,15 @@ from enum import StrEnum
 from itertools import chain
 from pathlib import Path
 
-from neo4j import Driver
-
-from kgstore.ingest.mapping import Domain
+from kgstore.db import Database
+from kgstore.errors import SourceFileError
+from kgstore.graph.mapping import Domain
+from kgstore.graph.sequences import Interaction
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import SourceFileError, numbered_lines, open_binary
-from kgstore.ingest.sequences import (
-    Interaction,
-    build_sequences,
-    parse_number,
-    parse_timestamp,
-    write_sequences,
-)
-from kgstore.ingest.session import IngestOptions, ingest_session
-from kgstore.ingest.tables import find_columns, fixed_width_rows
-from kgstore.settings import Settings
+from kgstore.ingest.readers import numbered_lines, open_binary
+from kgstore.ingest.sequence_rules import build_sequences, parse_number, parse_timestamp
+from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
+from kgstore.ingest.tables import find_columns, rows_of_equal_width
 
 SOURCE = "interactions"
 
@@ -97,7 +91,7 @@ def _record(fields: list[str], columns: dict[str, int]) -> Interaction:
 
 def read_table(path: Path, quarantine: Quarantine, delimiter: str) -> Iterator[Interaction]:
     """Records of a CSV/TSV file (header optional); bad lines go to the quarantine."""
-    rows = fixed_width_rows(path, quarantine, delimiter)
+    rows = rows_of_equal_width(path, quarantine, delimiter)
     first = next(rows, None)
     if first is None:
         return
@@ -143,21 +137,18 @@ def read_interactions(
 
 
 def ingest_interactions(
-    driver: Driver,
-    settings: Settings,
+    db: Database,
     path: Path,
     domain: Domain,
     fmt: InteractionFormat = InteractionFormat.AUTO,
     kcore: int = 0,
     options: IngestOptions | None = None,
-) -> dict:
+) -> IngestReport:
     """Users, items (with the domain's label) and RATED relationships of one file."""
     config = {"file": str(path), "format": fmt.value, "domain": domain.value, "kcore": kcore}
-    with ingest_session(
-        driver, settings, SOURCE, path.name, config, options or IngestOptions()
-    ) as session:
+    with ingest_session(db, SOURCE, path.name, config, options or IngestOptions()) as session:
         sequences = build_sequences(read_interactions(path, session.quarantine, fmt), kcore)
         for item in sorted(sequences.items):
             session.writer.item(item, domain.label, {})
-        write_sequences(session, sequences)
+        session.write_sequences(sequences)
     return session.report()

@@ -10,17 +10,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kgstore.errors import KgstoreError
+from kgstore.errors import TooManyRejects
 
 DEFAULT_MAX_REJECT_FRACTION = 0.01
 # Long enough for a whole failed SPARQL query (about 4,000 characters at 50 items).
 MAX_RECORD_CHARS = 20_000
-
-
-class TooManyRejects(KgstoreError):
-    """More records were rejected than the threshold allows (good ones are stored)."""
-
-    exit_code = 3
 
 
 @dataclass(frozen=True)

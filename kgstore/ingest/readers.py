@@ -7,12 +7,8 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from kgstore.errors import KgstoreError
+from kgstore.errors import SourceFileError
 from kgstore.ingest.quarantine import Quarantine
-
-
-class SourceFileError(KgstoreError):
-    """A source file is missing or unreadable as a whole."""
 
 
 def open_binary(path: Path):

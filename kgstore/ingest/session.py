@@ -8,22 +8,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neo4j import Driver
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from kgstore.db import Database
 from kgstore.errors import Neo4jUnavailable
-from kgstore.ingest.bulk import BulkGraph, BulkRun, BulkWriter
+from kgstore.graph.dense_idx import assign_dense_indices
+from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.graph.sequences import Sequences, write_sequences
+from kgstore.ingest.bulk_writer import BulkGraph, BulkRun, BulkWriter
+from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION, Quarantine
-from kgstore.ingest.writer import (
-    DEFAULT_BATCH_SIZE,
-    GraphWriter,
-    Provenance,
-    Writer,
-    assign_dense_indices,
-    record_run_end,
-    record_run_start,
-)
-from kgstore.settings import Settings
+from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
+from kgstore.settings import load_settings
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest run read, wrote, left dangling, rejected and noticed."""
+
+    run: str
+    records: int
+    rejected: int
+    quarantine: str | None
+    unmapped: dict[str, int]
+    notes: list[str]
+    nodes: dict[str, int]
+    relationships: dict[str, int]
+    dangling: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the run's `metrics` (JSON)."""
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -41,32 +56,47 @@ class IngestSession:
     def run_id(self) -> str:
         return self.writer.provenance.run_id
 
-    def report(self) -> dict[str, Any]:
-        return {
-            "run": self.run_id,
-            "records": self.quarantine.records_read,
-            "rejected": len(self.quarantine.rejects),
-            "quarantine": str(self.quarantine.path) if self.quarantine.rejects else None,
-            "unmapped": dict(self.unmapped.most_common()),
-            "notes": self.notes,
-            **self.writer.counts.as_dict(),
-        }
+    def write_sequences(self, sequences: Sequences) -> None:
+        """Queue the users and their RATED sequences, and keep the sequence notes."""
+        write_sequences(self.writer, sequences)
+        self.notes.extend(sequences.notes)
+
+    def report(self) -> IngestReport:
+        counts = self.writer.counts
+        return IngestReport(
+            run=self.run_id,
+            records=self.quarantine.records_read,
+            rejected=len(self.quarantine.rejects),
+            quarantine=str(self.quarantine.path) if self.quarantine.rejects else None,
+            unmapped=dict(self.unmapped.most_common()),
+            notes=self.notes,
+            nodes=dict(counts.nodes),
+            relationships=dict(counts.relationships),
+            dangling=dict(counts.dangling),
+        )
 
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """`bulk`: collect into this graph for `bulk_load` instead of writing to Neo4j."""
+    """How to ingest, whatever the source. `quarantine_dir` defaults to
+    KGSTORE_STATE_DIR/quarantine; `bulk`: collect into this graph for `bulk_load` instead
+    of writing to Neo4j."""
 
     batch_size: int = DEFAULT_BATCH_SIZE
     max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION
     quarantine_dir: Path | None = None
     bulk: BulkGraph | None = None
 
+    def quarantine_for(self, provenance: Provenance) -> Quarantine:
+        folder = self.quarantine_dir or load_settings().state_dir / "quarantine"
+        return Quarantine(
+            folder / f"{provenance.source}-{provenance.run_id}.jsonl", self.max_reject_fraction
+        )
+
 
 @contextmanager
 def ingest_session(
-    driver: Driver,
-    settings: Settings,
+    db: Database,
     source: str,
     source_file: str,
     config: Mapping[str, Any],
@@ -81,38 +111,44 @@ def ingest_session(
     are stored.
     """
     provenance = Provenance(source, source_file)
-    quarantine_dir = options.quarantine_dir or settings.state_dir / "quarantine"
-    quarantine = Quarantine(
-        quarantine_dir / f"{source}-{provenance.run_id}.jsonl", options.max_reject_fraction
-    )
+    quarantine = options.quarantine_for(provenance)
     if options.bulk is not None:
         yield from _bulk_session(options.bulk, provenance, quarantine, config)
         return
-    session = IngestSession(
-        GraphWriter(driver, settings, provenance, options.batch_size), quarantine
-    )
-    record_run_start(driver, settings, provenance, config)
+    session = IngestSession(GraphWriter(db, provenance, options.batch_size), quarantine)
+    record_run_start(db, provenance.run_id, RunKind.INGEST, config, _run_props(provenance))
     try:
         yield session
         session.writer.flush()
-        session.notes.append(f"dense idx assigned: {assign_dense_indices(driver, settings)}")
+        session.notes.append(f"dense idx assigned: {assign_dense_indices(db)}")
     except (ServiceUnavailable, SessionExpired) as exc:
         raise Neo4jUnavailable(
-            f"Neo4j stopped answering during the ingest (NEO4J_URI={settings.neo4j_uri}: "
+            f"Neo4j stopped answering during the ingest (NEO4J_URI={db.uri}: "
             f"{exc.__class__.__name__}). Every batch it acknowledged is kept; run "
             f"{provenance.run_id} stays 'running' in the graph. Once `kgctl services "
             "status` shows Neo4j running, run the same command again: it resumes."
         ) from exc
     except BaseException as exc:
         try:
-            record_run_end(
-                driver, settings, provenance, "failed", {**session.report(), "error": repr(exc)}
-            )
+            metrics = {**session.report().as_dict(), "error": repr(exc)}
+            record_run_end(db, provenance.run_id, "failed", metrics)
         except (DriverError, Neo4jError) as closing:
             exc.add_note(f"the run could not be marked failed: {closing!r}")
         raise
-    record_run_end(driver, settings, provenance, "finished", session.report())
+    record_run_end(db, provenance.run_id, "finished", session.report().as_dict())
     session.quarantine.check()
+
+
+def _run_props(provenance: Provenance) -> dict[str, str]:
+    return {"source": provenance.source, "sourceFile": provenance.source_file}
+
+
+def record_ingest_run(db: Database, run: BulkRun) -> None:
+    """The `Run` node of an ingest collected for the bulk path, once it is imported."""
+    provenance = run.provenance
+    config = {**run.config, "bulk": True}
+    record_run_start(db, provenance.run_id, RunKind.INGEST, config, _run_props(provenance))
+    record_run_end(db, provenance.run_id, "finished", run.report.as_dict())
 
 
 def _bulk_session(

@@ -24,24 +24,12 @@ from SPARQLWrapper.SPARQLExceptions import (
 )
 
 from kgstore import __version__
-from kgstore.errors import KgstoreError
+from kgstore.errors import InvalidResponse, QueryFailed
 from kgstore.ingest.sparql_cache import ResultCache
 from kgstore.settings import Settings
 
 USER_AGENT = f"kgstore/{__version__} (knowledge-graph ingest; SPARQLWrapper)"
 Binding = dict[str, dict[str, str]]
-
-
-class QueryFailed(KgstoreError):
-    """A query that failed on every attempt; `query` is its full text."""
-
-    def __init__(self, reason: str, query: str) -> None:
-        super().__init__(reason)
-        self.query = query
-
-
-class InvalidResponse(ValueError):
-    """The endpoint answered 200 with something that is not a SPARQL JSON result."""
 
 
 _PERMANENT = (QueryBadFormed, Unauthorized, URITooLong)

@@ -35,7 +35,7 @@ def find_columns(header: list[str], aliases: Mapping[str, Collection[str]]) -> d
     return columns
 
 
-def fixed_width_rows(path: Path, quarantine: Quarantine, delimiter: str) -> Iterator[Row]:
+def rows_of_equal_width(path: Path, quarantine: Quarantine, delimiter: str) -> Iterator[Row]:
     """(line number, text, fields) of each line that has as many fields as the first one.
 
     The first line (a header or the first record) sets the width and is always yielded;

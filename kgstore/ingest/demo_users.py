@@ -102,7 +102,9 @@ class Persona:
 
 
 @dataclass(frozen=True)
-class Interaction:
+class DemoStep:
+    """One generated interaction of a demo user, with the session and theme that drew it."""
+
     item: str
     rating: int
     ts: int
@@ -116,7 +118,7 @@ class Interaction:
 class DemoUser:
     id: str
     persona: Persona
-    interactions: tuple[Interaction, ...]
+    steps: tuple[DemoStep, ...]
 
 
 class ThemeIndex:
@@ -213,11 +215,11 @@ def user_history(
     index: ThemeIndex,
     popularity: Popularity,
     config: DemoConfig,
-) -> tuple[Interaction, ...]:
+) -> tuple[DemoStep, ...]:
     """One user's interactions in time order (see the module docstring)."""
     length = rng.randint(config.min_interactions, config.max_interactions)
     seen: set[str] = set()
-    history: list[Interaction] = []
+    history: list[DemoStep] = []
     ts = START_TS + rng.randrange(START_SPREAD_S)
     session = 0
     while len(history) < length:
@@ -234,7 +236,7 @@ def user_history(
             seen.add(item)
             rating = rng.randint(4, 5) if from_theme else rng.randint(1, 5)
             history.append(
-                Interaction(item, rating, ts, len(history), session, theme if from_theme else None)
+                DemoStep(item, rating, ts, len(history), session, theme if from_theme else None)
             )
             ts += rng.randint(*ITEM_GAP_S)
         ts += rng.randint(*SESSION_GAP_S)

@@ -1,6 +1,7 @@
 """User sequences from interaction records: the rules every interaction source (Amazon
 reviews, Amazon-KG `.inter`, generic files) shares, kept in one place because the
-evaluation protocol (leave-one-out on `pos`) depends on them.
+evaluation protocol (leave-one-out on `pos`) depends on them. `kgstore.graph.sequences`
+stores the result.
 
 - A user's sequence is ordered by timestamp; ties keep file order (a stable sort).
 - A source without timestamps keeps file order and says so: a note in the report and
@@ -15,39 +16,8 @@ evaluation protocol (leave-one-out on `pos`) depends on them.
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from kgstore.ingest.mapping import BY_TYPE
-from kgstore.ingest.session import IngestSession
-
-RATED = BY_TYPE["RATED"]
-
-
-@dataclass(frozen=True, slots=True)
-class Interaction:
-    """One user-item record in file order; `ts` is None when the source has no time."""
-
-    user: str
-    item: str
-    rating: float | None = None
-    ts: int | float | None = None
-
-
-@dataclass
-class Sequences:
-    """Each user's interactions in sequence order (list index = `pos`)."""
-
-    by_user: dict[str, list[Interaction]]
-    order_assumed: bool
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def items(self) -> set[str]:
-        return {record.item for records in self.by_user.values() for record in records}
-
-    @property
-    def interactions(self) -> int:
-        return sum(len(records) for records in self.by_user.values())
+from kgstore.graph.sequences import Interaction, Sequences
 
 
 def parse_number(value: object, what: str) -> float:
@@ -131,19 +101,3 @@ def build_sequences(interactions: Iterable[Interaction], kcore: int = 0) -> Sequ
             "(RATED.orderAssumed = true)"
         )
     return sequences
-
-
-def write_sequences(session: IngestSession, sequences: Sequences) -> None:
-    """Queue the users and their RATED relationships. Queue the items before calling
-    this: a RATED batch only finds items written before it."""
-    for user in sequences.by_user:
-        session.writer.node("User", user)
-    for user, records in sequences.by_user.items():
-        for pos, record in enumerate(records):
-            props: dict[str, object] = {"pos": pos, "orderAssumed": sequences.order_assumed}
-            if record.rating is not None:
-                props["rating"] = record.rating
-            if record.ts is not None:
-                props["ts"] = record.ts
-            session.writer.relationship(RATED, user, record.item, props)
-    session.notes.extend(sequences.notes)

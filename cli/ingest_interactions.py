@@ -1,0 +1,39 @@
+"""`kgctl ingest interactions`: generic user-item files (kgstore.ingest.interactions)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.ingest_options import DomainOption, ingest_command, print_report, run_ingest
+from kgstore.ingest.interactions import InteractionFormat, ingest_interactions
+from kgstore.ingest.session import IngestOptions
+
+
+@ingest_command()
+def interactions(
+    path: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="The file (.gz too)."),
+    ],
+    domain: DomainOption,
+    options: IngestOptions,
+    kcore: int,
+    fmt: Annotated[
+        InteractionFormat,
+        typer.Option(
+            "--format",
+            help="csv / tsv (user, item[, rating][, timestamp]; header optional), sequence "
+            "(`user item item …` lines in time order), or auto: by extension, else by the "
+            "first line.",
+        ),
+    ] = InteractionFormat.AUTO,
+) -> None:
+    """Generic user-item interactions: a CSV/TSV file or a sequence file."""
+    print_report(
+        run_ingest(lambda db: ingest_interactions(db, path, domain, fmt, kcore, options), options)
+    )
+
+
+def register(ingest_app: typer.Typer) -> None:
+    ingest_app.command("interactions")(interactions)

@@ -1,0 +1,63 @@
+"""The Cypher statements of the online graph writer, built from mapping-table names only.
+
+Nodes are merged by key and return their internal ids; relationships are then merged
+or created between nodes found by id (`id()` rather than `elementId()`: measured faster
+on Neo4j 5.26, see BENCHMARKS.md; its deprecation notice is silenced for these queries).
+"""
+
+from neo4j import ManagedTransaction
+
+from kgstore.graph.mapping import NODE_KEYS, Relation, cypher_label, cypher_rel_type
+from kgstore.ingest.writer import base_label
+
+
+def node_query(base: str, extra_labels: tuple[str, ...]) -> str:
+    """Merge nodes by key with their properties, provenance and extra labels."""
+    key = NODE_KEYS[base]
+    labels = "".join(f":{cypher_label(label)}" for label in extra_labels)
+    set_labels = f" SET n{labels}" if labels else ""
+    return (
+        f"UNWIND $rows AS row MERGE (n:{cypher_label(base)} {{{key}: row.key}}) "
+        f"SET n += row.props, n += $prov{set_labels} RETURN collect([row.key, id(n)]) AS ids"
+    )
+
+
+def entity_query(label: str) -> str:
+    """Merge relationship targets that are entities: provenance and name only when the
+    entity is new (another source may have named it), the type label always."""
+    return (
+        f"UNWIND $rows AS row MERGE (n:Entity {{uri: row.key}}) "
+        f"ON CREATE SET n += $prov, n.name = row.name SET n:{cypher_label(label)} "
+        f"RETURN collect([row.key, id(n)]) AS ids"
+    )
+
+
+def lookup_query(base: str, key: str) -> str:
+    """Ids of existing nodes by key; a non-unique key (an item's `uri`) may name several."""
+    return (
+        f"UNWIND $keys AS key MATCH (n:{cypher_label(base)} {{{key}: key}}) "
+        f"RETURN key, collect(id(n)) AS ids"
+    )
+
+
+def relationship_query(relation: Relation, clause: str) -> str:
+    """`MERGE` or `CREATE` relationships between nodes found by id; the labels guard
+    against an id that no longer names a node of the expected kind."""
+    source = cypher_label(base_label(relation.source_label))
+    target = cypher_label(base_label(relation.target_label))
+    return (
+        f"UNWIND $rows AS row MATCH (s:{source}) WHERE id(s) = row[0] "
+        f"MATCH (t:{target}) WHERE id(t) = row[1] "
+        f"{clause} (s)-[r:{cypher_rel_type(relation.rel_type)}]->(t) "
+        f"SET r += row[2], r.ingestRun = $prov.ingestRun RETURN count(*) AS written"
+    )
+
+
+def lookup_ids(
+    tx: ManagedTransaction, base: str, key: str, keys: list[str]
+) -> dict[str, tuple[int, ...]]:
+    """Internal ids of the nodes of `base` whose `key` is one of `keys`."""
+    if not keys:
+        return {}
+    result = tx.run(lookup_query(base, key), keys=keys)
+    return {record["key"]: tuple(record["ids"]) for record in result}
