@@ -133,13 +133,8 @@ def _meta_record(record: dict) -> MetaRecord:
 
 def read_reviews(path: Path, quarantine: Quarantine) -> Iterator[Interaction]:
     for line_no, text in numbered_lines(path, quarantine):
-        try:
-            record = _review(parse_line(text))
-        except ValueError as exc:
-            quarantine.reject(path, line_no, str(exc), text)
-            continue
-        quarantine.accepted()
-        yield record
+        with quarantine.guard(path, line_no, text):
+            yield _review(parse_line(text))
 
 
 def read_meta(
@@ -149,7 +144,7 @@ def read_meta(
     records: dict[str, MetaRecord] = {}
     skipped = repeated = 0
     for line_no, text in numbered_lines(path, quarantine):
-        try:
+        with quarantine.guard(path, line_no, text):
             record = parse_line(text)
             asin = _required_id(record, "asin")
             if wanted is not None and asin not in wanted:
@@ -158,10 +153,6 @@ def read_meta(
                 repeated += 1
             else:
                 records[asin] = _meta_record(record)
-        except ValueError as exc:
-            quarantine.reject(path, line_no, str(exc), text)
-            continue
-        quarantine.accepted()
     if skipped:
         notes.append(f"{skipped} meta records of items without (k-core) reviews skipped")
     if repeated:

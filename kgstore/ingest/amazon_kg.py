@@ -144,16 +144,12 @@ def read_links(path: Path, quarantine: Quarantine, known_items: set[str]) -> dic
     """Item id -> entity IRI; unknown items and second links of an item are rejected."""
     links: dict[str, str] = {}
     for line_no, text, (item, entity) in _atomic_rows(path, quarantine, ("item_id", "entity_id")):
-        try:
+        with quarantine.guard(path, line_no, text):
             if item not in known_items:
                 raise ValueError(f"item id {item!r} is not in the data")
             if item in links:
                 raise ValueError(f"item {item!r} is already linked to {links[item]}")
             links[item] = expand_iri(entity)
-        except ValueError as exc:
-            quarantine.reject(path, line_no, str(exc), text)
-            continue
-        quarantine.accepted()
     return links
 
 
@@ -214,28 +210,30 @@ def _write_item_metadata(session: IngestSession, path: Path, items: set[str]) ->
 def _write_kg(session: IngestSession, path: Path, linked: dict[str, list[str]]) -> None:
     rows = _atomic_rows(path, session.quarantine, ("head_id", "relation_id", "tail_id"))
     for line_no, text, (head, token, tail) in rows:
-        relation = relation_for(token)
-        try:
-            head_iri, tail_iri = expand_iri(head), expand_iri(tail)
-        except ValueError as exc:
-            session.quarantine.reject(path, line_no, str(exc), text)
-            continue
-        session.quarantine.accepted()
-        if relation is None:
-            session.unmapped[f"kg relation {token}"] += 1
-        elif relation.source_label != "Item":
-            session.unmapped[f"kg relation {token} (not an item fact)"] += 1
-        elif head_iri not in linked:
-            session.unmapped["(kg head is not a linked item)"] += 1
-        elif relation.target_label == "Item":
-            for target in linked.get(tail_iri, ()):
-                session.writer.relationship(relation, head_iri, target, source_key="uri")
-            if tail_iri not in linked:
-                session.unmapped["(kg item-item tail is not a linked item)"] += 1
-        else:
-            session.writer.relationship(
-                relation, head_iri, tail_iri, name=name_from_iri(tail_iri), source_key="uri"
-            )
+        with session.quarantine.guard(path, line_no, text):
+            _write_kg_fact(session, token, expand_iri(head), expand_iri(tail), linked)
+
+
+def _write_kg_fact(
+    session: IngestSession, token: str, head_iri: str, tail_iri: str, linked: dict[str, list[str]]
+) -> None:
+    """One `.kg` line: a fact of a linked item, or a count of why it is not one."""
+    relation = relation_for(token)
+    if relation is None:
+        session.unmapped[f"kg relation {token}"] += 1
+    elif relation.source_label != "Item":
+        session.unmapped[f"kg relation {token} (not an item fact)"] += 1
+    elif head_iri not in linked:
+        session.unmapped["(kg head is not a linked item)"] += 1
+    elif relation.target_label == "Item":
+        for target in linked.get(tail_iri, ()):
+            session.writer.relationship(relation, head_iri, target, source_key="uri")
+        if tail_iri not in linked:
+            session.unmapped["(kg item-item tail is not a linked item)"] += 1
+    else:
+        session.writer.relationship(
+            relation, head_iri, tail_iri, name=name_from_iri(tail_iri), source_key="uri"
+        )
 
 
 def ingest_amazon_kg(

@@ -106,13 +106,8 @@ def read_table(path: Path, quarantine: Quarantine, delimiter: str) -> Iterator[I
         columns = {role: index for index, role in enumerate(POSITIONAL_COLUMNS[len(fields)])}
         rows = chain([first], rows)
     for line_no, text, fields in rows:
-        try:
-            record = _record(fields, columns)
-        except ValueError as exc:
-            quarantine.reject(path, line_no, str(exc), text)
-            continue
-        quarantine.accepted()
-        yield record
+        with quarantine.guard(path, line_no, text):
+            yield _record(fields, columns)
 
 
 def read_sequence_file(path: Path, quarantine: Quarantine) -> Iterator[Interaction]:

@@ -7,6 +7,8 @@ succeeds and still reports every reject. Either way the good records are in the 
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +48,17 @@ class Quarantine:
 
     def accepted(self, count: int = 1) -> None:
         self.records_read += count
+
+    @contextmanager
+    def guard(self, file: str | Path, line: int | None, record: str) -> Iterator[None]:
+        """Handle one record inside the block: a ValueError raised there rejects it with
+        its message (the rest of the block is skipped); otherwise it counts as read."""
+        try:
+            yield
+        except ValueError as exc:
+            self.reject(file, line, str(exc), record)
+        else:
+            self.accepted()
 
     @property
     def total(self) -> int:
