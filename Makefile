@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install provision services lint down
+.PHONY: demo test test-fast install provision services lint down
 
 demo: services
 	$(BIN)/kgctl schema apply
@@ -18,6 +18,12 @@ demo: services
 test: services
 	$(BIN)/ruff check .
 	REQUIRE_SERVICES=$(if $(CI),1,$${REQUIRE_SERVICES:-0}) $(BIN)/pytest -ra
+
+# The quick loop while working: every test not marked `slow` (see pyproject.toml), under
+# 3 minutes here. CI and `make test` still run everything.
+test-fast: services
+	$(BIN)/ruff check .
+	$(BIN)/pytest -ra -m "not slow"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

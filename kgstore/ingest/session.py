@@ -4,7 +4,7 @@ and the report the CLI prints. Every source module's `ingest_*` function runs in
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ class IngestReport:
 
     def as_dict(self) -> dict[str, Any]:
         """For the run's `metrics` (JSON)."""
-        return dict(self.__dict__)
+        return asdict(self)
 
 
 @dataclass

@@ -49,13 +49,6 @@ class WriteCounts:
     relationships: Counter[str] = field(default_factory=Counter)
     dangling: Counter[str] = field(default_factory=Counter)
 
-    def as_dict(self) -> dict[str, dict[str, int]]:
-        return {
-            "nodes": dict(self.nodes),
-            "relationships": dict(self.relationships),
-            "dangling": dict(self.dangling),
-        }
-
 
 class QueuedRelationship(NamedTuple):
     """One `Writer.relationship` call (a tuple: built once per input row, it is the
