@@ -116,13 +116,13 @@ def test_endpoint_and_file_store_the_same_facts(
     ingest_options: IngestOptions,
 ) -> None:
     source = source_for(sparql_endpoint, tmp_path / "cache")
-    report = ingest_dbpedia_endpoint(linked_graph, settings, source, ingest_options)
-    via_endpoint = snapshot(linked_graph, settings)
+    report = ingest_dbpedia_endpoint(linked_graph, source, ingest_options)
+    via_endpoint = snapshot(linked_graph)
 
-    clear_graph(linked_graph, settings)
-    add_items(linked_graph, settings, ITEMS)
-    ingest_dbpedia_file(linked_graph, settings, FILMS_SLICE, ingest_options)
-    via_file = snapshot(linked_graph, settings)
+    clear_graph(linked_graph)
+    add_items(linked_graph, ITEMS)
+    ingest_dbpedia_file(linked_graph, FILMS_SLICE, ingest_options)
+    via_file = snapshot(linked_graph)
 
     assert via_endpoint == via_file
     assert via_endpoint[1] == expected_facts()
@@ -142,10 +142,10 @@ def test_entity_names_come_from_rdfs_label_else_the_iri(
 ) -> None:
     if via == "endpoint":
         source = source_for(sparql_endpoint, tmp_path / "cache")
-        ingest_dbpedia_endpoint(linked_graph, settings, source, ingest_options)
+        ingest_dbpedia_endpoint(linked_graph, source, ingest_options)
     else:
-        ingest_dbpedia_file(linked_graph, settings, FILMS_SLICE, ingest_options)
-    names = {uri: name for uri, _, name in snapshot(linked_graph, settings)[0]}
+        ingest_dbpedia_file(linked_graph, FILMS_SLICE, ingest_options)
+    names = {uri: name for uri, _, name in snapshot(linked_graph)[0]}
     assert names[DBR + "Mel_Brooks"] == "Mel Brooks (filmmaker)"  # English over German
     assert names[DBR + "Gene_Wilder"] == "Gene Wilder (untagged)"
     assert names[DBR + "Madeline_Kahn"] == "Madeline Kahn"  # only German: the IRI's name
@@ -188,7 +188,7 @@ def test_rerun_asks_the_endpoint_nothing_and_changes_nothing(
         first = kgctl(settings, tmp_path, "ingest", "dbpedia", "--endpoint", proxy.url)
         assert first.returncode == 0, first.stderr
         asked = len(proxy.queries)
-        before = snapshot(linked_graph, settings), count_nodes(linked_graph, settings)
+        before = snapshot(linked_graph), count_nodes(linked_graph)
 
         again = kgctl(settings, tmp_path, "ingest", "dbpedia", "--endpoint", proxy.url)
         assert again.returncode == 0, again.stderr
@@ -196,7 +196,7 @@ def test_rerun_asks_the_endpoint_nothing_and_changes_nothing(
         assert f"0 HTTP requests (0 failed), {asked} answers from the cache" in " ".join(
             again.stdout.split()
         )
-        assert (snapshot(linked_graph, settings), count_nodes(linked_graph, settings)) == before
+        assert (snapshot(linked_graph), count_nodes(linked_graph)) == before
 
 
 def test_refreshed_rerun_asks_again_and_changes_nothing(
@@ -208,14 +208,14 @@ def test_refreshed_rerun_asks_again_and_changes_nothing(
 ) -> None:
     with RecordingProxy(sparql_endpoint) as proxy:
         source = source_for(proxy.url, tmp_path / "cache")
-        first = ingest_dbpedia_endpoint(linked_graph, settings, source, ingest_options)
+        first = ingest_dbpedia_endpoint(linked_graph, source, ingest_options)
         asked = len(proxy.queries)
-        before = snapshot(linked_graph, settings), count_nodes(linked_graph, settings)
+        before = snapshot(linked_graph), count_nodes(linked_graph)
         refresh = replace(source, refresh=True)
-        ingest_dbpedia_endpoint(linked_graph, settings, refresh, ingest_options)
+        ingest_dbpedia_endpoint(linked_graph, refresh, ingest_options)
     assert first.relationships
     assert len(proxy.queries) == 2 * asked > 0
-    assert (snapshot(linked_graph, settings), count_nodes(linked_graph, settings)) == before
+    assert (snapshot(linked_graph), count_nodes(linked_graph)) == before
 
 
 def test_failing_batch_is_retried_quarantined_then_resumed_from_the_cache(
@@ -227,7 +227,7 @@ def test_failing_batch_is_retried_quarantined_then_resumed_from_the_cache(
     with RecordingProxy(sparql_endpoint, lambda q: 500 if f"<{victim}>" in q else None) as proxy:
         source = source_for(proxy.url, tmp_path / "cache")
         with pytest.raises(TooManyRejects, match="over the threshold"):
-            ingest_dbpedia_endpoint(linked_graph, settings, source, options)
+            ingest_dbpedia_endpoint(linked_graph, source, options)
         failing = [q for q in proxy.queries if f"<{victim}>" in q]
 
         assert len(failing) == 3 and len(set(failing)) == 1  # one query, 1 + 2 retries
@@ -237,16 +237,16 @@ def test_failing_batch_is_retried_quarantined_then_resumed_from_the_cache(
         assert victim in batch and len(rejects) == len(batch) == 7
         assert {reject["record"] for reject in rejects} == {failing[0]}
         assert all("failed 3 times" in r["reason"] and "500" in r["reason"] for r in rejects)
-        stored = snapshot(linked_graph, settings)[1]
+        stored = snapshot(linked_graph)[1]
         assert stored == {fact for fact in expected_facts() if fact[0] not in batch}
 
         # Resume once the endpoint is healthy: only the failed batch is asked again.
         proxy.fail_with = lambda _: None
         asked_before = len(proxy.queries)
-        ingest_dbpedia_endpoint(linked_graph, settings, source, options)
+        ingest_dbpedia_endpoint(linked_graph, source, options)
         resumed = proxy.queries[asked_before:]
     assert resumed and all(f"<{victim}>" in query for query in resumed)
-    assert snapshot(linked_graph, settings)[1] == expected_facts()
+    assert snapshot(linked_graph)[1] == expected_facts()
 
 
 def test_an_endpoint_failing_query_after_query_is_given_up_on(
@@ -258,7 +258,7 @@ def test_an_endpoint_failing_query_after_query_is_given_up_on(
     with RecordingProxy(sparql_endpoint, lambda _: 500) as proxy:
         source = source_for(proxy.url, tmp_path / "cache", retries=1)
         source = replace(source, items_per_query=2, policy=replace(source.policy, give_up_after=2))
-        report = ingest_dbpedia_endpoint(linked_graph, settings, source, lenient)
+        report = ingest_dbpedia_endpoint(linked_graph, source, lenient)
     assert len(proxy.queries) == 4  # two queries, each asked twice
     assert report.rejected == len(ITEMS) > 6
     reasons = [
@@ -302,7 +302,7 @@ def test_endpoint_that_never_answers_times_out_and_is_quarantined(
         source = source_for(silent.url, tmp_path / "cache", retries=1, timeout=1)
         source = replace(source, items_per_query=len(ITEMS))
         lenient = IngestOptions(500, 1.0, ingest_options.quarantine_dir)
-        report = ingest_dbpedia_endpoint(linked_graph, settings, source, lenient)
+        report = ingest_dbpedia_endpoint(linked_graph, source, lenient)
     assert silent.connections == 2  # one query, one retry
     assert report.rejected == len(ITEMS)
     assert report.relationships == {}
@@ -327,13 +327,13 @@ def test_invalid_lines_are_quarantined_by_line_number_and_the_rest_stored(
     lines.insert(499, '<http://x/a> <http://x/b> "unterminated .')
     damaged = tmp_path / "damaged.nt"
     damaged.write_text("\n".join(lines) + "\n")
-    report = ingest_dbpedia_file(linked_graph, settings, damaged, ingest_options)
+    report = ingest_dbpedia_file(linked_graph, damaged, ingest_options)
     assert report.rejected == 2
     [quarantine_file] = ingest_options.quarantine_dir.glob("*.jsonl")
     rejects = [json.loads(line) for line in quarantine_file.read_text().splitlines()]
     assert [r["line"] for r in rejects] == [3, 500]
     assert rejects[0]["record"] == lines[2]
-    assert snapshot(linked_graph, settings)[1] == expected_facts()
+    assert snapshot(linked_graph)[1] == expected_facts()
 
 
 def test_truncated_gzip_keeps_every_complete_line_before_the_cut(
@@ -349,12 +349,12 @@ def test_truncated_gzip_keeps_every_complete_line_before_the_cut(
     prefix.write_text(complete)
 
     lenient = IngestOptions(500, 1.0, ingest_options.quarantine_dir)
-    report = ingest_dbpedia_file(linked_graph, settings, truncated, lenient)
+    report = ingest_dbpedia_file(linked_graph, truncated, lenient)
     [quarantine_file] = ingest_options.quarantine_dir.glob("*.jsonl")
     [reject] = [json.loads(line) for line in quarantine_file.read_text().splitlines()]
     assert "truncated" in reject["reason"]
     assert reject["line"] == complete.count("\n") + 1
-    stored = snapshot(linked_graph, settings)[1]
+    stored = snapshot(linked_graph)[1]
     assert stored == expected_facts(prefix)
     assert 0 < len(stored) < len(expected_facts())
     assert report.rejected == 1
@@ -371,12 +371,12 @@ def test_turtle_gives_the_same_facts_as_ntriples(
     parse_nt(nt).serialize(ttl, format="turtle")
     assert ttl.read_text() != nt.read_text()
 
-    ingest_dbpedia_file(linked_graph, settings, nt, ingest_options)
-    from_nt = snapshot(linked_graph, settings)
-    clear_graph(linked_graph, settings)
-    add_items(linked_graph, settings, ITEMS)
-    report = ingest_dbpedia_file(linked_graph, settings, ttl, ingest_options)
-    assert snapshot(linked_graph, settings) == from_nt
+    ingest_dbpedia_file(linked_graph, nt, ingest_options)
+    from_nt = snapshot(linked_graph)
+    clear_graph(linked_graph)
+    add_items(linked_graph, ITEMS)
+    report = ingest_dbpedia_file(linked_graph, ttl, ingest_options)
+    assert snapshot(linked_graph) == from_nt
     assert from_nt[1] == expected_facts(nt)
     assert report.rejected == 0
 
