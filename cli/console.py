@@ -1,7 +1,11 @@
-"""Shared rich consoles and the settings loader used by every command."""
+"""Shared rich consoles, the settings loader and the database every command opens."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 
+from kgstore.db import Database, open_database
 from kgstore.settings import Settings, load_settings
 
 console = Console(highlight=False)
@@ -10,3 +14,10 @@ err_console = Console(stderr=True, highlight=False)
 
 def settings() -> Settings:
     return load_settings()
+
+
+@contextmanager
+def database() -> Iterator[Database]:
+    """The database the settings name (a clear error when it does not answer)."""
+    with open_database(settings()) as db:
+        yield db

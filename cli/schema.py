@@ -3,8 +3,7 @@
 import typer
 from rich.table import Table
 
-from cli.console import console, settings
-from kgstore.db import open_database
+from cli.console import console, database
 from kgstore.schema import SCHEMA_FILE, apply_schema, describe_schema
 
 app = typer.Typer(help="The graph schema (constraints and indexes).", no_args_is_help=True)
@@ -13,7 +12,7 @@ app = typer.Typer(help="The graph schema (constraints and indexes).", no_args_is
 @app.command("apply")
 def schema_apply() -> None:
     """Apply cypher/schema.cypher; idempotent, so running it twice changes nothing."""
-    with open_database(settings()) as db:
+    with database() as db:
         count = apply_schema(db)
     console.print(f"applied {count} statements from {SCHEMA_FILE}")
 
@@ -21,7 +20,7 @@ def schema_apply() -> None:
 @app.command("show")
 def schema_show() -> None:
     """List the constraints and indexes the database holds."""
-    with open_database(settings()) as db:
+    with database() as db:
         objects = describe_schema(db)
     table = Table("kind", "name", "type", "labels/types", "properties")
     for obj in objects:

@@ -3,15 +3,14 @@
 import typer
 from rich.table import Table
 
-from cli.console import console, settings
-from kgstore.db import open_database
+from cli.console import console, database
 from kgstore.stats import graph_stats
 
 
 def stats() -> None:
     """Users, items, interactions, entities, triples (the paper's Table 1), then every
     label and relationship type with its count."""
-    with open_database(settings()) as db:
+    with database() as db:
         result = graph_stats(db)
     table1 = Table("users", "items", "interactions", "entities", "triples", title="Table 1 columns")
     table1.add_row(

@@ -19,6 +19,7 @@ from kgstore.ingest.bulk_writer import BulkGraph, BulkRun, BulkWriter
 from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION, Quarantine
 from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
+from kgstore.schema import apply_schema
 from kgstore.settings import load_settings
 
 
@@ -102,7 +103,8 @@ def ingest_session(
     config: Mapping[str, Any],
     options: IngestOptions,
 ) -> Iterator[IngestSession]:
-    """Record the run, hand out the writer, then flush, number new nodes and close the run.
+    """Apply the schema, record the run, hand out the writer, then flush, number new nodes
+    and close the run.
 
     On an exception the run is marked `failed` and what was committed stays: a re-run
     (every write is a MERGE) completes it. When Neo4j itself goes away (after the
@@ -116,6 +118,8 @@ def ingest_session(
         yield from _bulk_session(options.bulk, provenance, quarantine, config)
         return
     session = IngestSession(GraphWriter(db, provenance, options.batch_size), quarantine)
+    # Idempotent and cheap; without the key constraints every MERGE scans its label.
+    apply_schema(db)
     record_run_start(db, provenance.run_id, RunKind.INGEST, config, _run_props(provenance))
     try:
         yield session
