@@ -35,6 +35,17 @@ from tests.services import unavailable
 FILMS_SLICE = Path(__file__).parent / "data" / "dbpedia-films-slice.nt"
 
 
+# DBpedia IRIs and an entity name built to break a query that pastes them in.
+DBR = "http://dbpedia.org/resource/"
+HOSTILE_ENTITY = DBR + "x\"'`]->() DETACH DELETE n //"
+HOSTILE_ITEM_URIS = (
+    DBR + "Hostile> } ; DELETE WHERE { ?s ?p ?o } #",
+    DBR + 'Hostile"quote',
+    DBR + "Hostile`]->() DETACH DELETE n //",
+    DBR + "Hostile\\u003E",
+)
+
+
 def two_free_ports() -> tuple[int, int]:
     """Virtuoso's HTTP and SQL ports: free now, and not the same."""
     http_port = free_port()

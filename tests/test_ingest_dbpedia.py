@@ -16,30 +16,27 @@ import pytest
 from rdflib import Graph, URIRef
 
 from kgstore.db import Database, clear_graph
-from kgstore.errors import SettingsError, TooManyRejects, UnsafeIri
+from kgstore.errors import TooManyRejects
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
 from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
 from kgstore.ingest.dbpedia_sparql import (
     SparqlSource,
-    facts_query,
     ingest_dbpedia_endpoint,
-    sparql_iri,
 )
 from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.session import IngestOptions
 from kgstore.ingest.sparql_client import FetchPolicy
 from kgstore.ingest.writer import Provenance
-from kgstore.settings import Settings, load_settings
-from tests.sparql import FILMS_SLICE, RecordingProxy, SilentServer
-
-DBR = "http://dbpedia.org/resource/"
-HOSTILE_ENTITY = DBR + "x\"'`]->() DETACH DELETE n //"
-HOSTILE_ITEM_URIS = (
-    DBR + "Hostile> } ; DELETE WHERE { ?s ?p ?o } #",
-    DBR + 'Hostile"quote',
-    DBR + "Hostile`]->() DETACH DELETE n //",
-    DBR + "Hostile\\u003E",
+from kgstore.settings import Settings
+from tests.sparql import (
+    DBR,
+    FILMS_SLICE,
+    HOSTILE_ENTITY,
+    HOSTILE_ITEM_URIS,
+    RecordingProxy,
+    SilentServer,
 )
+
 Snapshot = tuple[set[tuple[str, frozenset[str], str]], set[tuple[str, str, str]]]
 
 
@@ -381,22 +378,6 @@ def test_turtle_gives_the_same_facts_as_ntriples(
     assert report.rejected == 0
 
 
-@pytest.mark.parametrize("iri", [*HOSTILE_ITEM_URIS, "no-scheme", "http://x/a b", "http://x/{b}"])
-def test_an_iri_that_could_change_a_query_is_refused(iri: str) -> None:
-    with pytest.raises(UnsafeIri):
-        sparql_iri(iri)
-    with pytest.raises(UnsafeIri):
-        facts_query([DBR + "Blazing_Saddles", iri], sorted(BY_DBPEDIA_PREDICATE))
-
-
-@pytest.mark.parametrize(
-    "iri",
-    [DBR + "John_Morris_(composer)", DBR + "Am%C3%A9lie", DBR + "Amélie", DBR + "O'Brien,_Jr."],
-)
-def test_ordinary_dbpedia_iris_are_written_as_they_are(iri: str) -> None:
-    assert sparql_iri(iri) == f"<{iri}>"
-
-
 def test_hostile_iris_and_labels_change_no_query(
     empty_graph: Database,
     settings: Settings,
@@ -426,26 +407,3 @@ def test_hostile_iris_and_labels_change_no_query(
     hostile_predicate = "http://dbpedia.org/ontology/starring`]->() DETACH DELETE n //"
     assert file_report.unmapped[hostile_predicate] == 1
     assert snapshot(empty_graph) == (entities, facts)
-
-
-def test_a_timeout_below_one_second_is_refused() -> None:
-    # SPARQLWrapper truncates its timeout to whole seconds; 0 would mean "wait forever".
-    with pytest.raises(ValueError, match="whole seconds"):
-        FetchPolicy(timeout=0.5)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("overrides", "named"),
-    [
-        ({"sparql_endpoint": "ftp://dbpedia.org/sparql"}, "SPARQL_ENDPOINT"),
-        ({"sparql_endpoint": "dbpedia.org/sparql"}, "SPARQL_ENDPOINT"),
-        ({"sparql_timeout": 0}, "SPARQL_TIMEOUT"),
-        ({"sparql_page_size": 20_000}, "SPARQL_PAGE_SIZE"),
-        ({"sparql_min_interval": -1}, "SPARQL_MIN_INTERVAL"),
-    ],
-)
-def test_malformed_sparql_settings_name_their_variable(
-    overrides: dict[str, object], named: str
-) -> None:
-    with pytest.raises(SettingsError, match=named):
-        load_settings(**overrides)
