@@ -48,7 +48,8 @@ import neo4j
 from procfs import mib, status_fields
 from tqdm import tqdm
 
-from kgstore.db import Database, clear_graph, open_database
+from kgstore.db import Database, open_database
+from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import BY_TYPE, Relation, cypher_label, cypher_rel_type
 from kgstore.ingest.bulk_load import BulkLoadReport, bulk_load
 from kgstore.ingest.bulk_writer import BulkGraph, BulkWriter

@@ -8,8 +8,9 @@ from rich.console import Console
 from kgstore.db import Database, open_database
 from kgstore.settings import Settings, load_settings
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: off a terminal rich would wrap at 80 columns and split paths and URLs.
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def settings() -> Settings:

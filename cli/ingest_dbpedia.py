@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.ingest_options import ingest_command, print_report, run_ingest
+from kgstore.graph.mapping import Domain
 from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
 from kgstore.ingest.dbpedia_sparql import SparqlSource, ingest_dbpedia_endpoint
 from kgstore.ingest.session import IngestOptions
@@ -29,6 +30,10 @@ def dbpedia(
     refresh: Annotated[
         bool, typer.Option(help="Ask the endpoint again instead of using cached answers.")
     ] = False,
+    domain: Annotated[
+        Domain | None,
+        typer.Option(help="Only the items of this domain (default: every item)."),
+    ] = None,
     *,
     options: IngestOptions,
 ) -> None:
@@ -37,11 +42,15 @@ def dbpedia(
     if endpoint is not None and file is not None:
         raise typer.BadParameter("give --endpoint or --file, not both")
     if file is not None:
-        print_report(run_ingest(lambda db: ingest_dbpedia_file(db, file, options), options))
-        return
-    cfg = load_settings(sparql_endpoint=endpoint) if endpoint is not None else load_settings()
-    source = SparqlSource.from_settings(cfg, refresh=refresh)
-    print_report(run_ingest(lambda db: ingest_dbpedia_endpoint(db, source, options), options))
+        path = file
+        report = run_ingest(lambda db: ingest_dbpedia_file(db, path, options, domain), options)
+    else:
+        cfg = load_settings(sparql_endpoint=endpoint) if endpoint is not None else load_settings()
+        source = SparqlSource.from_settings(cfg, refresh=refresh)
+        report = run_ingest(
+            lambda db: ingest_dbpedia_endpoint(db, source, options, domain), options
+        )
+    print_report(report)
 
 
 def register(ingest_app: typer.Typer) -> None:

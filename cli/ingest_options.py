@@ -18,6 +18,7 @@ from rich.table import Table
 
 from cli.console import console, settings
 from kgstore.db import Database, open_database
+from kgstore.errors import TooManyRejects
 from kgstore.graph.mapping import Domain
 from kgstore.ingest.bulk_load import bulk_load, check_bulk_target
 from kgstore.ingest.bulk_writer import BulkGraph
@@ -118,8 +119,13 @@ def run_ingest(ingest: Callable[[Database], T], options: IngestOptions) -> T:
     """Open the configured database and run `ingest` on it; with `--bulk`, check the
     target first and import what the ingest collected at the end."""
     cfg = settings()
-    with open_database(cfg) as db, _bulk_if_asked(db, cfg, options):
-        return ingest(db)
+    try:
+        with open_database(cfg) as db, _bulk_if_asked(db, cfg, options):
+            return ingest(db)
+    except TooManyRejects as exc:
+        if isinstance(exc.report, IngestReport):
+            print_report(exc.report)
+        raise
 
 
 @contextmanager
@@ -145,9 +151,18 @@ def print_report(report: IngestReport) -> None:
     for rel_type, count in sorted(report.relationships.items()):
         table.add_row(f"rels {rel_type}", str(count), str(report.dangling.get(rel_type, 0)))
     console.print(table)
-    console.print(f"run {report.run}: {report.records} records read, {report.rejected} rejected")
+    written = sum(report.relationships.values())
+    console.print(
+        f"run {report.run}: {report.records:,} records read, {report.rejected:,} rejected; "
+        f"{written:,} relationships in {report.seconds:.1f} s "
+        f"({report.relationships_per_second:,.0f} rel/s)"
+    )
+    for reject in report.first_rejects:
+        console.print(f"rejected: {reject}")
     if report.quarantine:
-        console.print(f"rejected records: {report.quarantine}")
+        more = report.rejected - len(report.first_rejects)
+        also = f" ({more:,} more than shown)" if more else ""
+        console.print(f"all rejected records{also}: {report.quarantine}")
     for name, count in list(report.unmapped.items())[:20]:
         console.print(f"not mapped: {name} x{count}")
     for note in report.notes:

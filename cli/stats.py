@@ -8,23 +8,15 @@ from kgstore.stats import graph_stats
 
 
 def stats() -> None:
-    """Users, items, interactions, entities, triples (the paper's Table 1), then every
-    label and relationship type with its count."""
+    """Users, items, interactions, entities, triples (the paper's Table 1) per domain and
+    for the whole graph, then every label and relationship type with its count."""
     with database() as db:
         result = graph_stats(db)
-    table1 = Table("users", "items", "interactions", "entities", "triples", title="Table 1 columns")
-    table1.add_row(
-        *(
-            f"{value:,}"
-            for value in (
-                result.users,
-                result.items,
-                result.interactions,
-                result.entities,
-                result.triples,
-            )
-        )
-    )
+    columns = ("users", "items", "interactions", "entities", "triples")
+    table1 = Table("domain", *columns, title="Table 1 per domain")
+    for domain, row in result.domains.items():
+        table1.add_row(domain.value, *(f"{getattr(row, name):,}" for name in columns))
+    table1.add_row("all", *(f"{getattr(result, name):,}" for name in columns))
     console.print(table1)
     detail = Table("label / relationship type", "count")
     for label, count in result.labels.items():

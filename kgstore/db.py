@@ -68,16 +68,3 @@ def open_database(settings: Settings) -> Iterator[Database]:
         yield Database(driver, settings.neo4j_database, settings.neo4j_uri)
     finally:
         driver.close()
-
-
-def clear_graph(db: Database) -> None:
-    """Delete every node and relationship (schema stays), in batches so memory stays flat:
-    relationships first, since one `DETACH DELETE` of a node with 100,000 relationships
-    exceeds the transaction memory pool on its own."""
-    with db.session() as session:
-        session.run(
-            "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS"
-        ).consume()
-        session.run(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-        ).consume()

@@ -32,9 +32,14 @@ class SourceFileError(KgstoreError):
 
 
 class TooManyRejects(KgstoreError):
-    """More records were rejected than the threshold allows (good ones are stored)."""
+    """More records were rejected than the threshold allows (good ones are stored);
+    `report` is the run's report, for the CLI to print before the error."""
 
     exit_code = 3
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class BulkImportError(KgstoreError):

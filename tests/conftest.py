@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from kgstore.db import Database, clear_graph, open_database
+from kgstore.db import Database, open_database
 from kgstore.errors import KgstoreError
+from kgstore.graph.clear import clear_graph
 from kgstore.ingest.session import IngestOptions
 from kgstore.schema import apply_schema
 from kgstore.settings import Settings, load_settings

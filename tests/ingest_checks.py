@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
-from kgstore.db import Database, clear_graph
+from kgstore.db import Database
+from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import cypher_label
 from kgstore.schema import apply_schema
 from kgstore.settings import Settings
 
-PROVENANCE = frozenset({"source", "sourceFile", "ingestRun"})
+PROVENANCE = frozenset({"source", "sourceFile", "ingestRun", "ingestRuns"})
 """Properties that name the run that wrote a node; they differ between runs by design."""
 
 
@@ -101,6 +102,7 @@ def kgctl(settings: Settings, *args: str, output: Path) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-c", "from cli.app import main; main()", *args],
             env=env,
+            stdin=subprocess.DEVNULL,  # as in CI: no terminal to ask on
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -133,6 +135,16 @@ def check_resume_after_kill(
     assert run_kgctl(settings, *args, output=output) == 0, output.read_text()
     resumed = graph_state(db)
     assert resumed.rel_types["RATED"] == total_rated
+    # The rerun noticed that the killed run's process is gone.
+    statuses = db.query(
+        "MATCH (r:Run) RETURN r.status AS status, r.interruptedNoticedAt IS NOT NULL AS noticed "
+        "ORDER BY r.startedAt"
+    )
+    assert statuses[0] == {"status": "interrupted", "noticed": True}
+    assert {row["status"] for row in statuses[1:]} == {"finished"}
+    listing = output.with_suffix(".runs")
+    assert run_kgctl(settings, "runs", output=listing) == 0, listing.read_text()
+    assert "interrupted" in listing.read_text()
 
     clear_graph(db)
     apply_schema(db)

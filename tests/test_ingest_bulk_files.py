@@ -69,3 +69,18 @@ def test_relationships_repeat_once_and_dangling_ones_are_counted(tmp_path: Path)
         [row] = list(csv.DictReader(handle))
     assert row["rating:long"] == "5"
     assert not any(column.startswith("ts:") for column in row)  # a null removed it, as online
+
+
+def test_every_run_that_wrote_a_node_is_listed_once_as_online(tmp_path: Path) -> None:
+    graph = BulkGraph()
+    starring = BY_TYPE["STARRING"]
+    first, second = Provenance("tests", "a"), Provenance("tests", "b")
+    for provenance in (first, second, second):
+        with BulkWriter(graph, provenance) as writer:
+            writer.item("i1", "Movie", {})
+            writer.relationship(starring, "i1", "http://dbpedia.org/resource/Actor")
+    runs = [first.run_id, second.run_id]
+    assert graph.nodes[("Item", "i1")].props["ingestRuns"] == runs
+    entity = graph.nodes[("Entity", "http://dbpedia.org/resource/Actor")]
+    assert entity.props["ingestRuns"] == runs
+    assert entity.props["ingestRun"] == first.run_id  # the entity's creator

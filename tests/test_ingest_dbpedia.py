@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
-from kgstore.db import Database, clear_graph
+from kgstore.db import Database
 from kgstore.errors import TooManyRejects
+from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
 from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
 from kgstore.ingest.dbpedia_sparql import (

@@ -76,8 +76,10 @@ def test_an_entity_gets_every_type_label_it_is_reached_by(
 def test_rerun_changes_nothing_and_provenance_names_the_run(
     empty_graph: Database, settings: Settings
 ) -> None:
+    runs = []
     for run in range(2):
         provenance = Provenance("tests", f"run{run}")
+        runs.append(provenance.run_id)
         with GraphWriter(empty_graph, provenance, batch_size=3) as writer:
             for n in range(10):
                 writer.item(f"i{n}", "Movie", {"title": f"Film {n}"})
@@ -92,6 +94,11 @@ def test_rerun_changes_nothing_and_provenance_names_the_run(
     )
     relationship = properties(empty_graph, "MATCH ()-[r]->() RETURN r LIMIT 1")
     assert relationship == {"ingestRun": provenance.run_id}
+    # The first run is not overwritten: every run that wrote a node is listed on it.
+    assert node["ingestRuns"] == runs
+    entity = properties(empty_graph, "MATCH (e:Entity) RETURN e LIMIT 1")
+    assert entity["ingestRuns"] == runs
+    assert entity["ingestRun"] == runs[0]  # the entity's creator
 
 
 def test_repeated_relationships_stay_single_whether_their_nodes_are_new_or_not(

@@ -1,5 +1,11 @@
-// Why two items are related: the entities (people, genres, subjects, …) they share.
+// Why two items are related: the entities (people, genres, subjects, …) both link to,
+// one row per entity, ordered by its name.
 // Parameters: itemA, itemB (Item.id values).
-MATCH (a:Item {id: $itemA})-[ra]->(e:Entity)<-[rb]-(b:Item {id: $itemB})
-RETURN e.name AS entity, labels(e) AS labels, type(ra) AS relationA, type(rb) AS relationB
+// Columns: entity (its name, else its uri), labels, relationsA and relationsB (the sorted
+// relationship types from itemA and from itemB to that entity).
+MATCH (a:Item {id: $itemA})-->(e:Entity)<--(b:Item {id: $itemB})
+WITH DISTINCT a, b, e
+RETURN coalesce(e.name, e.uri) AS entity, labels(e) AS labels,
+       COLLECT { MATCH (a)-[r]->(e) RETURN DISTINCT type(r) AS t ORDER BY t } AS relationsA,
+       COLLECT { MATCH (b)-[r]->(e) RETURN DISTINCT type(r) AS t ORDER BY t } AS relationsB
 ORDER BY entity;

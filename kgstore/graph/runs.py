@@ -3,7 +3,10 @@ configuration, status, times and metrics, so every vector and every relationship
 graph can be traced to the run that wrote it."""
 
 import json
+import os
+import socket
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -35,15 +38,18 @@ def record_run_start(
     props: Mapping[str, Any] | None = None,
 ) -> None:
     """Create the run's node with status `running`; `props` are extra properties (an
-    ingest's `source` and `sourceFile`)."""
+    ingest's `source` and `sourceFile`). The host and process are kept, so a later run
+    can tell that this one was killed (`mark_interrupted_runs`)."""
     db.query(
         "MERGE (r:Run {id: $id}) SET r += $props, r.kind = $kind, r.config = $config, "
-        "r.status = 'running', r.startedAt = datetime($now)",
+        "r.status = 'running', r.startedAt = datetime($now), r.host = $host, r.pid = $pid",
         id=run_id,
         kind=kind.value,
         props=dict(props or {}),
         config=_json(config),
         now=_now(),
+        host=socket.gethostname(),
+        pid=os.getpid(),
     )
 
 
@@ -57,3 +63,77 @@ def record_run_end(db: Database, run_id: str, status: str, metrics: Mapping[str,
         metrics=_json(metrics),
         now=_now(),
     )
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def mark_interrupted_runs(db: Database) -> list[str]:
+    """Mark `interrupted` (with when it was noticed) every `running` run of this host
+    whose process is gone; returns their ids. Runs of other hosts cannot be checked
+    from here and are left as they are."""
+    rows = db.query(
+        "MATCH (r:Run {status: 'running', host: $host}) RETURN r.id AS id, r.pid AS pid",
+        host=socket.gethostname(),
+    )
+    gone = [row["id"] for row in rows if row["pid"] is not None and _process_gone(row["pid"])]
+    if gone:
+        db.query(
+            "MATCH (r:Run) WHERE r.id IN $ids AND r.status = 'running' "
+            "SET r.status = 'interrupted', r.interruptedNoticedAt = datetime($now)",
+            ids=gone,
+            now=_now(),
+        )
+    return gone
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One `Run` node as `kgctl runs` shows it."""
+
+    id: str
+    kind: str
+    source: str | None
+    source_file: str | None
+    status: str
+    started: datetime | None
+    finished: datetime | None
+    metrics: dict[str, Any]
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return (self.finished - self.started).total_seconds()
+
+
+def list_runs(db: Database, kind: RunKind | None = None, limit: int = 20) -> list[RunRecord]:
+    """The latest runs (of one kind, or all), newest first."""
+    rows = db.query(
+        "MATCH (r:Run) WHERE $kind IS NULL OR r.kind = $kind "
+        "RETURN r.id AS id, r.kind AS kind, r.source AS source, r.sourceFile AS file, "
+        "r.status AS status, r.startedAt AS started, r.finishedAt AS finished, "
+        "r.metrics AS metrics ORDER BY r.startedAt DESC LIMIT $limit",
+        kind=kind.value if kind is not None else None,
+        limit=limit,
+    )
+    return [
+        RunRecord(
+            row["id"],
+            row["kind"],
+            row["source"],
+            row["file"],
+            row["status"],
+            row["started"].to_native() if row["started"] is not None else None,
+            row["finished"].to_native() if row["finished"] is not None else None,
+            json.loads(row["metrics"]) if row["metrics"] else {},
+        )
+        for row in rows
+    ]

@@ -55,11 +55,16 @@ class SequenceSink(Protocol):
     ) -> None: ...
 
 
-def write_sequences(writer: SequenceSink, sequences: Sequences) -> None:
-    """Queue the users and their RATED relationships. Queue the items before calling
-    this: a RATED batch only finds items written before it."""
+def write_sequences(
+    writer: SequenceSink,
+    sequences: Sequences,
+    user_props: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Queue the users (with their `user_props`, if any) and their RATED relationships.
+    Queue the items before calling this: a RATED batch only finds items written before it."""
+    props_of = user_props or {}
     for user in sequences.by_user:
-        writer.node("User", user)
+        writer.node("User", user, props_of.get(user))
     for user, records in sequences.by_user.items():
         for pos, record in enumerate(records):
             props: dict[str, object] = {"pos": pos, "orderAssumed": sequences.order_assumed}

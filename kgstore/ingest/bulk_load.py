@@ -69,5 +69,5 @@ def bulk_load(db: Database, settings: Settings, graph: BulkGraph) -> BulkLoadRep
             record_ingest_run(fresh, run)
         assign_dense_indices(fresh)
     for run in graph.runs:
-        run.quarantine.check()
+        run.session.close_checks()
     return BulkLoadReport(len(graph.nodes), len(graph.relationships), folder, seconds)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kgstore.graph.mapping import NODE_KEYS
-from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.writer import (
     Provenance,
     QueuedRelationship,
@@ -32,7 +31,7 @@ from kgstore.ingest.writer import (
 )
 
 if TYPE_CHECKING:
-    from kgstore.ingest.session import IngestReport
+    from kgstore.ingest.session import IngestReport, IngestSession
 
 NodeRef = tuple[str, str]
 """(base label, key)."""
@@ -52,6 +51,12 @@ class BulkNode:
     labels: set[str]
     props: dict[str, Any] = field(default_factory=dict)
 
+    def add_run(self, run_id: str) -> None:
+        """List `run_id` in `ingestRuns` once, as the online writer does."""
+        runs = self.props.setdefault("ingestRuns", [])
+        if run_id not in runs:
+            runs.append(run_id)
+
 
 @dataclass
 class BulkRun:
@@ -61,7 +66,7 @@ class BulkRun:
     provenance: Provenance
     config: dict[str, Any]
     report: "IngestReport"
-    quarantine: Quarantine
+    session: "IngestSession"
 
 
 @dataclass
@@ -87,10 +92,12 @@ class BulkGraph:
                 self._by_uri[base].setdefault(node.props["uri"], set()).add(key)
         return node
 
-    def items(self) -> dict[str, str | None]:
-        """Every item's id and `uri` (None when not linked)."""
+    def items(self, label: str = "Item") -> dict[str, str | None]:
+        """Every item's id and `uri` (None when not linked), of the items with `label`."""
         return {
-            key: node.props.get("uri") for (base, key), node in self.nodes.items() if base == "Item"
+            key: node.props.get("uri")
+            for (base, key), node in self.nodes.items()
+            if base == "Item" and label in node.labels
         }
 
     def sources(self, base: str, source_key: str, value: str) -> list[NodeRef]:
@@ -129,7 +136,8 @@ class BulkWriter(Writer):
             self._resolve(rel)
 
     def _merge(self, base: str, key: str, label: str, props: Mapping[str, Any]) -> None:
-        self.graph.merge_node(base, key, {label}, {**props, **self.provenance.as_props()})
+        node = self.graph.merge_node(base, key, {label}, {**props, **self.provenance.as_props()})
+        node.add_run(self.provenance.run_id)
         self.counts.nodes[base if label == base else f"{base}:{label}"] += 1
 
     def _resolve(self, rel: QueuedRelationship) -> None:
@@ -150,6 +158,7 @@ class BulkWriter(Writer):
                     "Entity", rel.target, (), {**self.provenance.as_props(), "name": rel.name}
                 )
             self.graph.nodes[target].labels.add(relation.target_label)
+            self.graph.nodes[target].add_run(self.provenance.run_id)
         elif target not in self.graph.nodes:
             self.counts.dangling[rel_type] += 1
             return

@@ -9,8 +9,10 @@ the mapping table; other predicates are counted in the report, not silently drop
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
-from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
-from kgstore.ingest.session import IngestSession
+from kgstore.db import Database
+from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
+from kgstore.ingest.graph_view import linked_item_uris
+from kgstore.ingest.session import IngestOptions, IngestSession
 
 Triple = tuple[str, str, str]
 LabelCandidate = tuple[str, str, str | None]
@@ -63,3 +65,14 @@ def write_facts(
         )
         kept += 1
     return kept
+
+
+def items_to_ask_about(
+    session: IngestSession, db: Database, options: IngestOptions, domain: Domain | None
+) -> set[str]:
+    """The DBpedia IRIs of the ingested items (of `domain`, or all); says so when none."""
+    items = linked_item_uris(db, options, domain)
+    if not items:
+        of = f" of domain {domain.value}" if domain is not None else ""
+        session.notes.append(f"no Item{of} has a DBpedia uri yet: ingest items first")
+    return items

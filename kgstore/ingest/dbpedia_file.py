@@ -15,14 +15,14 @@ from rdflib.exceptions import ParserError
 
 from kgstore.db import Database
 from kgstore.errors import SourceFileError
-from kgstore.graph.mapping import RDFS_LABEL
+from kgstore.graph.mapping import RDFS_LABEL, Domain
 from kgstore.ingest.dbpedia import (
     LabelCandidate,
     Triple,
     choose_labels,
+    items_to_ask_about,
     write_facts,
 )
-from kgstore.ingest.graph_view import linked_item_uris
 from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.readers import numbered_lines, open_binary
 from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
@@ -88,13 +88,15 @@ def read_rdf(path: Path, quarantine: Quarantine) -> tuple[list[Triple], dict[str
     return triples, choose_labels(labels)
 
 
-def ingest_dbpedia_file(db: Database, path: Path, options: IngestOptions) -> IngestReport:
-    """Ingest the mapped facts of a file about the items already linked to DBpedia."""
-    with ingest_session(db, SOURCE, path.name, {"file": str(path)}, options) as session:
+def ingest_dbpedia_file(
+    db: Database, path: Path, options: IngestOptions, domain: Domain | None = None
+) -> IngestReport:
+    """Ingest the mapped facts of a file about the items (of `domain`, or all) already
+    linked to DBpedia."""
+    config = {"file": str(path), "domain": domain.value if domain is not None else None}
+    with ingest_session(db, SOURCE, path.name, config, options) as session:
         triples, labels = read_rdf(path, session.quarantine)
-        items = linked_item_uris(db, options)
-        if not items:
-            session.notes.append("no Item has a DBpedia uri yet: ingest items first")
+        items = items_to_ask_about(session, db, options, domain)
         kept = write_facts(session, triples, items, labels)
         session.notes.append(f"{kept} of {len(triples)} IRI triples were mapped facts of items")
     return session.report()

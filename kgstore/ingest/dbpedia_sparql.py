@@ -22,14 +22,14 @@ from pathlib import Path
 
 from kgstore.db import Database
 from kgstore.errors import QueryFailed, UnsafeIri
-from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, RDFS_LABEL
+from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, RDFS_LABEL, Domain
 from kgstore.ingest.dbpedia import (
     LabelCandidate,
     Triple,
     choose_labels,
+    items_to_ask_about,
     write_facts,
 )
-from kgstore.ingest.graph_view import linked_item_uris
 from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
 from kgstore.ingest.sparql_cache import ResultCache
@@ -152,16 +152,16 @@ def fetch_batches(
 
 
 def ingest_dbpedia_endpoint(
-    db: Database, source: SparqlSource, options: IngestOptions
+    db: Database, source: SparqlSource, options: IngestOptions, domain: Domain | None = None
 ) -> IngestReport:
-    """Ingest the mapped facts, asked of `source.endpoint`, of every item linked to DBpedia."""
+    """Ingest the mapped facts, asked of `source.endpoint`, of every item (of `domain`, or
+    all) linked to DBpedia."""
     client = SparqlClient(
         source.endpoint, source.policy, ResultCache(source.cache_dir), source.refresh
     )
-    with ingest_session(db, SOURCE, source.endpoint, source.config(), options) as session:
-        items = linked_item_uris(db, options)
-        if not items:
-            session.notes.append("no Item has a DBpedia uri yet: ingest items first")
+    config = {**source.config(), "domain": domain.value if domain is not None else None}
+    with ingest_session(db, SOURCE, source.endpoint, config, options) as session:
+        items = items_to_ask_about(session, db, options, domain)
         askable = safe_items(items, session.quarantine, source.endpoint)
         kept = 0
         # An object's labels come with every row that names it, so each batch alone

@@ -10,14 +10,13 @@ ingest again with the same seed and sizes changes nothing.
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
 from kgstore.db import Database
 from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import Interaction, Sequences
 from kgstore.ingest.dbpedia_file import ingest_dbpedia_file, read_rdf
 from kgstore.ingest.demo_films import DEMO_FILMS, Film, films_from_triples
 from kgstore.ingest.demo_users import DemoConfig, DemoUser, generate_users
+from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.session import IngestOptions, IngestReport, IngestSession, ingest_session
 
 SOURCE = "demo"
@@ -54,9 +53,8 @@ def write_demo(session: IngestSession, films: list[Film], users: list[DemoUser])
             Domain.MOVIES.label,
             {"uri": film.uri, "title": film.title, "description": film.description},
         )
-    for user in tqdm(users, desc="demo users", unit="user", leave=False):
-        writer.node("User", user.id, {"plantedPersona": user.persona.to_json()})
-    session.write_sequences(demo_sequences(users))
+    personas = {user.id: {"plantedPersona": user.persona.to_json()} for user in users}
+    session.write_sequences(demo_sequences(users), personas)
 
 
 def ingest_demo(
@@ -68,10 +66,13 @@ def ingest_demo(
     """Generate the demo for `config` from the films of `path` and store it."""
     config_record = {**asdict(config), "file": str(path)}
     with ingest_session(db, SOURCE, path.name, config_record, options) as session:
-        triples, _ = read_rdf(path, session.quarantine)
+        # The films file's own rejects are reported by the facts run below, which reads it
+        # again; this run's records are the generated interactions.
+        triples, _ = read_rdf(path, Quarantine(session.quarantine.path.with_suffix(".films")))
         films = films_from_triples(triples)
         users = generate_users(films, config)
         write_demo(session, films, users)
+        session.quarantine.accepted(sum(len(user.steps) for user in users))
         session.notes.append(
             "sessions: a gap of a day or more between two interactions of a user; "
             "the planted persona is the user's plantedPersona property"

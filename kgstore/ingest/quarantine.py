@@ -64,15 +64,27 @@ class Quarantine:
     def total(self) -> int:
         return self.records_read + len(self.rejects)
 
-    def check(self) -> None:
-        """Raise TooManyRejects when the rejected fraction is over the threshold."""
-        if not self.rejects:
-            return
-        fraction = len(self.rejects) / max(self.total, 1)
-        if fraction > self.max_reject_fraction:
+    @property
+    def fraction(self) -> float:
+        return len(self.rejects) / max(self.total, 1)
+
+    @property
+    def over_threshold(self) -> bool:
+        return bool(self.rejects) and self.fraction > self.max_reject_fraction
+
+    def first(self, count: int = 5) -> list[str]:
+        """The first rejects as `file:line: reason`, for the console."""
+        return [f"{entry.where()}: {entry.reason}" for entry in self.rejects[:count]]
+
+    def check(self, report: object = None) -> None:
+        """Raise TooManyRejects (carrying `report`) when the rejected fraction is over the
+        threshold."""
+        if self.over_threshold:
+            fraction = self.fraction
             raise TooManyRejects(
                 f"{len(self.rejects)} of {self.total} records rejected ({fraction:.1%}), over "
                 f"the threshold of {self.max_reject_fraction:.1%} (--max-rejects); the "
                 f"{self.records_read} good records were stored. First: "
-                f"{self.rejects[0].where()}: {self.rejects[0].reason}. All in {self.path}"
+                f"{self.rejects[0].where()}: {self.rejects[0].reason}. All in {self.path}",
+                report,
             )

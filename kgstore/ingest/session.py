@@ -1,6 +1,7 @@
 """One ingest from start to end: a `Run` record, a writer, a quarantine, dense indices,
 and the report the CLI prints. Every source module's `ingest_*` function runs in one."""
 
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, Sessio
 from kgstore.db import Database
 from kgstore.errors import Neo4jUnavailable
 from kgstore.graph.dense_idx import assign_dense_indices
-from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.graph.runs import RunKind, mark_interrupted_runs, record_run_end, record_run_start
 from kgstore.graph.sequences import Sequences, write_sequences
 from kgstore.ingest.bulk_writer import BulkGraph, BulkRun, BulkWriter
 from kgstore.ingest.graph_writer import GraphWriter
@@ -36,10 +37,17 @@ class IngestReport:
     nodes: dict[str, int]
     relationships: dict[str, int]
     dangling: dict[str, int]
+    first_rejects: list[str]
+    seconds: float
+    """From the run's start to this report."""
+
+    @property
+    def relationships_per_second(self) -> float:
+        return sum(self.relationships.values()) / self.seconds if self.seconds else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """For the run's `metrics` (JSON)."""
-        return asdict(self)
+        return {**asdict(self), "relationshipsPerSecond": round(self.relationships_per_second)}
 
 
 @dataclass
@@ -52,14 +60,17 @@ class IngestSession:
     quarantine: Quarantine
     unmapped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
 
     @property
     def run_id(self) -> str:
         return self.writer.provenance.run_id
 
-    def write_sequences(self, sequences: Sequences) -> None:
+    def write_sequences(
+        self, sequences: Sequences, user_props: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         """Queue the users and their RATED sequences, and keep the sequence notes."""
-        write_sequences(self.writer, sequences)
+        write_sequences(self.writer, sequences, user_props)
         self.notes.extend(sequences.notes)
 
     def report(self) -> IngestReport:
@@ -74,7 +85,20 @@ class IngestSession:
             nodes=dict(counts.nodes),
             relationships=dict(counts.relationships),
             dangling=dict(counts.dangling),
+            first_rejects=self.quarantine.first(),
+            seconds=time.perf_counter() - self.started,
         )
+
+    @property
+    def status(self) -> str:
+        """How the run ended, once every record was handled."""
+        if self.quarantine.over_threshold:
+            return "finished with rejects over the threshold"
+        return "finished"
+
+    def close_checks(self) -> None:
+        """Last: fail (exit 3, with the report) when too many records were rejected."""
+        self.quarantine.check(self.report())
 
 
 @dataclass(frozen=True)
@@ -120,6 +144,7 @@ def ingest_session(
     session = IngestSession(GraphWriter(db, provenance, options.batch_size), quarantine)
     # Idempotent and cheap; without the key constraints every MERGE scans its label.
     apply_schema(db)
+    mark_interrupted_runs(db)
     record_run_start(db, provenance.run_id, RunKind.INGEST, config, _run_props(provenance))
     try:
         yield session
@@ -129,8 +154,9 @@ def ingest_session(
         raise Neo4jUnavailable(
             f"Neo4j stopped answering during the ingest (NEO4J_URI={db.uri}: "
             f"{exc.__class__.__name__}). Every batch it acknowledged is kept; run "
-            f"{provenance.run_id} stays 'running' in the graph. Once `kgctl services "
-            "status` shows Neo4j running, run the same command again: it resumes."
+            f"{provenance.run_id} will be marked interrupted by the next ingest or `kgctl "
+            "runs`. Once `kgctl services status` shows Neo4j running, run the same command "
+            "again: it resumes."
         ) from exc
     except BaseException as exc:
         try:
@@ -139,8 +165,8 @@ def ingest_session(
         except (DriverError, Neo4jError) as closing:
             exc.add_note(f"the run could not be marked failed: {closing!r}")
         raise
-    record_run_end(db, provenance.run_id, "finished", session.report().as_dict())
-    session.quarantine.check()
+    record_run_end(db, provenance.run_id, session.status, session.report().as_dict())
+    session.close_checks()
 
 
 def _run_props(provenance: Provenance) -> dict[str, str]:
@@ -152,7 +178,7 @@ def record_ingest_run(db: Database, run: BulkRun) -> None:
     provenance = run.provenance
     config = {**run.config, "bulk": True}
     record_run_start(db, provenance.run_id, RunKind.INGEST, config, _run_props(provenance))
-    record_run_end(db, provenance.run_id, "finished", run.report.as_dict())
+    record_run_end(db, provenance.run_id, run.session.status, run.report.as_dict())
 
 
 def _bulk_session(
@@ -163,4 +189,4 @@ def _bulk_session(
     yield session
     session.writer.flush()
     session.notes.append("collected for the bulk import; dense idx assigned after it")
-    graph.runs.append(BulkRun(provenance, dict(config), session.report(), session.quarantine))
+    graph.runs.append(BulkRun(provenance, dict(config), session.report(), session))

@@ -10,6 +10,13 @@ from neo4j import ManagedTransaction
 from kgstore.graph.mapping import NODE_KEYS, Relation, cypher_label, cypher_rel_type
 from kgstore.ingest.writer import base_label
 
+ADD_RUN = (
+    "n.ingestRuns = CASE WHEN $prov.ingestRun IN coalesce(n.ingestRuns, []) "
+    "THEN n.ingestRuns ELSE coalesce(n.ingestRuns, []) + $prov.ingestRun END"
+)
+"""Every ingest that wrote a node is listed on it, so a second source never hides the
+first (`source`, `sourceFile`, `ingestRun` name the latest)."""
+
 
 def node_query(base: str, extra_labels: tuple[str, ...]) -> str:
     """Merge nodes by key with their properties, provenance and extra labels."""
@@ -18,7 +25,8 @@ def node_query(base: str, extra_labels: tuple[str, ...]) -> str:
     set_labels = f" SET n{labels}" if labels else ""
     return (
         f"UNWIND $rows AS row MERGE (n:{cypher_label(base)} {{{key}: row.key}}) "
-        f"SET n += row.props, n += $prov{set_labels} RETURN collect([row.key, id(n)]) AS ids"
+        f"SET n += row.props, n += $prov, {ADD_RUN}{set_labels} "
+        "RETURN collect([row.key, id(n)]) AS ids"
     )
 
 
@@ -27,7 +35,7 @@ def entity_query(label: str) -> str:
     entity is new (another source may have named it), the type label always."""
     return (
         f"UNWIND $rows AS row MERGE (n:Entity {{uri: row.key}}) "
-        f"ON CREATE SET n += $prov, n.name = row.name SET n:{cypher_label(label)} "
+        f"ON CREATE SET n += $prov, n.name = row.name SET n:{cypher_label(label)}, {ADD_RUN} "
         f"RETURN collect([row.key, id(n)]) AS ids"
     )
 

@@ -1,0 +1,51 @@
+"""Starting over on purpose: empty the whole graph, or remove one domain.
+
+Deletes run in batches (`CALL … IN TRANSACTIONS`), relationships before nodes, so memory
+stays flat: one `DETACH DELETE` of a node with 100,000 relationships exceeds the
+transaction memory pool on its own. The schema (constraints, indexes) always stays.
+"""
+
+from dataclasses import dataclass
+
+from kgstore.db import Database
+from kgstore.graph.mapping import Domain, cypher_label
+
+BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """What a clear removed."""
+
+    nodes: int
+    relationships: int
+
+
+def _delete(db: Database, match: str, variable: str, detach: bool = False) -> int:
+    """Delete what `match` binds to `variable`, in batches; returns how many."""
+    delete = "DETACH DELETE" if detach else "DELETE"
+    with db.session() as session:
+        summary = session.run(
+            f"{match} CALL ({variable}) {{ {delete} {variable} }} IN TRANSACTIONS OF {BATCH} ROWS"
+        ).consume()
+    counters = summary.counters
+    return counters.nodes_deleted + counters.relationships_deleted
+
+
+def clear_graph(db: Database) -> Cleared:
+    """Delete every node and relationship."""
+    relationships = _delete(db, "MATCH ()-[r]->()", "r")
+    nodes = _delete(db, "MATCH (n)", "n", detach=True)
+    return Cleared(nodes, relationships)
+
+
+def clear_domain(db: Database, domain: Domain) -> Cleared:
+    """Delete one domain's items with every relationship they have (interactions, facts,
+    item-item links), then the users and entities left with no relationship at all.
+    Other domains, their users and the entities they still use stay as they were; the
+    remaining nodes keep their `idx` (gaps where nodes were removed)."""
+    label = cypher_label(domain.label)
+    relationships = _delete(db, f"MATCH (:{label})-[r]-() WITH DISTINCT r", "r")
+    nodes = _delete(db, f"MATCH (i:{label})", "i", detach=True)
+    nodes += _delete(db, "MATCH (n) WHERE (n:User OR n:Entity) AND NOT (n)--()", "n")
+    return Cleared(nodes, relationships)
