@@ -8,9 +8,20 @@ from rich.console import Console
 from kgstore.db import Database, open_database
 from kgstore.settings import Settings, load_settings
 
-# soft_wrap: off a terminal rich would wrap at 80 columns and split paths and URLs.
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+PIPE_WIDTH = 1_000
+"""Off a terminal rich would assume 80 columns: lines would wrap mid-path and table cells
+be cut. Piped output gets room for whole lines instead."""
+
+
+def _console(stderr: bool = False) -> Console:
+    terminal = Console(stderr=stderr).is_terminal
+    return Console(
+        stderr=stderr, highlight=False, soft_wrap=True, width=None if terminal else PIPE_WIDTH
+    )
+
+
+console = _console()
+err_console = _console(stderr=True)
 
 
 def settings() -> Settings:
