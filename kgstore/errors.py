@@ -31,6 +31,11 @@ class SourceFileError(KgstoreError):
     """A source file is missing or unreadable as a whole."""
 
 
+class CorruptSource(SourceFileError):
+    """A source file is cut or corrupt (a broken compressed stream, a last record cut
+    short): the ingest stops instead of storing a silently shortened file."""
+
+
 class TooManyRejects(KgstoreError):
     """More records were rejected than the threshold allows (good ones are stored);
     `report` is the run's report, for the CLI to print before the error."""

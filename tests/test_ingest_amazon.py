@@ -3,6 +3,7 @@ may not be redistributed, so every file here is written by the test, in its form
 
 import json
 import random
+import re
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
@@ -10,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from kgstore.db import Database
-from kgstore.errors import TooManyRejects
+from kgstore.errors import CorruptSource, TooManyRejects
 from kgstore.graph.mapping import Domain
 from kgstore.ingest.amazon import entity_uri, ingest_amazon
 from kgstore.ingest.session import IngestOptions
@@ -261,28 +262,30 @@ def test_rejects_under_the_threshold_are_reported_without_failing(
     assert sequences_of(empty_graph) == {"U1": ["A1"], "U2": ["A1"]}
 
 
-def test_truncated_meta_gzip_keeps_every_record_before_the_cut(
+def test_truncated_meta_gzip_fails_the_ingest_naming_the_last_complete_line(
     empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
+    reviews, meta = files_2018(tmp_path)
+    ingest_amazon(empty_graph, Domain.MOVIES, reviews, meta, options=ingest_options)
+    before = graph_state(empty_graph)
     rng = random.Random(3)
     records = [
-        json.dumps(
-            {"asin": f"A{n}", "title": f"T{rng.randrange(10**9)}", "also_view": [f"A{n - 1}"]}
-        )
-        for n in range(3000)
+        json.dumps({"asin": f"A{n}", "title": f"T{rng.randrange(10**9)}"}) for n in range(3000)
     ]
     path = write_lines(tmp_path / "meta_Movies.json.gz", records)
     blob = path.read_bytes()
     path.write_bytes(blob[: len(blob) // 2])
-    report = ingest_amazon(empty_graph, Domain.MOVIES, meta=path, options=ingest_options)
 
-    [reject] = quarantined(ingest_options.quarantine_dir)
-    assert (reject["file"], "truncated or corrupt gzip" in reject["reason"]) == (str(path), True)
-    stored = reject["line"] - 1
-    assert 0 < stored < len(records)
-    assert keys(empty_graph, "Item").keys() == {f"A{n}" for n in range(stored)}
-    assert report.relationships["ALSO_VIEW"] == stored - 1
-    assert report.dangling["ALSO_VIEW"] == 1
+    with pytest.raises(CorruptSource, match=r"cut or corrupt after line (\d+), the last") as err:
+        ingest_amazon(empty_graph, Domain.MOVIES, meta=path, options=ingest_options)
+    last = int(re.search(r"after line (\d+)", str(err.value)).group(1))
+    assert 0 < last < len(records)
+    assert str(path) in str(err.value)
+    # What the earlier ingest stored is all still there; the cut run is marked failed.
+    after = graph_state(empty_graph)
+    assert before.nodes <= after.nodes and before.relationships <= after.relationships
+    runs = empty_graph.query("MATCH (r:Run) RETURN r.status AS s ORDER BY r.startedAt")
+    assert [run["s"] for run in runs] == ["finished", "failed"]
 
 
 def test_hostile_ids_titles_names_and_fields_are_data_only(

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from kgstore.db import Database
-from kgstore.errors import TooManyRejects
+from kgstore.errors import CorruptSource, TooManyRejects
 from kgstore.graph.mapping import DBR, Domain
 from kgstore.ingest.amazon_kg import AmazonKgFiles, ingest_amazon_kg, title_from_pattern
 from kgstore.ingest.session import IngestOptions
 from kgstore.settings import Settings
 from tests.ingest_checks import (
     check_resume_after_kill,
+    count,
     graph_state,
     quarantined,
     rated,
@@ -243,7 +244,7 @@ def test_bad_inter_lines_are_quarantined_and_good_ones_stored(
     assert sequences_of(empty_graph) == {"U1": ["M1"], "U2": ["M1"]}
 
 
-def test_truncated_inter_gzip_keeps_every_line_before_the_cut(
+def test_truncated_inter_gzip_fails_and_stores_no_shortened_sequence(
     empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     rng = random.Random(9)
@@ -252,16 +253,13 @@ def test_truncated_inter_gzip_keeps_every_line_before_the_cut(
     blob = gzip.compress("".join(line + "\n" for line in lines).encode())
     inter = tmp_path / "cut.inter.gz"
     inter.write_bytes(blob[: len(blob) // 2])
-    report = ingest_amazon_kg(
-        empty_graph, AmazonKgFiles(inter=inter), Domain.MOVIES, options=ingest_options
-    )
 
-    [reject] = quarantined(ingest_options.quarantine_dir)
-    assert "truncated or corrupt gzip" in reject["reason"]
-    stored = reject["line"] - 2  # the header is line 1
-    assert 0 < stored < 3000
-    assert report.records == stored
-    assert report.relationships["RATED"] == stored
+    with pytest.raises(CorruptSource, match=r"cut\.inter\.gz: the compressed stream is cut"):
+        ingest_amazon_kg(
+            empty_graph, AmazonKgFiles(inter=inter), Domain.MOVIES, options=ingest_options
+        )
+    # Sequences are written only once the whole file is read: none is half there.
+    assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 0
 
 
 def test_hostile_ids_and_relation_tokens_are_data_only(

@@ -16,7 +16,7 @@ import pytest
 from rdflib import Graph, URIRef
 
 from kgstore.db import Database
-from kgstore.errors import TooManyRejects
+from kgstore.errors import CorruptSource, TooManyRejects
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
 from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
@@ -334,7 +334,7 @@ def test_invalid_lines_are_quarantined_by_line_number_and_the_rest_stored(
     assert snapshot(linked_graph)[1] == expected_facts()
 
 
-def test_truncated_gzip_keeps_every_complete_line_before_the_cut(
+def test_truncated_gzip_fails_naming_the_last_complete_line_and_stores_no_fact(
     linked_graph: Database, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
 ) -> None:
     compressed = gzip.compress(FILMS_SLICE.read_bytes())
@@ -342,20 +342,26 @@ def test_truncated_gzip_keeps_every_complete_line_before_the_cut(
     truncated = tmp_path / "films.nt.gz"
     truncated.write_bytes(cut)
     readable = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(cut).decode()
-    complete = readable[: readable.rindex("\n") + 1]
-    prefix = tmp_path / "prefix.nt"
-    prefix.write_text(complete)
+    complete_lines = readable[: readable.rindex("\n") + 1].count("\n")
 
-    lenient = IngestOptions(500, 1.0, ingest_options.quarantine_dir)
-    report = ingest_dbpedia_file(linked_graph, truncated, lenient)
-    [quarantine_file] = ingest_options.quarantine_dir.glob("*.jsonl")
-    [reject] = [json.loads(line) for line in quarantine_file.read_text().splitlines()]
-    assert "truncated" in reject["reason"]
-    assert reject["line"] == complete.count("\n") + 1
-    stored = snapshot(linked_graph)[1]
-    assert stored == expected_facts(prefix)
-    assert 0 < len(stored) < len(expected_facts())
-    assert report.rejected == 1
+    with pytest.raises(CorruptSource) as err:
+        ingest_dbpedia_file(linked_graph, truncated, ingest_options)
+    assert f"{truncated}: the compressed stream is cut or corrupt after line" in str(err.value)
+    last = int(str(err.value).split("after line ")[1].split(",")[0])
+    assert 0 < last <= complete_lines
+    assert snapshot(linked_graph)[1] == set()  # facts are written once the file is read
+
+
+def test_ntriples_cut_mid_triple_fails_instead_of_losing_the_last_fact(
+    linked_graph: Database, settings: Settings, tmp_path: Path, ingest_options: IngestOptions
+) -> None:
+    text = FILMS_SLICE.read_text()
+    cut = tmp_path / "cut.nt"
+    cut.write_text(text[: text.rindex(" <")], encoding="utf-8")  # the last triple, half
+    lines = cut.read_text().count("\n") + 1
+    with pytest.raises(CorruptSource, match=rf"cut.nt:{lines}: the file ends mid-record"):
+        ingest_dbpedia_file(linked_graph, cut, ingest_options)
+    assert snapshot(linked_graph)[1] == set()
 
 
 def test_turtle_gives_the_same_facts_as_ntriples(

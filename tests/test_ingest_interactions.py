@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kgstore.db import Database
-from kgstore.errors import TooManyRejects
+from kgstore.errors import CorruptSource, TooManyRejects
 from kgstore.graph.mapping import Domain
 from kgstore.ingest.interactions import InteractionFormat, detect_format, ingest_interactions
 from kgstore.ingest.session import IngestOptions, IngestReport
@@ -197,22 +197,51 @@ def test_rejects_under_the_threshold_do_not_fail_the_ingest(
     assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 2
 
 
-def test_truncated_gzip_keeps_every_line_before_the_cut(
-    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+def test_truncated_gzip_exits_non_zero_naming_the_last_line_and_keeps_what_was_stored(
+    empty_graph: Database, settings: Settings, tmp_path: Path
 ) -> None:
+    earlier = write_csv(tmp_path / "earlier.csv", [["u0", "item0", 5, 1]])
+    assert (
+        run_kgctl(
+            settings,
+            "ingest",
+            "interactions",
+            str(earlier),
+            "--domain",
+            "movies",
+            output=tmp_path / "first.log",
+        )
+        == 0
+    )
+    before = graph_state(empty_graph)
     rng = random.Random(7)
     lines = [f"u{rng.randrange(10**6)}\titem{n}\t{rng.randint(1, 5)}\t{n}\n" for n in range(3000)]
     blob = gzip.compress("".join(lines).encode())
     path = tmp_path / "cut.tsv.gz"
     path.write_bytes(blob[: len(blob) // 2])
-    report = ingest(empty_graph, path, ingest_options)
 
-    [reject] = quarantined(ingest_options.quarantine_dir)
-    assert "truncated or corrupt gzip" in reject["reason"]
-    stored = reject["line"] - 1
-    assert 0 < stored < len(lines)
-    assert report.records == stored
-    assert keys(empty_graph, "Item").keys() == {f"item{n}" for n in range(stored)}
+    log = tmp_path / "cut.log"
+    code = run_kgctl(
+        settings, "ingest", "interactions", str(path), "--domain", "movies", output=log
+    )
+    output = log.read_text()
+    assert code == 2, output
+    assert f"{path}: the compressed stream is cut or corrupt after line" in output
+    assert "gzip -t" in output and "Traceback" not in output
+    assert graph_state(empty_graph) == before
+
+
+def test_a_file_that_ends_mid_record_fails_instead_of_losing_one_line(
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_text("user,item,rating\nu1,i1,5\nu1,i2,4\nu2,i1", encoding="utf-8")
+    with pytest.raises(CorruptSource, match=r"cut.csv:4: the file ends mid-record"):
+        ingest(empty_graph, path, ingest_options)
+    assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 0
+    # A last line without a newline that reads well is an ordinary last record.
+    path.write_text("user,item,rating\nu1,i1,5\nu2,i1,3", encoding="utf-8")
+    assert ingest(empty_graph, path, ingest_options).records == 2
 
 
 def test_hostile_ids_are_stored_verbatim_and_change_nothing_else(

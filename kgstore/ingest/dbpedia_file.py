@@ -24,7 +24,7 @@ from kgstore.ingest.dbpedia import (
     write_facts,
 )
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import numbered_lines, open_binary
+from kgstore.ingest.readers import GZIP_ERRORS, corrupt_stream, numbered_lines, open_binary
 from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
 
 CHUNK_LINES = 5000
@@ -68,6 +68,8 @@ def _parse_turtle(path: Path, quarantine: Quarantine) -> Iterator[tuple[str, str
     with open_binary(path) as handle:
         try:
             graph.parse(handle, format="turtle")
+        except GZIP_ERRORS as exc:
+            raise corrupt_stream(path, 0, exc) from None
         except Exception as exc:  # rdflib raises several types; the message names the line
             quarantine.reject(path, None, f"invalid Turtle: {exc}")
             return

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kgstore.errors import TooManyRejects
+from kgstore.errors import CorruptSource, TooManyRejects
 
 DEFAULT_MAX_REJECT_FRACTION = 0.01
 # Long enough for a whole failed SPARQL query (about 4,000 characters at 50 items).
@@ -38,8 +38,17 @@ class Quarantine:
     max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION
     rejects: list[Reject] = field(default_factory=list)
     records_read: int = 0
+    unterminated: tuple[str, int] | None = None
+    """(file, line) of a last line without a newline: a reject there means the file
+    ends mid-record, which fails the ingest (`CorruptSource`)."""
 
     def reject(self, file: str | Path, line: int | None, reason: str, record: str = "") -> None:
+        if self.unterminated == (str(file), line):
+            raise CorruptSource(
+                f"{file}:{line}: the file ends mid-record ({reason}); line {line - 1} is the "
+                "last complete one. The ingest stopped; what it had already stored is kept. "
+                "Get a complete copy of the file and run the same command again: it resumes."
+            )
         entry = Reject(str(file), line, reason, record[:MAX_RECORD_CHARS])
         self.rejects.append(entry)
         self.path.parent.mkdir(parents=True, exist_ok=True)

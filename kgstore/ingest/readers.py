@@ -1,13 +1,15 @@
-"""Line-oriented reading of plain or gzipped text files that never gives up on the whole
-file for one bad line: undecodable lines and a truncated gzip stream become rejects with
-their line number, and every line before them is still read."""
+"""Line-oriented reading of plain or gzipped text files. One bad line never stops a file:
+an undecodable line becomes a reject with its line number. A cut or corrupt file does:
+a broken gzip stream raises `CorruptSource` naming the last complete line, and the last
+line is marked when it has no newline, so a record cut short there fails the ingest
+(`Quarantine.reject`) instead of being counted as one bad record."""
 
 import gzip
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from kgstore.errors import SourceFileError
+from kgstore.errors import CorruptSource, SourceFileError
 from kgstore.ingest.quarantine import Quarantine
 
 
@@ -19,13 +21,28 @@ def open_binary(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
+GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def corrupt_stream(path: Path, last_line: int, exc: BaseException) -> CorruptSource:
+    """The error for a compressed stream that breaks after `last_line` complete lines."""
+    return CorruptSource(
+        f"{path}: the compressed stream is cut or corrupt after line {last_line}, the last "
+        f"complete line ({exc.__class__.__name__}: {exc}). The ingest stopped; what it had "
+        "already stored is kept. Get a complete copy of the file (`gzip -t FILE` checks "
+        "one) and run the same command again: it resumes."
+    )
+
+
 def numbered_lines(path: Path, quarantine: Quarantine) -> Iterator[tuple[int, str]]:
     """(line number, text without newline) for every line that decodes as UTF-8; blank
-    lines are skipped. Decode errors and a truncated/corrupt gzip are quarantined."""
+    lines are skipped. Decode errors are quarantined; a broken gzip stream raises."""
     line_no = 0
     with open_binary(path) as handle:
         try:
             for line_no, raw in enumerate(handle, start=1):
+                if not raw.endswith(b"\n"):
+                    quarantine.unterminated = (str(path), line_no)
                 try:
                     text = raw.decode("utf-8").rstrip("\r\n")
                 except UnicodeDecodeError as exc:
@@ -38,5 +55,5 @@ def numbered_lines(path: Path, quarantine: Quarantine) -> Iterator[tuple[int, st
                     continue
                 if text.strip():
                     yield line_no, text
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-            quarantine.reject(path, line_no + 1, f"truncated or corrupt gzip stream: {exc}")
+        except (*GZIP_ERRORS, OSError) as exc:
+            raise corrupt_stream(path, line_no, exc) from None
