@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from cli.ingest_options import DomainOption, ingest_command, input_file, print_report, run_ingest
+from cli.ingest_options import DomainOption, Reported, ingest_command, input_file, run_ingest
 from kgstore.ingest.amazon import ingest_amazon
 from kgstore.ingest.session import IngestOptions
 
@@ -22,14 +22,12 @@ def amazon(
     meta: Annotated[
         Path | None, input_file("Metadata: meta_<Category>.json.gz (2018 or 2014).")
     ] = None,
-) -> None:
+) -> Reported:
     """Amazon Reviews (2018 or 2014): users, items, RATED in time order, categories,
     brands and also-buy / also-view relations."""
     if reviews is None and meta is None:
         raise typer.BadParameter("give --reviews, --meta or both")
-    print_report(
-        run_ingest(lambda db: ingest_amazon(db, domain, reviews, meta, kcore, options), options)
-    )
+    return run_ingest(lambda db: ingest_amazon(db, domain, reviews, meta, kcore, options), options)
 
 
 def register(ingest_app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.ingest_options import DomainOption, ingest_command, input_file, print_report, run_ingest
+from cli.ingest_options import DomainOption, Reported, ingest_command, input_file, run_ingest
 from kgstore.ingest.amazon_kg import AmazonKgFiles, ingest_amazon_kg
 from kgstore.ingest.session import IngestOptions
 
@@ -27,7 +27,7 @@ def amazon_kg(
     item_metadata: Annotated[
         Path | None, input_file("Item metadata table: iid, then cat:/res: tokens.")
     ] = None,
-) -> None:
+) -> Reported:
     """Amazon-KG (DBpedia-linked Amazon items): interactions, item links, titles,
     subjects and DBpedia facts of the linked items."""
     files = AmazonKgFiles(inter, kg, link, items, item_metadata)
@@ -35,9 +35,7 @@ def amazon_kg(
         raise typer.BadParameter(
             "give at least one of --inter, --kg, --link, --items, --item-metadata"
         )
-    print_report(
-        run_ingest(lambda db: ingest_amazon_kg(db, files, domain, kcore, options), options)
-    )
+    return run_ingest(lambda db: ingest_amazon_kg(db, files, domain, kcore, options), options)
 
 
 def register(ingest_app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.ingest_options import ingest_command, print_report, run_ingest
+from cli.ingest_options import Reported, ingest_command, run_ingest
 from kgstore.graph.mapping import Domain
 from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
 from kgstore.ingest.dbpedia_sparql import SparqlSource, ingest_dbpedia_endpoint
@@ -36,7 +36,7 @@ def dbpedia(
     ] = None,
     *,
     options: IngestOptions,
-) -> None:
+) -> Reported:
     """Facts (director, starring, author, …) about every item that has a DBpedia uri.
     Entity names come from rdfs:label (English) when there is one, else from the IRI."""
     if endpoint is not None and file is not None:
@@ -50,7 +50,7 @@ def dbpedia(
         report = run_ingest(
             lambda db: ingest_dbpedia_endpoint(db, source, options, domain), options
         )
-    print_report(report)
+    return report
 
 
 def register(ingest_app: typer.Typer) -> None:

@@ -4,8 +4,7 @@ from typing import Annotated
 
 import typer
 
-from cli.console import console
-from cli.ingest_options import ingest_command, print_report, run_ingest
+from cli.ingest_options import Reported, ingest_command, run_ingest
 from kgstore.ingest.demo_ingest import ingest_demo
 from kgstore.ingest.demo_users import DemoConfig
 from kgstore.ingest.session import IngestOptions
@@ -33,19 +32,13 @@ def demo(
     ] = DEFAULTS.drift,
     *,
     options: IngestOptions,
-) -> None:
+) -> Reported:
     """The 3,084 DBpedia films of data/demo as items (title, description, facts), and
     users whose sessions follow planted personas (stored as `plantedPersona`)."""
     if max_interactions < min_interactions:
         raise typer.BadParameter("--max-interactions must be at least --min-interactions")
     config = DemoConfig(seed, users, min_interactions, max_interactions, noise, drift)
-    report = run_ingest(lambda db: ingest_demo(db, config, options), options)
-    print_report(report.interactions)
-    print_report(report.facts)
-    console.print(
-        f"demo (seed {seed}): {report.films:,} films, {report.users:,} users, "
-        f"{report.ratings:,} interactions"
-    )
+    return run_ingest(lambda db: ingest_demo(db, config, options), options)
 
 
 def register(ingest_app: typer.Typer) -> None:

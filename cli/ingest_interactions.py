@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from cli.ingest_options import DomainOption, ingest_command, print_report, run_ingest
+from cli.ingest_options import DomainOption, Reported, ingest_command, run_ingest
 from kgstore.ingest.interactions import InteractionFormat, ingest_interactions
 from kgstore.ingest.session import IngestOptions
 
@@ -28,10 +28,10 @@ def interactions(
             "first line.",
         ),
     ] = InteractionFormat.AUTO,
-) -> None:
+) -> Reported:
     """Generic user-item interactions: a CSV/TSV file or a sequence file."""
-    print_report(
-        run_ingest(lambda db: ingest_interactions(db, path, domain, fmt, kcore, options), options)
+    return run_ingest(
+        lambda db: ingest_interactions(db, path, domain, fmt, kcore, options), options
     )
 
 

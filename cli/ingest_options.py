@@ -8,10 +8,12 @@ options on the command line and hands the command the values they parse to.
 
 import functools
 import inspect
+import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 from rich.table import Table
@@ -89,25 +91,66 @@ BULK = inspect.Parameter(
 )
 
 
-def ingest_command(bulk: bool = True) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Add the shared options to a source command (`--bulk` only where `bulk`)."""
+OUTPUT_OPTIONS = (
+    inspect.Parameter(
+        "quiet",
+        _KEYWORD,
+        default=False,
+        annotation=Annotated[
+            bool, typer.Option("--quiet", "-q", help="Print nothing but errors; no progress.")
+        ],
+    ),
+    inspect.Parameter(
+        "json_output",
+        _KEYWORD,
+        default=False,
+        annotation=Annotated[
+            bool,
+            typer.Option("--json", help="Print the run reports as one JSON object, nothing else."),
+        ],
+    ),
+)
+
+
+class Reported(Protocol):
+    """What a source command returns: its runs' reports and an optional summary line."""
+
+    @property
+    def reports(self) -> list[IngestReport]: ...
+
+    @property
+    def summary(self) -> str | None: ...
+
+
+def ingest_command(bulk: bool = True) -> Callable[[Callable[..., Reported]], Callable[..., None]]:
+    """Add the shared options to a source command (`--bulk` only where `bulk`) and print
+    what it returns: tables and notes, nothing (`--quiet`) or JSON (`--json`). A live
+    progress line is drawn on a terminal unless the output is quiet or JSON."""
     shared = (*WRITE_OPTIONS, BULK) if bulk else WRITE_OPTIONS
 
-    def decorate(command: Callable[..., T]) -> Callable[..., T]:
+    def decorate(command: Callable[..., Reported]) -> Callable[..., None]:
         own = inspect.signature(command).parameters
         params = [p for name, p in own.items() if name not in ("options", "kcore")]
         params += [KCORE] if "kcore" in own else []
-        params += shared
+        params += [*shared, *OUTPUT_OPTIONS]
 
         @functools.wraps(command)
-        def wrapper(**values: Any) -> T:
+        def wrapper(**values: Any) -> None:
+            quiet, as_json = values.pop("quiet"), values.pop("json_output")
             options = IngestOptions(
                 values.pop("batch_size"),
                 values.pop("max_rejects"),
                 values.pop("quarantine_dir"),
                 BulkGraph() if values.pop("bulk", False) else None,
+                progress=not (quiet or as_json) and sys.stderr.isatty(),
             )
-            return command(**values, options=options)
+            try:
+                result = command(**values, options=options)
+            except TooManyRejects as exc:  # the report first, then the error
+                if isinstance(exc.report, IngestReport):
+                    _show(exc.report, quiet, as_json)
+                raise
+            _show(result, quiet, as_json)
 
         wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         return wrapper
@@ -115,17 +158,23 @@ def ingest_command(bulk: bool = True) -> Callable[[Callable[..., T]], Callable[.
     return decorate
 
 
+def _show(result: Reported, quiet: bool, as_json: bool) -> None:
+    if as_json:
+        runs = [report.as_dict() for report in result.reports]
+        print(json.dumps({"runs": runs, "summary": result.summary}, default=str))
+    elif not quiet:
+        for report in result.reports:
+            print_report(report)
+        if result.summary:
+            console.print(result.summary)
+
+
 def run_ingest(ingest: Callable[[Database], T], options: IngestOptions) -> T:
     """Open the configured database and run `ingest` on it; with `--bulk`, check the
     target first and import what the ingest collected at the end."""
     cfg = settings()
-    try:
-        with open_database(cfg) as db, _bulk_if_asked(db, cfg, options):
-            return ingest(db)
-    except TooManyRejects as exc:
-        if isinstance(exc.report, IngestReport):
-            print_report(exc.report)
-        raise
+    with open_database(cfg) as db, _bulk_if_asked(db, cfg, options):
+        return ingest(db)
 
 
 @contextmanager
@@ -163,6 +212,8 @@ def print_report(report: IngestReport) -> None:
         more = report.rejected - len(report.first_rejects)
         also = f" ({more:,} more than shown)" if more else ""
         console.print(f"all rejected records{also}: {report.quarantine}")
+    for why, count in report.skipped.items():
+        console.print(f"skipped, not in the data: {count:,} {why}")
     for name, count in list(report.unmapped.items())[:20]:
         console.print(f"not mapped: {name} x{count}")
     for note in report.notes:

@@ -36,6 +36,11 @@ class CorruptSource(SourceFileError):
     short): the ingest stops instead of storing a silently shortened file."""
 
 
+class DomainConflict(KgstoreError):
+    """A file's items are already in the graph under another domain (a wrong --domain);
+    refused before anything is written."""
+
+
 class TooManyRejects(KgstoreError):
     """More records were rejected than the threshold allows (good ones are stored);
     `report` is the run's report, for the CLI to print before the error."""

@@ -4,7 +4,10 @@ that domain's items."""
 
 from pathlib import Path
 
+import pytest
+
 from kgstore.db import Database
+from kgstore.errors import DomainConflict
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
 from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
 from kgstore.ingest.graph_writer import GraphWriter
@@ -63,3 +66,18 @@ def test_dbpedia_domain_asks_only_about_that_domains_items(
     assert report.relationships == {"AUTHORED_BY": 1}
     rows = empty_graph.query("MATCH (i:Item)-[r]->(e:Entity) RETURN i.id AS item, e.uri AS e")
     assert rows == [{"item": "b1", "e": DBR + "Author"}]
+
+
+def test_a_file_ingested_with_the_wrong_domain_is_refused_before_any_write(
+    empty_graph: Database, ingest_options: IngestOptions, tmp_path: Path
+) -> None:
+    books = write(tmp_path / "books.seq", "u1 b1 b2\n")
+    ingest_interactions(empty_graph, books, Domain.BOOKS, options=ingest_options)
+    before = empty_graph.query("MATCH (n) WHERE NOT n:Run RETURN count(n) AS c")
+    more_books = write(tmp_path / "more-books.seq", "u2 b3 b2\n")
+
+    with pytest.raises(DomainConflict, match=r"under another domain, e\.g\. b2 \(Book\)"):
+        ingest_interactions(empty_graph, more_books, Domain.MOVIES, options=ingest_options)
+
+    assert empty_graph.query("MATCH (n) WHERE NOT n:Run RETURN count(n) AS c") == before
+    assert empty_graph.query("MATCH (i:Movie) RETURN count(i) AS c") == [{"c": 0}]

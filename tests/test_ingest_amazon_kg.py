@@ -151,18 +151,17 @@ def test_all_files_give_sequences_links_titles_subjects_and_facts(
     assert "1 item metadata lines of items not ingested skipped" in report.notes
 
 
-def test_link_naming_an_unknown_item_is_quarantined_and_fails_over_the_threshold(
+def test_link_naming_an_item_not_in_the_data_is_skipped_not_rejected(
     empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     files = dataset(tmp_path)
     only = AmazonKgFiles(inter=files.inter, link=files.link)
-    with pytest.raises(TooManyRejects) as failure:
-        ingest_amazon_kg(empty_graph, only, Domain.MOVIES, options=ingest_options)
+    report = ingest_amazon_kg(empty_graph, only, Domain.MOVIES, options=ingest_options)
 
-    assert failure.value.exit_code == 3
-    [reject] = quarantined(ingest_options.quarantine_dir)
-    assert (reject["file"], reject["line"]) == (str(files.link), 4)
-    assert reject["record"] == tsv("M404", "res:Ghost")
+    # M404 (line 4 of the .link) is in no interaction: skipped, counted, not a reject.
+    assert report.skipped == {".link lines of items not in the data": 1}
+    assert (report.rejected, report.quarantine) == (0, None)
+    assert quarantined(ingest_options.quarantine_dir) == []
     uris = empty_graph.query("MATCH (i:Item) RETURN i.id AS id, i.uri AS uri")
     assert {row["id"]: row["uri"] for row in uris} == {
         "M1": DBR + "The_Film_(1999)",

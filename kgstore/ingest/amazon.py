@@ -163,6 +163,7 @@ def read_meta(
 def _write_items(
     session: IngestSession, domain: Domain, items: set[str], meta: dict[str, MetaRecord]
 ) -> None:
+    session.check_domain(items, domain)
     for asin in sorted(items):
         session.writer.item(asin, domain.label, meta[asin].props if asin in meta else {})
     if missing := len(items - meta.keys()):

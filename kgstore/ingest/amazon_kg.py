@@ -31,7 +31,7 @@ other items are skipped and counted in a note.
 """
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,13 +140,18 @@ def read_item_table(
     return titles, candidates
 
 
-def read_links(path: Path, quarantine: Quarantine, known_items: set[str]) -> dict[str, str]:
-    """Item id -> entity IRI; unknown items and second links of an item are rejected."""
+def read_links(
+    path: Path, quarantine: Quarantine, known_items: set[str], skipped: Counter[str]
+) -> dict[str, str]:
+    """Item id -> entity IRI. A line naming an item that is not in the data (the `.link`
+    of a whole data set covers items a k-core removed) is counted in `skipped`, not
+    rejected; a second link of one item is rejected."""
     links: dict[str, str] = {}
     for line_no, text, (item, entity) in _atomic_rows(path, quarantine, ("item_id", "entity_id")):
+        if item not in known_items:
+            skipped[".link lines of items not in the data"] += 1
+            continue
         with quarantine.guard(path, line_no, text):
-            if item not in known_items:
-                raise ValueError(f"item id {item!r} is not in the data")
             if item in links:
                 raise ValueError(f"item {item!r} is already linked to {links[item]}")
             links[item] = expand_iri(entity)
@@ -161,6 +166,7 @@ def _write_items(
     uris: dict[str, str],
     write_bare: bool,
 ) -> None:
+    session.check_domain(items, domain)
     for item in sorted(items):
         props = {"title": titles.get(item), "uri": uris.get(item)}
         props = {key: value for key, value in props.items() if value}
@@ -260,7 +266,7 @@ def ingest_amazon_kg(
         graph = graph_items(db, options)
         titles, candidates = read_item_table(files.items, quarantine) if files.items else ({}, {})
         known = {record.item for record in records} | titles.keys() | graph.keys()
-        links = read_links(files.link, quarantine, known) if files.link else {}
+        links = read_links(files.link, quarantine, known, session.skipped) if files.link else {}
         items = sequences.items if sequences is not None else set(graph)
         uris = _item_uris(links, candidates, session.notes)
         _write_items(session, domain, items, titles, uris, write_bare=sequences is not None)

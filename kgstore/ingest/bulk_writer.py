@@ -17,12 +17,14 @@ such limit.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kgstore.graph.mapping import NODE_KEYS
 from kgstore.ingest.writer import (
+    CONFLICTS_SHOWN,
+    DOMAIN_LABELS,
     Provenance,
     QueuedRelationship,
     WriteCounts,
@@ -129,6 +131,17 @@ class BulkWriter(Writer):
     def abandon(self, reason: BaseException) -> None:
         self._pending.clear()
 
+    def items_in_other_domains(self, items: Collection[str], label: str) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for item in items:
+            node = self.graph.nodes.get(("Item", item))
+            others = sorted((node.labels & DOMAIN_LABELS) - {label}) if node else []
+            if others:
+                found[item] = others
+                if len(found) == CONFLICTS_SHOWN:
+                    break
+        return found
+
     def flush(self) -> None:
         """Resolve the queued relationships against every node queued so far."""
         pending, self._pending = self._pending, []
@@ -166,4 +179,4 @@ class BulkWriter(Writer):
             props = self.graph.relationships.setdefault((rel_type, source, target), {})
             merge_props(props, rel.props)
             props["ingestRun"] = self.provenance.run_id
-            self.counts.relationships[rel_type] += 1
+            self.counts.add_relationships(rel_type, 1)

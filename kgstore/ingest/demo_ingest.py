@@ -32,6 +32,14 @@ class DemoReport:
     users: int
     ratings: int
 
+    @property
+    def reports(self) -> list[IngestReport]:
+        return [self.interactions, self.facts]
+
+    @property
+    def summary(self) -> str:
+        return f"demo: {self.films:,} films, {self.users:,} users, {self.ratings:,} interactions"
+
 
 def demo_sequences(users: list[DemoUser]) -> Sequences:
     """The generated histories as user sequences (already in time order)."""
@@ -47,6 +55,7 @@ def demo_sequences(users: list[DemoUser]) -> Sequences:
 def write_demo(session: IngestSession, films: list[Film], users: list[DemoUser]) -> None:
     """Items, users with `plantedPersona`, and their sequences through the writer."""
     writer = session.writer
+    session.check_domain([film.item_id for film in films], Domain.MOVIES)
     for film in films:
         writer.item(
             film.item_id,

@@ -6,7 +6,7 @@ for relationships on new nodes, a background write thread) is measured in BENCHM
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from neo4j import ManagedTransaction
@@ -17,7 +17,9 @@ from kgstore.ingest.relationship_batch import RelationshipBatch, all_created
 from kgstore.ingest.write_pipeline import WritePipeline
 from kgstore.ingest.write_queries import node_query
 from kgstore.ingest.writer import (
+    CONFLICTS_SHOWN,
     DEFAULT_BATCH_SIZE,
+    DOMAIN_LABELS,
     Provenance,
     QueuedRelationship,
     Row,
@@ -55,6 +57,18 @@ class GraphWriter(Writer):
 
     def abandon(self, reason: BaseException) -> None:
         self._pipeline.abandon(reason)
+
+    def items_in_other_domains(self, items: Collection[str], label: str) -> dict[str, list[str]]:
+        rows = self._db.query(
+            "UNWIND $ids AS id MATCH (i:Item {id: id}) "
+            "WITH i, [l IN labels(i) WHERE l IN $domains AND l <> $label] AS others "
+            "WHERE others <> [] RETURN i.id AS id, others LIMIT $shown",
+            ids=list(items),
+            domains=sorted(DOMAIN_LABELS),
+            label=label,
+            shown=CONFLICTS_SHOWN,
+        )
+        return {row["id"]: row["others"] for row in rows}
 
     def node(self, label: str, key: str, props: Mapping[str, Any] | None = None) -> None:
         base = base_label(label)
@@ -130,7 +144,7 @@ class GraphWriter(Writer):
             self._memory.remember(label, pairs)
         self._memory.remember_created_nodes(outcome.created_nodes)
         self._memory.remember_created(relation.rel_type, outcome.created_pairs)
-        self.counts.relationships[relation.rel_type] += outcome.written
+        self.counts.add_relationships(relation.rel_type, outcome.written)
         self.counts.dangling[relation.rel_type] += outcome.dangling
 
     def _execute(self, work: Callable[[ManagedTransaction], Any]) -> Any:

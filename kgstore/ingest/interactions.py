@@ -143,6 +143,7 @@ def ingest_interactions(
     config = {"file": str(path), "format": fmt.value, "domain": domain.value, "kcore": kcore}
     with ingest_session(db, SOURCE, path.name, config, options or IngestOptions()) as session:
         sequences = build_sequences(read_interactions(path, session.quarantine, fmt), kcore)
+        session.check_domain(sequences.items, domain)
         for item in sorted(sequences.items):
             session.writer.item(item, domain.label, {})
         session.write_sequences(sequences)

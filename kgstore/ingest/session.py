@@ -3,7 +3,7 @@ and the report the CLI prints. Every source module's `ingest_*` function runs in
 
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,12 +12,14 @@ from typing import Any
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from kgstore.db import Database
-from kgstore.errors import Neo4jUnavailable
+from kgstore.errors import DomainConflict, Neo4jUnavailable
 from kgstore.graph.dense_idx import assign_dense_indices
+from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, mark_interrupted_runs, record_run_end, record_run_start
 from kgstore.graph.sequences import Sequences, write_sequences
 from kgstore.ingest.bulk_writer import BulkGraph, BulkRun, BulkWriter
 from kgstore.ingest.graph_writer import GraphWriter
+from kgstore.ingest.progress import IngestProgress
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION, Quarantine
 from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
 from kgstore.schema import apply_schema
@@ -33,6 +35,8 @@ class IngestReport:
     rejected: int
     quarantine: str | None
     unmapped: dict[str, int]
+    skipped: dict[str, int]
+    """Records legitimately absent from the data (not rejects), by why."""
     notes: list[str]
     nodes: dict[str, int]
     relationships: dict[str, int]
@@ -40,6 +44,15 @@ class IngestReport:
     first_rejects: list[str]
     seconds: float
     """From the run's start to this report."""
+
+    @property
+    def reports(self) -> list["IngestReport"]:
+        """The runs of a command (one here; the demo has two)."""
+        return [self]
+
+    @property
+    def summary(self) -> str | None:
+        return None
 
     @property
     def relationships_per_second(self) -> float:
@@ -59,12 +72,24 @@ class IngestSession:
     writer: Writer
     quarantine: Quarantine
     unmapped: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
     @property
     def run_id(self) -> str:
         return self.writer.provenance.run_id
+
+    def check_domain(self, items: Collection[str], domain: Domain) -> None:
+        """Refuse, before any item is written, items the graph already holds in another
+        domain: the file was most likely given the wrong --domain."""
+        conflicts = self.writer.items_in_other_domains(items, domain.label)
+        if conflicts:
+            shown = ", ".join(f"{item} ({'/'.join(labels)})" for item, labels in conflicts.items())
+            raise DomainConflict(
+                f"items of this {domain.value} ingest are already in the graph under another "
+                f"domain, e.g. {shown}: check --domain. Nothing of this file was written."
+            )
 
     def write_sequences(
         self, sequences: Sequences, user_props: Mapping[str, Mapping[str, Any]] | None = None
@@ -81,6 +106,7 @@ class IngestSession:
             rejected=len(self.quarantine.rejects),
             quarantine=str(self.quarantine.path) if self.quarantine.rejects else None,
             unmapped=dict(self.unmapped.most_common()),
+            skipped=dict(self.skipped),
             notes=self.notes,
             nodes=dict(counts.nodes),
             relationships=dict(counts.relationships),
@@ -111,6 +137,8 @@ class IngestOptions:
     max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION
     quarantine_dir: Path | None = None
     bulk: BulkGraph | None = None
+    progress: bool = False
+    """Draw a live status line on stderr (for a terminal)."""
 
     def quarantine_for(self, provenance: Provenance) -> Quarantine:
         folder = self.quarantine_dir or load_settings().state_dir / "quarantine"
@@ -139,7 +167,7 @@ def ingest_session(
     provenance = Provenance(source, source_file)
     quarantine = options.quarantine_for(provenance)
     if options.bulk is not None:
-        yield from _bulk_session(options.bulk, provenance, quarantine, config)
+        yield from _bulk_session(options.bulk, provenance, quarantine, config, options.progress)
         return
     session = IngestSession(GraphWriter(db, provenance, options.batch_size), quarantine)
     # Idempotent and cheap; without the key constraints every MERGE scans its label.
@@ -147,8 +175,9 @@ def ingest_session(
     mark_interrupted_runs(db)
     record_run_start(db, provenance.run_id, RunKind.INGEST, config, _run_props(provenance))
     try:
-        yield session
-        session.writer.flush()
+        with IngestProgress(session, options.progress):
+            yield session
+            session.writer.flush()
         session.notes.append(f"dense idx assigned: {assign_dense_indices(db)}")
     except (ServiceUnavailable, SessionExpired) as exc:
         raise Neo4jUnavailable(
@@ -182,11 +211,16 @@ def record_ingest_run(db: Database, run: BulkRun) -> None:
 
 
 def _bulk_session(
-    graph: BulkGraph, provenance: Provenance, quarantine: Quarantine, config: Mapping[str, Any]
+    graph: BulkGraph,
+    provenance: Provenance,
+    quarantine: Quarantine,
+    config: Mapping[str, Any],
+    progress: bool,
 ) -> Iterator[IngestSession]:
     """The same session collecting into `graph`; its run is recorded by `bulk_load`."""
     session = IngestSession(BulkWriter(graph, provenance), quarantine)
-    yield session
-    session.writer.flush()
+    with IngestProgress(session, progress):
+        yield session
+        session.writer.flush()
     session.notes.append("collected for the bulk import; dense idx assigned after it")
     graph.runs.append(BulkRun(provenance, dict(config), session.report(), session))

@@ -13,13 +13,15 @@ the `Run` node holds the rest (why: BENCHMARKS.md, "Provenance on relationships"
 import uuid
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Self
 
-from kgstore.graph.mapping import NODE_KEYS, Relation
+from kgstore.graph.mapping import NODE_KEYS, Domain, Relation
 
 DEFAULT_BATCH_SIZE = 10_000
+DOMAIN_LABELS = frozenset(domain.label for domain in Domain)
+CONFLICTS_SHOWN = 5
 SOURCE_KEYS = frozenset({"id", "uri"})
 
 Row = dict[str, Any]
@@ -48,6 +50,13 @@ class WriteCounts:
     nodes: Counter[str] = field(default_factory=Counter)
     relationships: Counter[str] = field(default_factory=Counter)
     dangling: Counter[str] = field(default_factory=Counter)
+    written: int = 0
+    """Relationships written so far, all types: one number a progress display can read
+    while the writer's thread adds to it."""
+
+    def add_relationships(self, rel_type: str, count: int) -> None:
+        self.relationships[rel_type] += count
+        self.written += count
 
 
 class QueuedRelationship(NamedTuple):
@@ -76,6 +85,11 @@ class Writer(ABC):
     @abstractmethod
     def item(self, item_id: str, domain_label: str, props: Mapping[str, Any]) -> None:
         """Queue one item with its domain label (`Movie`, `Book`)."""
+
+    @abstractmethod
+    def items_in_other_domains(self, items: Collection[str], label: str) -> dict[str, list[str]]:
+        """Up to a few of `items` the graph already holds with another domain label than
+        `label`, with those labels."""
 
     @abstractmethod
     def flush(self) -> None:
