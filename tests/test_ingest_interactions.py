@@ -3,6 +3,7 @@ fixture files are written here, in tmp_path."""
 
 import csv
 import gzip
+import json
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -307,3 +308,19 @@ def test_killed_ingest_resumes_to_the_graph_of_an_uninterrupted_one(
     args = ["ingest", "interactions", str(path), "--domain", "movies", "--batch-size", "20"]
     args += ["--quarantine-dir", str(tmp_path / "q")]
     check_resume_after_kill(empty_graph, settings, args, total_rated=6000, tmp_path=tmp_path)
+
+
+def test_json_output_is_the_report_and_quiet_prints_nothing(
+    empty_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "r.csv", [["u1", "i1", 5, 1], ["u1", "i2", 4, 2]])
+    as_json = tmp_path / "json.log"
+    args = ["ingest", "interactions", str(path), "--domain", "movies"]
+    assert run_kgctl(settings, *args, "--json", output=as_json) == 0, as_json.read_text()
+    [run] = json.loads(as_json.read_text())["runs"]
+    assert (run["records"], run["rejected"], run["relationships"]) == (2, 0, {"RATED": 2})
+    assert run["seconds"] > 0 and run["relationshipsPerSecond"] > 0
+
+    quiet = tmp_path / "quiet.log"
+    assert run_kgctl(settings, *args, "--quiet", output=quiet) == 0
+    assert quiet.read_text() == ""
