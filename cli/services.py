@@ -4,6 +4,8 @@ import typer
 from rich.table import Table
 
 from cli.console import console, settings
+from kgstore.db import open_database
+from kgstore.ingest.warm_up import warm_up
 from kgstore.services.neo4j_server import neo4j_status
 from kgstore.services.redis_server import redis_status
 from kgstore.services.stack import stack_down, stack_up
@@ -64,6 +66,10 @@ def services_up(
     cfg, outcome = stack_up(settings())
     for name, what in outcome.items():
         console.print(f"{name}: {what}")
+    if outcome["neo4j"] == "started":
+        with open_database(cfg) as db:
+            planned = warm_up(db)
+        console.print(f"neo4j: {planned} writer statements planned ahead of the first ingest")
     if workers:
         for node, what in start_workers(cfg).items():
             console.print(f"{node}: {what}")
