@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from kgstore.db import Database
+from kgstore.services.process import pid_alive
 
 
 class RunKind(StrEnum):
@@ -65,16 +66,6 @@ def record_run_end(db: Database, run_id: str, status: str, metrics: Mapping[str,
     )
 
 
-def _process_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def mark_interrupted_runs(db: Database) -> list[str]:
     """Mark `interrupted` (with when it was noticed) every `running` run of this host
     whose process is gone; returns their ids. Runs of other hosts cannot be checked
@@ -83,7 +74,7 @@ def mark_interrupted_runs(db: Database) -> list[str]:
         "MATCH (r:Run {status: 'running', host: $host}) RETURN r.id AS id, r.pid AS pid",
         host=socket.gethostname(),
     )
-    gone = [row["id"] for row in rows if row["pid"] is not None and _process_gone(row["pid"])]
+    gone = [row["id"] for row in rows if row["pid"] is not None and not pid_alive(row["pid"])]
     if gone:
         db.query(
             "MATCH (r:Run) WHERE r.id IN $ids AND r.status = 'running' "
