@@ -380,3 +380,20 @@ def test_killed_ingest_resumes_to_the_graph_of_an_uninterrupted_one(
     args += ["--domain", "movies", "--kcore", "5", "--batch-size", "20"]
     args += ["--quarantine-dir", str(tmp_path / "q")]
     check_resume_after_kill(empty_graph, settings, args, total_rated=6000, tmp_path=tmp_path)
+
+
+def test_report_counts_what_the_graph_holds_once_however_often_rows_repeat(
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+) -> None:
+    meta = write_lines(
+        tmp_path / "meta_Movies.json.gz",
+        [
+            json.dumps({"asin": "A1", "also_buy": ["A2", "A2", "A2"], "category": ["X", "X"]}),
+            json.dumps({"asin": "A2", "also_buy": ["A1"]}),
+        ],
+    )
+    report = ingest_amazon(empty_graph, Domain.MOVIES, meta=meta, options=ingest_options)
+
+    stored = graph_state(empty_graph).rel_types
+    assert report.relationships == {"ALSO_BUY": 2, "IN_CATEGORY": 1} == dict(stored)
+    assert report.nodes == {"Item:Movie": 2, "Entity:Category": 1}

@@ -128,3 +128,28 @@ def list_runs(db: Database, kind: RunKind | None = None, limit: int = 20) -> lis
         )
         for row in rows
     ]
+
+
+def node_key(labels: list[str]) -> str:
+    """`Item:Movie`, `Entity:Person`, `User`: the base label, then the others sorted."""
+    base = next((label for label in ("User", "Item", "Entity") if label in labels), labels[0])
+    return ":".join([base, *sorted(label for label in labels if label != base)])
+
+
+def held_by_run(db: Database, run_id: str) -> tuple[dict[str, int], dict[str, int]]:
+    """(nodes by labels, relationships by type) that the graph holds from the run `run_id`:
+    what its report counts, each node and relationship once however often the input
+    repeated it."""
+    nodes = db.query(
+        "MATCH (n) WHERE $run IN n.ingestRuns RETURN labels(n) AS labels, count(*) AS c",
+        run=run_id,
+    )
+    relationships = db.query(
+        "MATCH ()-[r]->() WHERE r.ingestRun = $run RETURN type(r) AS type, count(*) AS c",
+        run=run_id,
+    )
+    by_labels: dict[str, int] = {}
+    for row in nodes:
+        key = node_key(row["labels"])
+        by_labels[key] = by_labels.get(key, 0) + row["c"]
+    return by_labels, {row["type"]: row["c"] for row in relationships}

@@ -16,12 +16,13 @@ keys), so this path is for first loads that fit in memory; the online writer has
 such limit.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kgstore.graph.mapping import NODE_KEYS
+from kgstore.graph.runs import node_key
 from kgstore.ingest.writer import (
     CONFLICTS_SHOWN,
     DOMAIN_LABELS,
@@ -101,6 +102,21 @@ class BulkGraph:
             for (base, key), node in self.nodes.items()
             if base == "Item" and label in node.labels
         }
+
+    def held_by_run(self, run_id: str) -> tuple[dict[str, int], dict[str, int]]:
+        """(nodes by labels, relationships by type) of this graph written by `run_id`,
+        each once: what the online path counts in Neo4j (`graph.runs.held_by_run`)."""
+        nodes = Counter(
+            node_key(sorted(node.labels))
+            for node in self.nodes.values()
+            if run_id in node.props.get("ingestRuns", ())
+        )
+        relationships = Counter(
+            rel_type
+            for (rel_type, _, _), props in self.relationships.items()
+            if props.get("ingestRun") == run_id
+        )
+        return dict(nodes), dict(relationships)
 
     def sources(self, base: str, source_key: str, value: str) -> list[NodeRef]:
         """The nodes a relationship's source names: by the label's key, or by `uri`."""

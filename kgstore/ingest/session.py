@@ -15,7 +15,13 @@ from kgstore.db import Database
 from kgstore.errors import DomainConflict, Neo4jUnavailable
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain
-from kgstore.graph.runs import RunKind, mark_interrupted_runs, record_run_end, record_run_start
+from kgstore.graph.runs import (
+    RunKind,
+    held_by_run,
+    mark_interrupted_runs,
+    record_run_end,
+    record_run_start,
+)
 from kgstore.graph.sequences import Sequences, write_sequences
 from kgstore.ingest.bulk_writer import BulkGraph, BulkRun, BulkWriter
 from kgstore.ingest.graph_writer import GraphWriter
@@ -75,6 +81,8 @@ class IngestSession:
     skipped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    held: tuple[dict[str, int], dict[str, int]] | None = None
+    """Nodes and relationships the graph holds from this run, once it is flushed."""
 
     @property
     def run_id(self) -> str:
@@ -99,7 +107,10 @@ class IngestSession:
         self.notes.extend(sequences.notes)
 
     def report(self) -> IngestReport:
+        """Counts are what the graph holds from this run once it is flushed (before that,
+        what the writer has sent)."""
         counts = self.writer.counts
+        nodes, relationships = self.held or (dict(counts.nodes), dict(counts.relationships))
         return IngestReport(
             run=self.run_id,
             records=self.quarantine.records_read,
@@ -108,8 +119,8 @@ class IngestSession:
             unmapped=dict(self.unmapped.most_common()),
             skipped=dict(self.skipped),
             notes=self.notes,
-            nodes=dict(counts.nodes),
-            relationships=dict(counts.relationships),
+            nodes=nodes,
+            relationships=relationships,
             dangling=dict(counts.dangling),
             first_rejects=self.quarantine.first(),
             seconds=time.perf_counter() - self.started,
@@ -178,6 +189,7 @@ def ingest_session(
         with IngestProgress(session, options.progress):
             yield session
             session.writer.flush()
+        session.held = held_by_run(db, provenance.run_id)
         session.notes.append(f"dense idx assigned: {assign_dense_indices(db)}")
     except (ServiceUnavailable, SessionExpired) as exc:
         raise Neo4jUnavailable(
@@ -222,5 +234,6 @@ def _bulk_session(
     with IngestProgress(session, progress):
         yield session
         session.writer.flush()
+    session.held = graph.held_by_run(provenance.run_id)
     session.notes.append("collected for the bulk import; dense idx assigned after it")
     graph.runs.append(BulkRun(provenance, dict(config), session.report(), session))
