@@ -1,6 +1,7 @@
 """`ingest amazon`: Amazon Reviews 2018 and 2014 files into the real Neo4j. Amazon data
 may not be redistributed, so every file here is written by the test, in its format."""
 
+import gzip
 import json
 import random
 import re
@@ -397,3 +398,15 @@ def test_report_counts_what_the_graph_holds_once_however_often_rows_repeat(
     stored = graph_state(empty_graph).rel_types
     assert report.relationships == {"ALSO_BUY": 2, "IN_CATEGORY": 1} == dict(stored)
     assert report.nodes == {"Item:Movie": 2, "Entity:Category": 1}
+
+
+def test_reviews_cut_mid_object_fail_instead_of_losing_the_last_review(
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+) -> None:
+    whole = [review("U1", "A1", 5.0, 100), review("U1", "A2", 4.0, 200)]
+    path = tmp_path / "Movies_5.json.gz"
+    path.write_bytes(gzip.compress(("\n".join(whole) + "\n" + whole[0][:40]).encode()))
+
+    with pytest.raises(CorruptSource, match=r"Movies_5\.json\.gz:3: the file ends mid-record"):
+        ingest_amazon(empty_graph, Domain.MOVIES, path, options=ingest_options)
+    assert sequences_of(empty_graph) == {}  # no shortened sequence was written
