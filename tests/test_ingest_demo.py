@@ -212,6 +212,7 @@ def test_ingest_demo_stores_what_was_generated_and_rerunning_changes_nothing(
 
     ratings = sum(len(user.steps) for user in expected)
     assert (report.films, report.users, report.ratings) == (3084, 40, ratings)
+    assert report.interactions.records == ratings  # the interactions run reads interactions
     assert count(empty_graph, "MATCH (u:User) RETURN count(u) AS c") == 40
     assert count(empty_graph, "MATCH (i:Item:Movie) RETURN count(i) AS c") == 3084
     assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == ratings

@@ -289,11 +289,21 @@ def test_cli_exits_with_code_3_over_the_reject_threshold(
     path.write_bytes(BAD_CSV)
     log = tmp_path / "kgctl.log"
     args = ["ingest", "interactions", str(path), "--domain", "movies"]
-    code = run_kgctl(settings, *args, "--quarantine-dir", str(tmp_path / "q"), output=log)
+    # A long quarantine folder: piped output must not wrap it (or anything) at 80 columns.
+    deep = tmp_path / ("quarantine-" + "x" * 90)
+    code = run_kgctl(settings, *args, "--quarantine-dir", str(deep), output=log)
 
-    assert code == 3, log.read_text()
-    assert "5 of 7 records rejected" in log.read_text()
+    output = log.read_text()
+    assert code == 3, output
+    assert "5 of 7 records rejected" in output
     assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 2
+    # The report comes too, with the first rejects by file:line and the whole path.
+    assert "2 records read, 5 rejected" in output
+    assert f"rejected: {path}:" in output
+    [quarantine_file] = deep.glob("*.jsonl")
+    assert str(quarantine_file) in output
+    [run] = empty_graph.query("MATCH (r:Run) RETURN r.status AS status")
+    assert run["status"] == "finished with rejects over the threshold"
 
 
 def test_killed_ingest_resumes_to_the_graph_of_an_uninterrupted_one(
