@@ -4,9 +4,10 @@ import os
 import socket
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from kgstore.device import resolve_device
+from kgstore.embeddings.pipeline import EmbedTarget, embed_from_settings
 from kgstore.settings import load_settings
 
 
@@ -23,3 +24,14 @@ def describe_worker() -> dict[str, Any]:
 def echo(payload: Any) -> dict[str, Any]:
     """Return the payload with the worker's description: a broker/backend round trip."""
     return {"payload": payload, "worker": describe_worker()}
+
+
+@shared_task(bind=True, name="kgstore.embed")
+def embed(self: Task, target: str, model: str, chunk: int) -> dict[str, Any]:
+    """`kgctl embed` in a worker: progress as task state, the report as the result."""
+
+    def progress(done: int, total: int) -> None:
+        self.update_state(state="PROGRESS", meta={"done": done, "total": total})
+
+    report = embed_from_settings(load_settings(), EmbedTarget(target), model, chunk, progress)
+    return report.as_dict()

@@ -1,0 +1,223 @@
+"""`kgctl embed items|entities`: read node texts from Neo4j, encode the ones that changed,
+write the vectors back as `textEmbedding` with a cosine vector index.
+
+Texts are read in dense-`idx` ranges as columns (one record per range, not per node);
+while a range is encoded, the next one is read and the previous one written, so Neo4j's
+I/O overlaps the encoder (the CPU-bound part). A node is re-encoded only when its text
+or the model changed: `textEmbeddingHash` holds a hash of both. Every vector carries the
+model (`textEmbeddingModel`) and the run that wrote it (`textEmbeddingRun`).
+"""
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+from kgstore.db import Database, open_database
+from kgstore.device import resolve_device
+from kgstore.embeddings.base import Embedder
+from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.ingest.write_pipeline import WritePipeline
+from kgstore.settings import Settings
+
+DEFAULT_CHUNK = 2_048
+Progress = Callable[[int, int], None]
+"""Called with (nodes handled, nodes in all) after every range."""
+
+
+class EmbedTarget(StrEnum):
+    ITEMS = "items"
+    ENTITIES = "entities"
+
+    @property
+    def label(self) -> str:
+        return "Item" if self is EmbedTarget.ITEMS else "Entity"
+
+    @property
+    def key(self) -> str:
+        return "id" if self is EmbedTarget.ITEMS else "uri"
+
+    @property
+    def index_name(self) -> str:
+        return f"{self.label.lower()}_text_embedding"
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    text: str | None
+    stored_hash: str | None
+
+
+@dataclass(frozen=True)
+class EmbedReport:
+    run: str
+    target: str
+    model: str
+    dimension: int
+    nodes: int
+    encoded: int
+    unchanged: int
+    without_text: int
+    seconds: float
+
+    @property
+    def texts_per_second(self) -> float:
+        return self.encoded / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "textsPerSecond": round(self.texts_per_second, 1)}
+
+
+def node_text(target: EmbedTarget, fields: list[str | None]) -> str | None:
+    """An item's title and description (either may be missing); an entity's name."""
+    parts = [part.strip() for part in fields if part and part.strip()]
+    if not parts:
+        return None
+    return ". ".join(parts) if target is EmbedTarget.ITEMS else parts[0]
+
+
+def text_hash(model: str, text: str) -> str:
+    return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()[:24]
+
+
+def _read_range(db: Database, target: EmbedTarget, low: int, high: int) -> list[Row]:
+    fields = "[n.title, n.description]" if target is EmbedTarget.ITEMS else "[n.name, n.uri]"
+    [result] = db.query(
+        f"MATCH (n:{target.label}) WHERE n.idx >= $low AND n.idx < $high "
+        f"RETURN collect([n.{target.key}, {fields}, n.textEmbeddingHash]) AS rows",
+        low=low,
+        high=high,
+    )
+    return [Row(key, node_text(target, texts), stored) for key, texts, stored in result["rows"]]
+
+
+def _read_ahead(
+    db: Database, target: EmbedTarget, starts: list[int], chunk: int
+) -> Iterator[list[Row]]:
+    """The rows of each idx range; the next range is read while the caller encodes."""
+    with ThreadPoolExecutor(1, thread_name_prefix="embed-reader") as reader:
+        pending = [reader.submit(_read_range, db, target, low, low + chunk) for low in starts[:1]]
+        for following in [*starts[1:], None]:
+            rows = pending.pop().result()
+            if following is not None:
+                pending.append(reader.submit(_read_range, db, target, following, following + chunk))
+            yield rows
+
+
+def _write(
+    db: Database, target: EmbedTarget, model: str, run_id: str, rows: list[dict[str, object]]
+) -> None:
+    db.query(
+        f"UNWIND $rows AS row MATCH (n:{target.label} {{{target.key}: row.key}}) "
+        "SET n.textEmbedding = row.vector, n.textEmbeddingHash = row.hash, "
+        "n.textEmbeddingModel = $model, n.textEmbeddingRun = $run",
+        rows=rows,
+        model=model,
+        run=run_id,
+    )
+
+
+def ensure_vector_index(db: Database, target: EmbedTarget, dimension: int) -> None:
+    """A cosine vector index on the target's `textEmbedding` of `dimension`; an index of
+    another dimension (an earlier model) is replaced."""
+    existing = db.query(
+        "SHOW INDEXES YIELD name, options WHERE name = $name RETURN options",
+        name=target.index_name,
+    )
+    config = existing[0]["options"].get("indexConfig", {}) if existing else {}
+    if existing and config.get("vector.dimensions") != dimension:
+        db.query(f"DROP INDEX {target.index_name}")
+    db.query(
+        f"CREATE VECTOR INDEX {target.index_name} IF NOT EXISTS "
+        f"FOR (n:{target.label}) ON n.textEmbedding OPTIONS {{indexConfig: {{"
+        f"`vector.dimensions`: {int(dimension)}, `vector.similarity_function`: 'cosine'}}}}"
+    )
+
+
+def embed_nodes(
+    db: Database,
+    embedder: Embedder,
+    target: EmbedTarget,
+    chunk: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+) -> EmbedReport:
+    """Encode every node of `target` whose text or model changed; see the module doc."""
+    run_id = uuid.uuid4().hex
+    model = embedder.model_name
+    config = {"target": target.value, "model": model, "chunk": chunk}
+    record_run_start(db, run_id, RunKind.EMBED, config)
+    started = time.perf_counter()
+    counts = {"nodes": 0, "encoded": 0, "unchanged": 0, "without_text": 0}
+    try:
+        ensure_vector_index(db, target, embedder.dimension)
+        [bounds] = db.query(f"MATCH (n:{target.label}) RETURN max(n.idx) AS top, count(n) AS n")
+        starts = list(range(0, (bounds["top"] if bounds["top"] is not None else -1) + 1, chunk))
+        writes = WritePipeline()
+        for rows in _read_ahead(db, target, starts, chunk):
+            _encode_range(db, embedder, target, run_id, rows, counts, writes)
+            if progress is not None:
+                progress(counts["nodes"], bounds["n"])
+        writes.drain()
+    except BaseException as exc:
+        record_run_end(db, run_id, "failed", {**counts, "error": repr(exc)})
+        raise
+    report = EmbedReport(
+        run_id,
+        target.value,
+        model,
+        embedder.dimension,
+        seconds=time.perf_counter() - started,
+        **counts,
+    )
+    record_run_end(db, run_id, "finished", report.as_dict())
+    return report
+
+
+def _encode_range(
+    db: Database,
+    embedder: Embedder,
+    target: EmbedTarget,
+    run_id: str,
+    rows: list[Row],
+    counts: dict[str, int],
+    writes: WritePipeline,
+) -> None:
+    model = embedder.model_name
+    todo = []
+    for row in rows:
+        if row.text is None:
+            counts["without_text"] += 1
+        elif row.stored_hash == text_hash(model, row.text):
+            counts["unchanged"] += 1
+        else:
+            todo.append(row)
+    counts["nodes"] += len(rows)
+    if not todo:
+        return
+    vectors = embedder.embed([row.text or "" for row in todo])
+    updates: list[dict[str, object]] = [
+        {"key": row.key, "vector": vector.tolist(), "hash": text_hash(model, row.text or "")}
+        for row, vector in zip(todo, vectors, strict=True)
+    ]
+    counts["encoded"] += len(todo)
+    writes.submit(lambda: _write(db, target, model, run_id, updates))
+
+
+def embed_from_settings(
+    settings: Settings,
+    target: EmbedTarget,
+    model: str,
+    chunk: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+) -> EmbedReport:
+    """What the Celery task and `--local` both run: the configured database, the model
+    on KGSTORE_DEVICE (CUDA when present), then `embed_nodes`."""
+    from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(model, device=resolve_device(settings))
+    with open_database(settings) as db:
+        return embed_nodes(db, embedder, target, chunk, progress)
