@@ -13,7 +13,7 @@ from kgstore.embeddings.pipeline import DEFAULT_CHUNK, EmbedTarget, Progress, em
 from kgstore.embeddings.sentence_transformers import DEFAULT_MODEL
 from kgstore.errors import KgstoreError
 from workers.app import create_app
-from workers.tasks import embed as embed_task
+from workers.tasks import EMBED_TASK
 
 
 def embed(
@@ -62,7 +62,7 @@ def _in_worker(target: EmbedTarget, model: str, chunk: int, progress: Progress) 
     """Send the task to the `cpu` queue and follow its progress until it ends."""
     app = create_app(settings())
     try:
-        result = embed_task.apply_async((target.value, model, chunk), app=app)
+        result = app.send_task(EMBED_TASK, args=(target.value, model, chunk))
         while not result.ready():
             if result.state == "PROGRESS" and isinstance(result.info, dict):
                 progress(result.info["done"], result.info["total"])

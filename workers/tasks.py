@@ -26,7 +26,10 @@ def echo(payload: Any) -> dict[str, Any]:
     return {"payload": payload, "worker": describe_worker()}
 
 
-@shared_task(bind=True, name="kgstore.embed")
+EMBED_TASK = "kgstore.embed"
+
+
+@shared_task(bind=True, name=EMBED_TASK)
 def embed(self: Task, target: str, model: str, chunk: int) -> dict[str, Any]:
     """`kgctl embed` in a worker: progress as task state, the report as the result."""
 

@@ -44,7 +44,10 @@ class SentenceTransformerEmbedder(Embedder):
 
     @property
     def dimension(self) -> int:
-        return int(self._model.get_sentence_embedding_dimension())
+        model = self._model
+        # Renamed in sentence-transformers 6; the old name still works in 3-5.
+        dimension = getattr(model, "get_embedding_dimension", None)
+        return int((dimension or model.get_sentence_embedding_dimension)())
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._model.encode(
