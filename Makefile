@@ -11,6 +11,8 @@ demo: services
 	$(BIN)/kgctl schema apply
 	$(BIN)/kgctl schema show
 	$(BIN)/kgctl ingest demo
+	$(BIN)/kgctl embed items
+	$(BIN)/kgctl embed entities
 	$(BIN)/kgctl stats
 	$(BIN)/kgctl services status
 
