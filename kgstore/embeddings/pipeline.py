@@ -23,7 +23,7 @@ from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.ingest.write_pipeline import WritePipeline
 from kgstore.settings import Settings
 
-DEFAULT_CHUNK = 2_048
+DEFAULT_CHUNK = 4_096
 Progress = Callable[[int, int], None]
 """Called with (nodes handled, nodes in all) after every range."""
 
@@ -121,9 +121,8 @@ def _write(
     )
 
 
-def ensure_vector_index(db: Database, target: EmbedTarget, dimension: int) -> None:
-    """A cosine vector index on the target's `textEmbedding` of `dimension`; an index of
-    another dimension (an earlier model) is replaced."""
+def drop_other_vector_index(db: Database, target: EmbedTarget, dimension: int) -> None:
+    """Drop the target's vector index if it has another dimension (an earlier model)."""
     existing = db.query(
         "SHOW INDEXES YIELD name, options WHERE name = $name RETURN options",
         name=target.index_name,
@@ -131,11 +130,19 @@ def ensure_vector_index(db: Database, target: EmbedTarget, dimension: int) -> No
     config = existing[0]["options"].get("indexConfig", {}) if existing else {}
     if existing and config.get("vector.dimensions") != dimension:
         db.query(f"DROP INDEX {target.index_name}")
+
+
+def ensure_vector_index(db: Database, target: EmbedTarget, dimension: int) -> None:
+    """A cosine vector index on the target's `textEmbedding` of `dimension`, online when
+    this returns. Created after the vectors are written: one population is cheaper than
+    updating the index with every write batch while the encoder needs the CPU."""
+    drop_other_vector_index(db, target, dimension)
     db.query(
         f"CREATE VECTOR INDEX {target.index_name} IF NOT EXISTS "
         f"FOR (n:{target.label}) ON n.textEmbedding OPTIONS {{indexConfig: {{"
         f"`vector.dimensions`: {int(dimension)}, `vector.similarity_function`: 'cosine'}}}}"
     )
+    db.query("CALL db.awaitIndex($name, 600)", name=target.index_name)
 
 
 def embed_nodes(
@@ -153,7 +160,7 @@ def embed_nodes(
     started = time.perf_counter()
     counts = {"nodes": 0, "encoded": 0, "unchanged": 0, "without_text": 0}
     try:
-        ensure_vector_index(db, target, embedder.dimension)
+        drop_other_vector_index(db, target, embedder.dimension)
         [bounds] = db.query(f"MATCH (n:{target.label}) RETURN max(n.idx) AS top, count(n) AS n")
         starts = list(range(0, (bounds["top"] if bounds["top"] is not None else -1) + 1, chunk))
         writes = WritePipeline()
@@ -162,6 +169,7 @@ def embed_nodes(
             if progress is not None:
                 progress(counts["nodes"], bounds["n"])
         writes.drain()
+        ensure_vector_index(db, target, embedder.dimension)
     except BaseException as exc:
         record_run_end(db, run_id, "failed", {**counts, "error": repr(exc)})
         raise
