@@ -12,7 +12,8 @@ from cli.console import console, settings
 from kgstore.embeddings.pipeline import DEFAULT_CHUNK, EmbedTarget, Progress, embed_from_settings
 from kgstore.embeddings.sentence_transformers import DEFAULT_MODEL
 from kgstore.errors import KgstoreError
-from workers.app import create_app
+from workers.app import CPU_QUEUE, create_app
+from workers.launcher import WORKERS, ping_workers
 from workers.tasks import EMBED_TASK
 
 
@@ -59,8 +60,16 @@ def embed(
 
 
 def _in_worker(target: EmbedTarget, model: str, chunk: int, progress: Progress) -> dict:
-    """Send the task to the `cpu` queue and follow its progress until it ends."""
-    app = create_app(settings())
+    """Send the task to the `cpu` queue and follow its progress until it ends; refuse at
+    once when no `cpu` worker answers (the task would wait in the queue)."""
+    cfg = settings()
+    cpu_worker = next(spec.node_name() for spec in WORKERS if spec.queue == CPU_QUEUE)
+    if cpu_worker not in ping_workers(cfg):
+        raise KgstoreError(
+            f"no Celery worker {cpu_worker} answers (Redis at REDIS_URL, workers started by "
+            "`kgctl services up` or `kgctl workers up`); start them, or run with --local"
+        )
+    app = create_app(cfg)
     try:
         result = app.send_task(EMBED_TASK, args=(target.value, model, chunk))
         while not result.ready():

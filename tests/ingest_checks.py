@@ -89,10 +89,11 @@ def count(db: Database, query: str, **params: Any) -> int:
     return db.query(query, **params)[0]["c"]
 
 
-def kgctl(settings: Settings, *args: str, output: Path) -> subprocess.Popen:
+def kgctl(settings: Settings, *args: str, output: Path, **extra_env: str) -> subprocess.Popen:
     """Start `kgctl` (the console script's entry point) against the tests' Neo4j."""
     env = {
         **os.environ,
+        **extra_env,
         "NEO4J_URI": settings.neo4j_uri,
         "NEO4J_USER": settings.neo4j_user,
         "NEO4J_PASSWORD": settings.require_neo4j_password(),
@@ -108,8 +109,8 @@ def kgctl(settings: Settings, *args: str, output: Path) -> subprocess.Popen:
         )
 
 
-def run_kgctl(settings: Settings, *args: str, output: Path) -> int:
-    return kgctl(settings, *args, output=output).wait()
+def run_kgctl(settings: Settings, *args: str, output: Path, **extra_env: str) -> int:
+    return kgctl(settings, *args, output=output, **extra_env).wait()
 
 
 def check_resume_after_kill(

@@ -118,3 +118,15 @@ def test_a_model_that_cannot_be_loaded_is_named_and_nothing_is_written(
         count(empty_graph, "MATCH (i:Item) WHERE i.textEmbedding IS NOT NULL RETURN count(i) AS c")
         == 0
     )
+
+
+def test_no_worker_answering_is_said_at_once_not_waited_for(
+    empty_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    log = tmp_path / "embed.log"
+    broker = "redis://:wrong@127.0.0.1:9/0"  # nothing listens there: no worker can answer
+    args = ["embed", "items"]
+    code = run_kgctl(settings, *args, output=log, REDIS_URL=broker)
+    assert code == 2, log.read_text()
+    assert "answers" in log.read_text() and "--local" in log.read_text()
+    assert "Traceback" not in log.read_text()
