@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Protocol, TypeVar
 
@@ -30,6 +31,8 @@ from kgstore.ingest.writer import DEFAULT_BATCH_SIZE
 from kgstore.settings import Settings
 
 T = TypeVar("T")
+_LOUD: ContextVar[bool] = ContextVar("loud", default=True)
+"""False under --quiet or --json: only the reports (or nothing) reach stdout."""
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 KCORE = inspect.Parameter(
@@ -137,6 +140,7 @@ def ingest_command(bulk: bool = True) -> Callable[[Callable[..., Reported]], Cal
         @functools.wraps(command)
         def wrapper(**values: Any) -> None:
             quiet, as_json = values.pop("quiet"), values.pop("json_output")
+            _LOUD.set(not (quiet or as_json))
             options = IngestOptions(
                 values.pop("batch_size"),
                 values.pop("max_rejects"),
@@ -185,6 +189,8 @@ def _bulk_if_asked(db: Database, cfg: Settings, options: IngestOptions) -> Itera
     check_bulk_target(db, cfg)
     yield
     report = bulk_load(db, cfg, options.bulk)
+    if not _LOUD.get():
+        return
     steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items())
     console.print(
         f"bulk import: {report.nodes:,} nodes, {report.relationships:,} relationships "

@@ -1,4 +1,4 @@
-"""`kgctl runs`: the latest runs (ingest now; export, embedding, training later)."""
+"""`kgctl runs`: the latest runs of every kind (ingest and embed so far)."""
 
 from typing import Annotated
 

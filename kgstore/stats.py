@@ -44,7 +44,8 @@ def _count(db: Database, query: str) -> int:
 
 
 def graph_stats(db: Database) -> GraphStats:
-    """Counts from Neo4j's count store: one cheap query per label and per type."""
+    """Counts per label and type from Neo4j's count store (one cheap query each), and
+    Table 1 per domain (`domain_table1`: traversals of that domain's items)."""
     labels = {
         label: _count(db, f"MATCH (n:{_quoted(label)}) RETURN count(n) AS c")
         for label in sorted(row["name"] for row in db.query("CALL db.labels() YIELD label AS name"))

@@ -19,6 +19,8 @@ from enum import StrEnum
 from kgstore.db import Database, open_database
 from kgstore.device import resolve_device
 from kgstore.embeddings.base import Embedder
+from kgstore.graph.dense_idx import assign_dense_indices
+from kgstore.graph.mapping import cypher_label
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.ingest.write_pipeline import WritePipeline
 from kgstore.settings import Settings
@@ -34,7 +36,8 @@ class EmbedTarget(StrEnum):
 
     @property
     def label(self) -> str:
-        return "Item" if self is EmbedTarget.ITEMS else "Entity"
+        """The label, checked by the mapping table before it reaches a query."""
+        return cypher_label("Item" if self is EmbedTarget.ITEMS else "Entity")
 
     @property
     def key(self) -> str:
@@ -73,7 +76,8 @@ class EmbedReport:
 
 
 def node_text(target: EmbedTarget, fields: list[str | None]) -> str | None:
-    """An item's title and description (either may be missing); an entity's name."""
+    """An item's title and description (either may be missing); an entity's name, else
+    its uri."""
     parts = [part.strip() for part in fields if part and part.strip()]
     if not parts:
         return None
@@ -159,11 +163,13 @@ def embed_nodes(
     record_run_start(db, run_id, RunKind.EMBED, config)
     started = time.perf_counter()
     counts = {"nodes": 0, "encoded": 0, "unchanged": 0, "without_text": 0}
+    writes = WritePipeline()
     try:
         drop_other_vector_index(db, target, embedder.dimension)
+        # Ranges are read by idx: number any node an interrupted ingest left without one.
+        assign_dense_indices(db, [target.label])
         [bounds] = db.query(f"MATCH (n:{target.label}) RETURN max(n.idx) AS top, count(n) AS n")
         starts = list(range(0, (bounds["top"] if bounds["top"] is not None else -1) + 1, chunk))
-        writes = WritePipeline()
         for rows in _read_ahead(db, target, starts, chunk):
             _encode_range(db, embedder, target, run_id, rows, counts, writes)
             if progress is not None:
@@ -171,6 +177,7 @@ def embed_nodes(
         writes.drain()
         ensure_vector_index(db, target, embedder.dimension)
     except BaseException as exc:
+        writes.abandon(exc)
         record_run_end(db, run_id, "failed", {**counts, "error": repr(exc)})
         raise
     report = EmbedReport(

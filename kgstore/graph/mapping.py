@@ -47,10 +47,6 @@ class Relation:
     amazon_kg: tuple[str, ...] = ()
     amazon: tuple[str, ...] = ()
 
-    @property
-    def item_to_item(self) -> bool:
-        return self.source_label == "Item" and self.target_label == "Item"
-
 
 def _dbo(*names: str) -> tuple[str, ...]:
     return tuple(DBO + name for name in names)

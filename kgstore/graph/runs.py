@@ -5,13 +5,14 @@ graph can be traced to the run that wrote it."""
 import json
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from kgstore.db import Database
+from kgstore.graph.mapping import cypher_label, cypher_rel_type
 from kgstore.services.process import pid_alive
 
 
@@ -37,10 +38,12 @@ def record_run_start(
     kind: RunKind,
     config: Mapping[str, Any],
     props: Mapping[str, Any] | None = None,
+    started: datetime | None = None,
 ) -> None:
     """Create the run's node with status `running`; `props` are extra properties (an
     ingest's `source` and `sourceFile`). The host and process are kept, so a later run
-    can tell that this one was killed (`mark_interrupted_runs`)."""
+    can tell that this one was killed (`mark_interrupted_runs`). `started` defaults to now
+    (the bulk path records its runs after the import, with their real start)."""
     db.query(
         "MERGE (r:Run {id: $id}) SET r += $props, r.kind = $kind, r.config = $config, "
         "r.status = 'running', r.startedAt = datetime($now), r.host = $host, r.pid = $pid",
@@ -48,7 +51,7 @@ def record_run_start(
         kind=kind.value,
         props=dict(props or {}),
         config=_json(config),
-        now=_now(),
+        now=(started or datetime.now(UTC)).isoformat(),
         host=socket.gethostname(),
         pid=os.getpid(),
     )
@@ -136,20 +139,30 @@ def node_key(labels: list[str]) -> str:
     return ":".join([base, *sorted(label for label in labels if label != base)])
 
 
-def held_by_run(db: Database, run_id: str) -> tuple[dict[str, int], dict[str, int]]:
-    """(nodes by labels, relationships by type) that the graph holds from the run `run_id`:
-    what its report counts, each node and relationship once however often the input
-    repeated it."""
-    nodes = db.query(
-        "MATCH (n) WHERE $run IN n.ingestRuns RETURN labels(n) AS labels, count(*) AS c",
-        run=run_id,
-    )
-    relationships = db.query(
-        "MATCH ()-[r]->() WHERE r.ingestRun = $run RETURN type(r) AS type, count(*) AS c",
-        run=run_id,
-    )
+def held_by_run(
+    db: Database, run_id: str, labels: Iterable[str], rel_types: Iterable[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """(nodes by labels, relationships by type) that the graph holds from the run `run_id`,
+    among the base `labels` and `rel_types` it wrote: what its report counts, each node and
+    relationship once however often the input repeated it. Costs one scan of those labels
+    and types (there is no index on run ids)."""
     by_labels: dict[str, int] = {}
-    for row in nodes:
-        key = node_key(row["labels"])
-        by_labels[key] = by_labels.get(key, 0) + row["c"]
-    return by_labels, {row["type"]: row["c"] for row in relationships}
+    for label in sorted(set(labels)):
+        rows = db.query(
+            f"MATCH (n:{cypher_label(label)}) WHERE $run IN n.ingestRuns "
+            "RETURN labels(n) AS labels, count(*) AS c",
+            run=run_id,
+        )
+        for row in rows:
+            key = node_key(row["labels"])
+            by_labels[key] = by_labels.get(key, 0) + row["c"]
+    relationships = {}
+    for rel_type in sorted(set(rel_types)):
+        [row] = db.query(
+            f"MATCH ()-[r:{cypher_rel_type(rel_type)}]->() WHERE r.ingestRun = $run "
+            "RETURN count(r) AS c",
+            run=run_id,
+        )
+        if row["c"]:
+            relationships[rel_type] = row["c"]
+    return by_labels, relationships

@@ -52,7 +52,7 @@ class MetaRecord:
     unmapped: list[str] = field(default_factory=list)
 
 
-def parse_line(text: str) -> IngestReport:
+def parse_line(text: str) -> dict:
     """A JSON object, or a Python dict literal (2014 meta); ValueError otherwise."""
     try:
         record = json.loads(text)

@@ -3,11 +3,12 @@ Amazon Books and Movies & TV items to DBpedia. Any subset of its files, plain or
 
 - `.inter` (RecBole; `user_id:token item_id:token rating:float[ timestamp:float]`): users
   and RATED. Without a timestamp column each user's file order is the sequence order,
-  recorded as assumed (see `sequences`).
+  recorded as assumed (see `sequence_rules`).
 - `.link` (`item_id:token entity_id:token`): `Item.uri`. Entity ids are prefixed names
   (`res:The_Prophet_(book)` = http://dbpedia.org/resource/The_Prophet_(book), `cat:Foo`
   = http://dbpedia.org/resource/Category:Foo; all of `PREFIXES`) or full IRIs. A line
-  whose item id is in none of the data (`.inter`, the item table, the graph) is rejected.
+  whose item id is in none of the data (`.inter`, the item table, the graph; e.g. an item
+  the k-core removed) is counted as skipped, not rejected.
 - `.kg` (`head_id:token relation_id:token tail_id:token`): facts whose head is the
   entity of a linked item become relationships of that item (matched on `uri`). The
   relation token is looked up in `BY_AMAZON_KG_RELATION` (`directed_by`, `subject_is`,
@@ -216,8 +217,11 @@ def _write_item_metadata(session: IngestSession, path: Path, items: set[str]) ->
 def _write_kg(session: IngestSession, path: Path, linked: dict[str, list[str]]) -> None:
     rows = _atomic_rows(path, session.quarantine, ("head_id", "relation_id", "tail_id"))
     for line_no, text, (head, token, tail) in rows:
+        iris: tuple[str, str] | None = None
         with session.quarantine.guard(path, line_no, text):
-            _write_kg_fact(session, token, expand_iri(head), expand_iri(tail), linked)
+            iris = expand_iri(head), expand_iri(tail)
+        if iris is not None:
+            _write_kg_fact(session, token, *iris, linked)
 
 
 def _write_kg_fact(

@@ -69,7 +69,7 @@ def _parse_turtle(path: Path, quarantine: Quarantine) -> Iterator[tuple[str, str
         try:
             graph.parse(handle, format="turtle")
         except GZIP_ERRORS as exc:
-            raise corrupt_stream(path, 0, exc) from None
+            raise corrupt_stream(path, None, exc) from None
         except Exception as exc:  # rdflib raises several types; the message names the line
             quarantine.reject(path, None, f"invalid Turtle: {exc}")
             return

@@ -10,7 +10,7 @@
 The format comes from the extension (`.csv`; `.tsv`, `.tab`, `.inter`; `.seq`, also
 under `.gz`), else from the first line: a tab makes it TSV, else a comma CSV, else it
 is a sequence file. One record is one line; the sequence rules (time order, ties and
-files without timestamps keep file order, k-core, `pos`) are those of `sequences`.
+files without timestamps keep file order, k-core, `pos`) are those of `sequence_rules`.
 """
 
 import zlib

@@ -24,13 +24,17 @@ def open_binary(path: Path):
 GZIP_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error)
 
 
-def corrupt_stream(path: Path, last_line: int, exc: BaseException) -> CorruptSource:
-    """The error for a compressed stream that breaks after `last_line` complete lines."""
+def corrupt_stream(path: Path, last_line: int | None, exc: BaseException) -> CorruptSource:
+    """The error for a file that cannot be read past `last_line` complete lines (None:
+    not known, as for a whole-file parser)."""
+    compressed = path.suffix == ".gz"
+    what = "the compressed stream is cut or corrupt" if compressed else "the file cannot be read"
+    where = f" after line {last_line}, the last complete line" if last_line is not None else ""
+    check = " (`gzip -t FILE` checks one)" if compressed else ""
     return CorruptSource(
-        f"{path}: the compressed stream is cut or corrupt after line {last_line}, the last "
-        f"complete line ({exc.__class__.__name__}: {exc}). The ingest stopped; what it had "
-        "already stored is kept. Get a complete copy of the file (`gzip -t FILE` checks "
-        "one) and run the same command again: it resumes."
+        f"{path}: {what}{where} ({exc.__class__.__name__}: {exc}). The ingest stopped; "
+        f"what it had already stored is kept. Get a complete copy of the file{check} and "
+        "run the same command again: it resumes."
     )
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, Sessio
 from kgstore.db import Database
 from kgstore.errors import DomainConflict, Neo4jUnavailable
 from kgstore.graph.dense_idx import assign_dense_indices
-from kgstore.graph.mapping import Domain
+from kgstore.graph.mapping import BY_TYPE, Domain
 from kgstore.graph.runs import (
     RunKind,
     held_by_run,
@@ -27,7 +28,7 @@ from kgstore.ingest.bulk_writer import BulkGraph, BulkRun, BulkWriter
 from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.progress import IngestProgress
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION, Quarantine
-from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
+from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, Provenance, Writer, base_label
 from kgstore.schema import apply_schema
 from kgstore.settings import load_settings
 
@@ -126,6 +127,16 @@ class IngestSession:
             seconds=time.perf_counter() - self.started,
         )
 
+    def written_kinds(self) -> tuple[set[str], set[str]]:
+        """Base labels and relationship types this run wrote (entities created as
+        relationship targets included)."""
+        counts = self.writer.counts
+        labels = {key.split(":")[0] for key in counts.nodes}
+        for rel_type in counts.relationships:
+            relation = BY_TYPE[rel_type]
+            labels |= {base_label(relation.source_label), base_label(relation.target_label)}
+        return labels, set(counts.relationships)
+
     @property
     def status(self) -> str:
         """How the run ended, once every record was handled."""
@@ -189,9 +200,10 @@ def ingest_session(
         with IngestProgress(session, options.progress):
             yield session
             session.writer.flush()
-        session.held = held_by_run(db, provenance.run_id)
+        session.held = held_by_run(db, provenance.run_id, *session.written_kinds())
         session.notes.append(f"dense idx assigned: {assign_dense_indices(db)}")
     except (ServiceUnavailable, SessionExpired) as exc:
+        session.writer.abandon(exc)
         raise Neo4jUnavailable(
             f"Neo4j stopped answering during the ingest (NEO4J_URI={db.uri}: "
             f"{exc.__class__.__name__}). Every batch it acknowledged is kept; run "
@@ -200,6 +212,8 @@ def ingest_session(
             "again: it resumes."
         ) from exc
     except BaseException as exc:
+        # No batch commits after the run is marked failed, and the counts stand still.
+        session.writer.abandon(exc)
         try:
             metrics = {**session.report().as_dict(), "error": repr(exc)}
             record_run_end(db, provenance.run_id, "failed", metrics)
@@ -218,7 +232,9 @@ def record_ingest_run(db: Database, run: BulkRun) -> None:
     """The `Run` node of an ingest collected for the bulk path, once it is imported."""
     provenance = run.provenance
     config = {**run.config, "bulk": True}
-    record_run_start(db, provenance.run_id, RunKind.INGEST, config, _run_props(provenance))
+    started = datetime.now(UTC) - timedelta(seconds=run.report.seconds)
+    props = _run_props(provenance)
+    record_run_start(db, provenance.run_id, RunKind.INGEST, config, props, started)
     record_run_end(db, provenance.run_id, run.session.status, run.report.as_dict())
 
 

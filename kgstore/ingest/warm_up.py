@@ -21,7 +21,7 @@ NO_PROVENANCE = {"source": "", "sourceFile": "", "ingestRun": ""}
 
 def writer_statements() -> list[str]:
     """Every statement text the online writer can send."""
-    statements = [node_query("User", ()), node_query("Entity", ())]
+    statements = [node_query("User", ())]
     statements += [node_query("Item", (label,)) for label in sorted(DOMAIN_LABELS)]
     statements += [entity_query(label) for label in sorted(ENTITY_LABELS)]
     statements += [lookup_query(base, key) for base, key in (("User", "id"), ("Item", "id"))]

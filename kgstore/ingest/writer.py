@@ -5,9 +5,10 @@ transactions into a running Neo4j) and `bulk_writer.BulkWriter` (an in-memory gr
 `neo4j-admin database import`). Labels and relationship types come from the mapping
 table only; every value from the input travels as a query parameter or CSV field.
 
-Provenance: every node written carries `source` (which reader), `sourceFile` and
-`ingestRun`, the id of the ingest's `Run` node; relationships carry `ingestRun` only, as
-the `Run` node holds the rest (why: BENCHMARKS.md, "Provenance on relationships").
+Provenance: every node written carries `ingestRuns`, the ids of every ingest `Run` that
+wrote it, and `source` (which reader), `sourceFile` and `ingestRun` of the latest;
+relationships carry `ingestRun` only, as the `Run` node holds the rest (why:
+BENCHMARKS.md, "Provenance on relationships").
 """
 
 import uuid
