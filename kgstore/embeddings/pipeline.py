@@ -36,8 +36,12 @@ class EmbedTarget(StrEnum):
 
     @property
     def label(self) -> str:
-        """The label, checked by the mapping table before it reaches a query."""
-        return cypher_label("Item" if self is EmbedTarget.ITEMS else "Entity")
+        return "Item" if self is EmbedTarget.ITEMS else "Entity"
+
+    @property
+    def cypher(self) -> str:
+        """The label as it enters a query, checked by the mapping table."""
+        return cypher_label(self.label)
 
     @property
     def key(self) -> str:
@@ -91,7 +95,7 @@ def text_hash(model: str, text: str) -> str:
 def _read_range(db: Database, target: EmbedTarget, low: int, high: int) -> list[Row]:
     fields = "[n.title, n.description]" if target is EmbedTarget.ITEMS else "[n.name, n.uri]"
     [result] = db.query(
-        f"MATCH (n:{target.label}) WHERE n.idx >= $low AND n.idx < $high "
+        f"MATCH (n:{target.cypher}) WHERE n.idx >= $low AND n.idx < $high "
         f"RETURN collect([n.{target.key}, {fields}, n.textEmbeddingHash]) AS rows",
         low=low,
         high=high,
@@ -116,7 +120,7 @@ def _write(
     db: Database, target: EmbedTarget, model: str, run_id: str, rows: list[dict[str, object]]
 ) -> None:
     db.query(
-        f"UNWIND $rows AS row MATCH (n:{target.label} {{{target.key}: row.key}}) "
+        f"UNWIND $rows AS row MATCH (n:{target.cypher} {{{target.key}: row.key}}) "
         "SET n.textEmbedding = row.vector, n.textEmbeddingHash = row.hash, "
         "n.textEmbeddingModel = $model, n.textEmbeddingRun = $run",
         rows=rows,
@@ -143,7 +147,7 @@ def ensure_vector_index(db: Database, target: EmbedTarget, dimension: int) -> No
     drop_other_vector_index(db, target, dimension)
     db.query(
         f"CREATE VECTOR INDEX {target.index_name} IF NOT EXISTS "
-        f"FOR (n:{target.label}) ON n.textEmbedding OPTIONS {{indexConfig: {{"
+        f"FOR (n:{target.cypher}) ON n.textEmbedding OPTIONS {{indexConfig: {{"
         f"`vector.dimensions`: {int(dimension)}, `vector.similarity_function`: 'cosine'}}}}"
     )
     db.query("CALL db.awaitIndex($name, 600)", name=target.index_name)
@@ -168,7 +172,7 @@ def embed_nodes(
         drop_other_vector_index(db, target, embedder.dimension)
         # Ranges are read by idx: number any node an interrupted ingest left without one.
         assign_dense_indices(db, [target.label])
-        [bounds] = db.query(f"MATCH (n:{target.label}) RETURN max(n.idx) AS top, count(n) AS n")
+        [bounds] = db.query(f"MATCH (n:{target.cypher}) RETURN max(n.idx) AS top, count(n) AS n")
         starts = list(range(0, (bounds["top"] if bounds["top"] is not None else -1) + 1, chunk))
         for rows in _read_ahead(db, target, starts, chunk):
             _encode_range(db, embedder, target, run_id, rows, counts, writes)
