@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kgstore.errors import SettingsError
@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     virtuoso_sql_port: Port = 1111
     virtuoso_dba_password: str | None = None
 
+    # The LLM of `kgctl generate` (any OpenAI-compatible server); an empty URL means none:
+    # the documented non-LLM texts are written instead.
+    generator_url: str = ""
+    generator_model: str = ""
+    generator_api_key: SecretStr | None = None
+    generator_timeout: Annotated[float, Field(gt=0)] = 120.0
+    generator_retries: Annotated[int, Field(ge=0, le=20)] = 2
+    generator_concurrency: Annotated[int, Field(ge=1, le=256)] = 8
+
     kgstore_state_dir: Path = Path(".kgstore")
     kgstore_artifacts: str = ".kgstore/artifacts"
     kgstore_device: Device = Device.AUTO
@@ -102,6 +111,26 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("expected an http(s) URL such as https://dbpedia.org/sparql")
         return value
+
+    @field_validator("generator_url")
+    @classmethod
+    def _check_generator_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError(
+                "expected the server's OpenAI-compatible base URL such as "
+                "http://127.0.0.1:8000/v1, or empty for no generator"
+            )
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_generator_model(self) -> "Settings":
+        if self.generator_url and not self.generator_model:
+            raise ValueError(
+                "GENERATOR_URL is set but GENERATOR_MODEL is empty: name the model the "
+                "server serves (e.g. Qwen/Qwen3-8B)"
+            )
+        return self
 
     @field_validator("virtuoso_dba_password")
     @classmethod

@@ -1,11 +1,13 @@
 """`kgctl embed items|entities`: read node texts from Neo4j, encode the ones that changed,
 write the vectors back as `textEmbedding` with a cosine vector index.
 
-Texts are read in dense-`idx` ranges as columns (one record per range, not per node);
-while a range is encoded, the next one is read and the previous one written, so Neo4j's
-I/O overlaps the encoder (the CPU-bound part). A node is re-encoded only when its text
-or the model changed: `textEmbeddingHash` holds a hash of both. Every vector carries the
-model (`textEmbeddingModel`) and the run that wrote it (`textEmbeddingRun`).
+An item's text is its `llmDescription` (`kgctl generate descriptions`) when there is one,
+else its title and description. Texts are read in dense-`idx` ranges as columns (one
+record per range, not per node); while a range is encoded, the next one is read and the
+previous one written, so Neo4j's I/O overlaps the encoder (the CPU-bound part). A node
+is re-encoded only when its text or the model changed: `textEmbeddingHash` holds a hash
+of both (so a new `llmDescription` re-encodes its item). Every vector carries the model
+(`textEmbeddingModel`) and the run that wrote it (`textEmbeddingRun`).
 """
 
 import hashlib
@@ -80,8 +82,9 @@ class EmbedReport:
 
 
 def node_text(target: EmbedTarget, fields: list[str | None]) -> str | None:
-    """An item's title and description (either may be missing); an entity's name, else
-    its uri."""
+    """An item's `llmDescription` when `kgctl generate descriptions` wrote one (it names the
+    title), else its title and description (either may be missing); an entity's name,
+    else its uri."""
     parts = [part.strip() for part in fields if part and part.strip()]
     if not parts:
         return None
@@ -93,7 +96,12 @@ def text_hash(model: str, text: str) -> str:
 
 
 def _read_range(db: Database, target: EmbedTarget, low: int, high: int) -> list[Row]:
-    fields = "[n.title, n.description]" if target is EmbedTarget.ITEMS else "[n.name, n.uri]"
+    fields = (
+        "CASE WHEN n.llmDescription IS NULL THEN [n.title, n.description] "
+        "ELSE [n.llmDescription] END"
+        if target is EmbedTarget.ITEMS
+        else "[n.name, n.uri]"
+    )
     [result] = db.query(
         f"MATCH (n:{target.cypher}) WHERE n.idx >= $low AND n.idx < $high "
         f"RETURN collect([n.{target.key}, {fields}, n.textEmbeddingHash]) AS rows",

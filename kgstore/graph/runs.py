@@ -20,6 +20,7 @@ class RunKind(StrEnum):
     INGEST = "ingest"
     EXPORT = "export"
     EMBED = "embed"
+    GENERATE = "generate"
     TRAIN = "train"
     EVALUATE = "evaluate"
 
