@@ -31,6 +31,14 @@ class Database:
         records, _, _ = self.driver.execute_query(query, params, database_=self.name)
         return [record.data() for record in records]
 
+    def columns(self, query: str, **params: Any) -> dict[str, Any]:
+        """Run a query that returns one record of `collect()`ed lists and return it as the
+        driver decoded it: `record.data()` walks every element again in Python, which costs
+        ten times the transfer on lists of vectors."""
+        records, _, _ = self.driver.execute_query(query, params, database_=self.name)
+        [record] = records
+        return dict(record)
+
     def session(self, **config: Any) -> Session:
         return self.driver.session(database=self.name, **config)
 

@@ -17,9 +17,19 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kgstore.graph.sequences import Sequences
 
 MIN_EVALUATED = 3
+
+
+def training_lengths(lengths: np.ndarray) -> np.ndarray:
+    """How many leading items of sequences of `lengths` are training: the rule itself,
+    vectorised, so the export (which reads positions in columns) and `LeaveOneOut` (which
+    slices lists) cannot disagree."""
+    lengths = np.asarray(lengths)
+    return np.where(lengths < MIN_EVALUATED, lengths, lengths - 2)
 
 
 @dataclass(frozen=True)
@@ -41,11 +51,12 @@ class LeaveOneOut:
         too_short = 0
         for user, records in sequences.by_user.items():
             items = [record.item for record in records]
-            if len(items) < MIN_EVALUATED:
-                train[user] = items
+            cut = int(training_lengths(len(items)))
+            train[user] = items[:cut]
+            if cut == len(items):
                 too_short += 1
                 continue
-            train[user], validation[user], test[user] = items[:-2], items[-2], items[-1]
+            validation[user], test[user] = items[cut], items[cut + 1]
         notes = list(sequences.notes)
         if sequences.order_assumed:
             notes.append("order assumed: the source had no timestamps, file order was kept")

@@ -1,0 +1,234 @@
+"""Meta-path neighbourhoods of users, built sparse and capped.
+
+A meta-path name is `UIU` (users who rated the same items), `UIEIU:<family>` (users whose
+items share an entity of one relation family: the same director, genre, …) or
+`UIIU:also` (users whose items are linked by also-bought/also-viewed). Families group the
+mapping table's item relationships (`RELATION_FAMILIES`); every item relationship type
+belongs to exactly one, checked at import.
+
+Why capped: through a hub (a category on thousands of items, a popular film) U-I-E-I-U
+connects most pairs of users, so the product B·Bᵀ is dense in practice. It is never
+materialised whole: rows are computed a chunk of users at a time, each pair weighted by
+the paths joining them with every shared node down-weighted by its degree
+(w_uv = Σ_m B_um B_vm / deg(m), so a hub counts little), and only each user's
+`neighbours` strongest partners are kept (ties broken by row order, so the result is
+deterministic). The kept graph is symmetrised and normalised as in GCN
+(D^-1/2 (A + I) D^-1/2): at most 2·k·N entries.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from kgstore.export.snapshot import GraphSnapshot
+from kgstore.graph.mapping import BY_TYPE
+
+RELATION_FAMILIES: dict[str, tuple[str, ...]] = {
+    "people": (
+        "DIRECTED_BY",
+        "STARRING",
+        "WRITTEN_BY",
+        "MUSIC_BY",
+        "COMPOSED_BY",
+        "EXECUTIVE_PRODUCER",
+        "PRODUCED_BY",
+        "CREATED_BY",
+        "PRESENTED_BY",
+        "HAS_ARTIST",
+        "AUTHORED_BY",
+        "CINEMATOGRAPHY_BY",
+        "EDITED_BY",
+        "COVER_ART_BY",
+    ),
+    "genre": ("HAS_GENRE", "HAS_LITERARY_GENRE"),
+    "subject": ("HAS_SUBJECT",),
+    "works": ("IN_SERIES", "PREVIOUS_WORK", "SUBSEQUENT_WORK", "NOTABLE_WORK", "HAS_OPENING_THEME"),
+    "award": ("WON_AWARD",),
+    "catalog": (
+        "IN_CATEGORY",
+        "HAS_BRAND",
+        "PUBLISHED_BY",
+        "DISTRIBUTED_BY",
+        "FROM_COUNTRY",
+        "IN_LANGUAGE",
+        "HAS_MEDIA_TYPE",
+    ),
+    "also": ("ALSO_BUY", "ALSO_VIEW", "BOUGHT_TOGETHER"),
+}
+ITEM_TO_ITEM_FAMILY = "also"
+CHUNK_ENTRIES = 20_000_000
+"""Dense-equivalent size of one chunk of the pair product (rows x users)."""
+
+
+def _check_families() -> None:
+    listed = [rel for rels in RELATION_FAMILIES.values() for rel in rels]
+    item_relations = {rel for rel, r in BY_TYPE.items() if r.source_label == "Item"}
+    if sorted(listed) != sorted(item_relations):
+        wrong = {rel for rel in listed if listed.count(rel) > 1 or rel not in item_relations}
+        raise ValueError(
+            "RELATION_FAMILIES must list every item relationship type of the mapping table "
+            f"once: missing {sorted(item_relations - set(listed))}, wrong {sorted(wrong)}"
+        )
+    for rel in RELATION_FAMILIES[ITEM_TO_ITEM_FAMILY]:
+        if BY_TYPE[rel].target_label != "Item":
+            raise ValueError(
+                f"{rel} is in the item-to-item family but targets {BY_TYPE[rel].target_label}"
+            )
+
+
+_check_families()
+
+
+@dataclass
+class MetaPathGraph:
+    """One meta-path over the snapshot's users, as scipy CSR matrices."""
+
+    name: str
+    mid_type: str
+    adjacency: sp.csr_matrix
+    """[users, users], GCN-normalised with self loops."""
+    user_to_mid: sp.csr_matrix
+    """[users, mid nodes], rows summing to 1 (or 0 for a user the path does not reach)."""
+    reach: sp.csr_matrix
+    """[users, mid nodes], 0/1: what the pair weights are computed from."""
+    mid_degree: np.ndarray
+    """Users reaching each mid node (the hub down-weighting)."""
+    degree: np.ndarray
+    """Each user's neighbours in the capped, symmetrised graph (without the self loop)."""
+
+
+def available_metapaths(snapshot: GraphSnapshot) -> list[str]:
+    """`UIU` and one path per relation family the snapshot has edges of."""
+    names = ["UIU"]
+    for family, rels in RELATION_FAMILIES.items():
+        if any(snapshot.relations.get(rel, np.empty((2, 0))).shape[1] for rel in rels):
+            shape = "UIIU" if family == ITEM_TO_ITEM_FAMILY else "UIEIU"
+            names.append(f"{shape}:{family}")
+    return names
+
+
+def parse_metapath(name: str) -> tuple[str, str | None]:
+    """(`UIU` | `UIEIU` | `UIIU`, family or None); ValueError names what is allowed."""
+    shape, _, family = name.partition(":")
+    allowed = (
+        f"UIU, UIEIU:<family>, UIIU:{ITEM_TO_ITEM_FAMILY}; families: {', '.join(RELATION_FAMILIES)}"
+    )
+    if shape == "UIU" and not family:
+        return shape, None
+    if shape == "UIEIU" and family in RELATION_FAMILIES and family != ITEM_TO_ITEM_FAMILY:
+        return shape, family
+    if shape == "UIIU" and family == ITEM_TO_ITEM_FAMILY:
+        return shape, family
+    raise ValueError(f"unknown meta-path {name!r} (known: {allowed})")
+
+
+def rated_matrix(snapshot: GraphSnapshot) -> sp.csr_matrix:
+    users, items = len(snapshot.users), len(snapshot.items)
+    rows, cols = snapshot.rated
+    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(users, items))
+
+
+def item_links(snapshot: GraphSnapshot, family: str) -> tuple[sp.csr_matrix, str]:
+    """[items, mid nodes] 0/1 links of one family, and the mid node type."""
+    target = "Item" if family == ITEM_TO_ITEM_FAMILY else "Entity"
+    size = len(snapshot.items) if target == "Item" else len(snapshot.entities)
+    edges = [
+        snapshot.relations[rel] for rel in RELATION_FAMILIES[family] if rel in snapshot.relations
+    ]
+    if not edges:
+        return sp.csr_matrix((len(snapshot.items), size), dtype=np.float32), target
+    src, dst = np.concatenate(edges, axis=1)
+    links = sp.csr_matrix(
+        (np.ones(len(src), np.float32), (src, dst)), shape=(len(snapshot.items), size)
+    )
+    if target == "Item":
+        links = links + links.T  # also-bought is a relation between two items, either way
+    links.data[:] = 1.0
+    links.sum_duplicates()
+    links.data[:] = 1.0
+    return links.tocsr(), target
+
+
+def reach_matrix(
+    rated: sp.csr_matrix, snapshot: GraphSnapshot, name: str
+) -> tuple[sp.csr_matrix, str]:
+    """[users, mid nodes] 0/1 matrix of what each user reaches along the path, and the
+    mid node type. Also used for a new session's items (`rated` with one row)."""
+    shape, family = parse_metapath(name)
+    if shape == "UIU":
+        reach, mid_type = rated.copy(), "Item"
+    else:
+        links, mid_type = item_links(snapshot, family)
+        reach = (rated @ links).tocsr()
+    reach.data[:] = 1.0
+    reach.eliminate_zeros()
+    return reach, mid_type
+
+
+def build_metapath(snapshot: GraphSnapshot, name: str, neighbours: int) -> MetaPathGraph:
+    rated = rated_matrix(snapshot)
+    reach, mid_type = reach_matrix(rated, snapshot, name)
+    mid_degree = np.asarray(reach.sum(axis=0)).ravel()
+    kept = _top_neighbours(reach, mid_degree, neighbours)
+    symmetric = ((kept + kept.T) > 0).astype(np.float32)
+    degree = np.asarray(symmetric.sum(axis=1)).ravel()
+    return MetaPathGraph(
+        name,
+        mid_type,
+        gcn_normalise(symmetric, degree),
+        row_normalise(reach),
+        reach,
+        mid_degree,
+        degree,
+    )
+
+
+def pair_weights(
+    rows: sp.csr_matrix, reach: sp.csr_matrix, mid_degree: np.ndarray
+) -> sp.csr_matrix:
+    """[len(rows), users]: Σ_m rows_um reach_vm / deg(m)."""
+    scale = sp.diags(1.0 / np.maximum(mid_degree, 1.0).astype(np.float32))
+    return (rows @ scale @ reach.T).tocsr()
+
+
+def top_k_rows(weights: sp.csr_matrix, k: int, exclude: np.ndarray | None = None) -> sp.csr_matrix:
+    """Each row's `k` largest entries (ties: lower column first); `exclude[r]` is a
+    column dropped from row r (the user itself)."""
+    weights = weights.tocsr()
+    counts = np.diff(weights.indptr)
+    rows = np.repeat(np.arange(weights.shape[0]), counts)
+    data, cols = weights.data, weights.indices
+    if exclude is not None:
+        keep = cols != exclude[rows]
+        rows, data, cols = rows[keep], data[keep], cols[keep]
+    order = np.lexsort((cols, -data, rows))
+    rows, data, cols = rows[order], data[order], cols[order]
+    starts = np.searchsorted(rows, np.arange(weights.shape[0]))
+    rank = np.arange(len(rows)) - starts[rows]
+    keep = (rank < k) & (data > 0)
+    return sp.csr_matrix((data[keep], (rows[keep], cols[keep])), shape=weights.shape)
+
+
+def _top_neighbours(reach: sp.csr_matrix, mid_degree: np.ndarray, k: int) -> sp.csr_matrix:
+    users = reach.shape[0]
+    chunk = max(1, CHUNK_ENTRIES // max(users, 1))
+    parts = []
+    for start in range(0, users, chunk):
+        stop = min(start + chunk, users)
+        weights = pair_weights(reach[start:stop], reach, mid_degree)
+        parts.append(top_k_rows(weights, k, exclude=np.arange(start, stop)))
+    return sp.vstack(parts).tocsr() if parts else sp.csr_matrix((0, 0), dtype=np.float32)
+
+
+def gcn_normalise(adjacency: sp.csr_matrix, degree: np.ndarray) -> sp.csr_matrix:
+    """D^-1/2 (A + I) D^-1/2 with D the degree including the self loop."""
+    inv_sqrt = sp.diags((1.0 / np.sqrt(degree + 1.0)).astype(np.float32))
+    return (
+        inv_sqrt @ (adjacency + sp.identity(adjacency.shape[0], np.float32, "csr")) @ inv_sqrt
+    ).tocsr()
+
+
+def row_normalise(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    sums = np.asarray(matrix.sum(axis=1)).ravel()
+    return (sp.diags((1.0 / np.maximum(sums, 1.0)).astype(np.float32)) @ matrix).tocsr()
