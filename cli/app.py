@@ -4,7 +4,7 @@ import sys
 
 import typer
 
-from cli import db, embed, ingest, runs, schema, services, sparql, stats, workers
+from cli import db, embed, generate, ingest, runs, schema, services, sparql, stats, workers
 from cli.console import err_console
 from kgstore.errors import KgstoreError
 
@@ -16,7 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Every command module adds its command or group with `register(parent)`.
-for module in (services, workers, schema, ingest, embed, db, stats, runs, sparql):
+for module in (services, workers, schema, ingest, embed, generate, db, stats, runs, sparql):
     module.register(app)
 
 

@@ -8,6 +8,8 @@ from celery import Task, shared_task
 
 from kgstore.device import resolve_device
 from kgstore.embeddings.pipeline import EmbedTarget, embed_from_settings
+from kgstore.generation.pipeline import GenerateTarget, generate_from_settings
+from kgstore.graph.mapping import Domain
 from kgstore.settings import load_settings
 
 
@@ -37,4 +39,24 @@ def embed(self: Task, target: str, model: str, chunk: int) -> dict[str, Any]:
         self.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
     report = embed_from_settings(load_settings(), EmbedTarget(target), model, chunk, progress)
+    return report.as_dict()
+
+
+GENERATE_TASK = "kgstore.generate"
+
+
+@shared_task(bind=True, name=GENERATE_TASK)
+def generate(self: Task, target: str, domain: str | None) -> dict[str, Any]:
+    """`kgctl generate` in a worker, with the worker's generator settings: progress as task
+    state, the report as the result."""
+
+    def progress(done: int, total: int) -> None:
+        self.update_state(state="PROGRESS", meta={"done": done, "total": total})
+
+    report = generate_from_settings(
+        load_settings(),
+        GenerateTarget(target),
+        Domain(domain) if domain is not None else None,
+        progress=progress,
+    )
     return report.as_dict()
