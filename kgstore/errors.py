@@ -72,6 +72,11 @@ class ArtifactNotFound(KgstoreError):
     """No artifact with that key in the store."""
 
 
+class ConfigError(KgstoreError):
+    """A model or training config file is unreadable, has an unknown key or a bad value;
+    the message names the file and the key. Raised before any training starts."""
+
+
 class ExportError(KgstoreError):
     """The stored graph cannot be exported for persona learning (no users, vectors
     missing); raised before anything is written."""

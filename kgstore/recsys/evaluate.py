@@ -1,0 +1,128 @@
+"""Evaluating, retrieving with and reranking by a trained SASRec, over `Sequences` of the
+leave-one-out split (kgstore.recsys.data).
+
+Every function scores from the hidden state at each sequence's last real position (the
+prediction of the item that follows it), in length-sorted batches cut to their longest
+member, without gradients. The metric conventions are those of kgstore.recsys.metrics.
+
+The reranking protocol (the paper's second stage): the retriever returns its top K
+candidates per user over the full catalogue; the reranker scores only those K and the
+positive's rank is its place among them. A positive the retriever did not return counts as
+a miss at every cutoff — so HR@K of the reranked list equals the retriever's HR@K, and
+only the order inside the K can improve.
+"""
+
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor
+
+from kgstore.models.sasrec import SASRec
+from kgstore.recsys.data import Sequences, length_batches
+from kgstore.recsys.metrics import FULL, RankingMetrics, ranks, sampled_ranks
+
+
+def user_input(model: SASRec, users: Tensor, user_vectors: Tensor | None) -> Tensor | None:
+    """What `model.forward` takes as `user` for these user indices: the indices themselves
+    (learned table), their rows of `user_vectors` (projected vectors), or None."""
+    if model.user_embedding is not None:
+        return users
+    if model.user_projection is not None:
+        if user_vectors is None:
+            raise ValueError("this SASRec takes user vectors: pass user_vectors")
+        return user_vectors[users]
+    return None
+
+
+def _last_scores(
+    model: SASRec,
+    seqs: Sequences,
+    batch_size: int,
+    user_vectors: Tensor | None,
+    items: Tensor | None = None,
+) -> Iterator[tuple[Tensor, Tensor]]:
+    """(row indices, scores of all items — or of `items[rows]`) per length-sorted batch;
+    one batch of scores in memory at a time."""
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        for rows in length_batches(seqs.lengths, batch_size):
+            width = int(seqs.lengths[rows].max())
+            user = user_input(model, seqs.users[rows], user_vectors)
+            h = model(
+                seqs.items[rows, :width].to(device), None if user is None else user.to(device)
+            )
+            last = h[torch.arange(len(rows), device=device), seqs.lengths[rows].to(device) - 1]
+            candidates = None if items is None else items[rows].to(device)
+            yield rows, model.score(last, candidates)
+
+
+def evaluate(
+    model: SASRec,
+    seqs: Sequences,
+    ks: tuple[int, ...] = (10, 100),
+    exclude_history: bool = False,
+    sampled_negatives: int = 0,
+    seed: int = 0,
+    batch_size: int = 1024,
+    user_vectors: Tensor | None = None,
+) -> RankingMetrics:
+    """Each user's rank of `seqs.positives`: by full ranking over all items (default), with
+    the user's history left out when `exclude_history`; or, when `sampled_negatives` > 0,
+    among that many uniform negatives drawn from `seed` (the same ones at every call;
+    history exclusion is for full ranking only)."""
+    if exclude_history and sampled_negatives:
+        raise ValueError("exclude_history applies to full ranking, not to sampled negatives")
+    rank = torch.empty(len(seqs), dtype=torch.float64)
+    generator = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
+    for rows, scores in _last_scores(model, seqs, batch_size, user_vectors):
+        positives = seqs.positives[rows].to(scores.device)
+        if sampled_negatives:
+            rank[rows] = sampled_ranks(scores, positives, sampled_negatives, generator).cpu()
+        else:
+            history = seqs.history[rows].to(scores.device) if exclude_history else None
+            rank[rows] = ranks(scores, positives, history).cpu()
+    protocol = f"sampled {sampled_negatives}" if sampled_negatives else FULL
+    return RankingMetrics(rank, ks, protocol, exclude_history)
+
+
+def retrieve(
+    model: SASRec,
+    seqs: Sequences,
+    k: int = 100,
+    exclude_history: bool = False,
+    batch_size: int = 1024,
+    user_vectors: Tensor | None = None,
+) -> Tensor:
+    """The retriever's top `k` item indices per row of `seqs` `[N, k]`, best first (the
+    user's history left out when `exclude_history`)."""
+    k = min(k, model.num_items)
+    candidates = torch.empty(len(seqs), k, dtype=torch.long)
+    for rows, scores in _last_scores(model, seqs, batch_size, user_vectors):
+        if exclude_history:
+            history = seqs.history[rows].to(scores.device)
+            scores.scatter_(1, history.clamp(min=0), float("-inf"))
+        candidates[rows] = scores.topk(k, dim=1).indices.cpu()
+    return candidates
+
+
+def rerank(
+    reranker: SASRec,
+    seqs: Sequences,
+    candidates: Tensor,
+    ks: tuple[int, ...] = (10, 100),
+    batch_size: int = 1024,
+    user_vectors: Tensor | None = None,
+    history_excluded: bool = False,
+) -> RankingMetrics:
+    """Ranks of `seqs.positives` after `reranker` reorders each row's `candidates` (from
+    `retrieve`); +inf (a miss at every cutoff) where the positive is not a candidate.
+    `history_excluded` says whether `retrieve` left the history out, for the label."""
+    rank = torch.full((len(seqs),), float("inf"), dtype=torch.float64)
+    for rows, scores in _last_scores(reranker, seqs, batch_size, user_vectors, candidates):
+        found = candidates[rows] == seqs.positives[rows].unsqueeze(1)
+        present = found.any(dim=1)
+        column = found.long().argmax(dim=1).to(scores.device)
+        rank[rows[present]] = ranks(scores, column).cpu()[present]
+    label = f"{FULL}, top {candidates.size(1)} reranked"
+    return RankingMetrics(rank, ks, label, history_excluded)

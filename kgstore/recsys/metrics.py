@@ -1,0 +1,116 @@
+"""Ranking metrics of the evaluation protocol (DESIGN.md §5): HR@K, NDCG@K and MRR@K from
+the rank of each user's one held-out positive.
+
+The rank is defined once, here, and every metric is a function of it:
+
+    rank = 1 + #{ j : j != positive, j not excluded, score_j >= score_positive }
+
+so an item that ties with the positive is counted *before* it (ties ranked pessimistically:
+a model that scores everything alike gets the worst rank, not a lucky one). The columns of
+the score matrix are the candidates; a column scored -inf (the padding column of
+`kgstore.models.SASRec`, an excluded item) never counts, unless the positive itself is
+-inf. Excluded items are set to -inf *except the positive*, which is always ranked: a
+repeated item the user already had in training is still a fair target. With rank r and
+cutoff K: HR@K = [r <= K], NDCG@K = [r <= K] / log2(r + 1), MRR@K = [r <= K] / r. A K above
+the number of candidates is allowed and simply counts every ranked positive.
+
+A rank of +inf means "not among the candidates" (a reranker's positive outside the
+retriever's K): a miss at every cutoff.
+
+Full ranking over every item is the default. `sampled_ranks` ranks the positive among a
+few uniformly drawn negatives instead — a different, easier protocol whose metric names
+carry its label (`HR@10 (sampled 100)`) so that it is never mistaken for the full one.
+"""
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+METRICS = ("HR", "NDCG", "MRR")
+FULL = "full ranking"
+
+
+def ranks(scores: Tensor, positives: Tensor, exclude: Tensor | None = None) -> Tensor:
+    """The pessimistic rank (1-based, float) of each row's positive column.
+
+    Args:
+        scores: `[B, C]` scores of C candidates per row (higher is better).
+        positives: `[B]` the column of each row's positive.
+        exclude: optional `[B, E]` columns to leave out of each row's ranking, padded with
+            -1; the positive is never left out even when listed.
+    """
+    positives = positives.view(-1, 1)
+    positive_scores = scores.gather(1, positives)
+    if exclude is not None:
+        columns = torch.where(exclude < 0, positives, exclude)
+        scores = scores.scatter(1, columns, float("-inf"))
+        scores.scatter_(1, positives, positive_scores)
+    return (scores >= positive_scores).sum(dim=1).to(torch.float64)
+
+
+def sampled_ranks(
+    scores: Tensor, positives: Tensor, num_negatives: int, generator: torch.Generator
+) -> Tensor:
+    """The pessimistic rank of each row's positive among `num_negatives` columns drawn
+    uniformly (with replacement, never the positive; the padding column 0 is not drawn)."""
+    rows, columns = scores.shape
+    draw = torch.randint(
+        1, columns - 1, (rows, num_negatives), generator=generator, device=scores.device
+    )
+    negatives = draw + (draw >= positives.view(-1, 1)).long()
+    candidates = torch.cat([positives.view(-1, 1), negatives], dim=1)
+    return ranks(scores.gather(1, candidates), torch.zeros_like(positives))
+
+
+def metric_at(name: str, rank: Tensor, k: int) -> Tensor:
+    """One metric per user from ranks: `HR`, `NDCG` or `MRR` at cutoff `k` (float64)."""
+    hit = rank <= k
+    if name == "HR":
+        value = torch.ones_like(rank)
+    elif name == "NDCG":
+        value = 1.0 / torch.log2(rank + 1.0)
+    elif name == "MRR":
+        value = 1.0 / rank
+    else:
+        raise ValueError(f"unknown metric {name!r}; known: {', '.join(METRICS)}")
+    return torch.where(hit, value, torch.zeros_like(rank))
+
+
+@dataclass(frozen=True)
+class RankingMetrics:
+    """Each evaluated user's rank and the protocol that produced it; every metric (mean and
+    per user, for paired tests) is derived from the ranks.
+
+    `protocol` names how the ranks were made ("full ranking", "sampled 100"), and
+    `excluded` whether the user's own history was left out of the candidates: both are
+    part of every output (`label`, the metric names of sampled protocols).
+    """
+
+    rank: Tensor
+    ks: tuple[int, ...] = (10, 100)
+    protocol: str = FULL
+    excluded: bool = False
+
+    @property
+    def label(self) -> str:
+        history = "history excluded" if self.excluded else "history kept"
+        return f"{self.protocol}, ties pessimistic, {history}, {len(self.rank):,} users"
+
+    def name(self, metric: str, k: int) -> str:
+        suffix = "" if self.protocol == FULL else f" ({self.protocol})"
+        return f"{metric}@{k}{suffix}"
+
+    def per_user(self, metric: str, k: int) -> Tensor:
+        return metric_at(metric, self.rank, k)
+
+    def means(self) -> dict[str, float]:
+        """`{"HR@10": …, "NDCG@10": …, …}` averaged over users (nan with no user)."""
+        return {
+            self.name(metric, k): (
+                float(self.per_user(metric, k).mean()) if len(self.rank) else math.nan
+            )
+            for k in self.ks
+            for metric in METRICS
+        }

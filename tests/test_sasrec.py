@@ -1,0 +1,170 @@
+"""SASRec, its data and its training loop on small synthetic data (no services)."""
+
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from kgstore.errors import ConfigError
+from kgstore.graph.sequences import Interaction, Sequences
+from kgstore.models import SASRec
+from kgstore.recsys.data import Vocabulary, sequence_data
+from kgstore.recsys.evaluate import evaluate, rerank, retrieve
+from kgstore.recsys.split import LeaveOneOut
+from kgstore.train.sasrec import SASRecConfig, train_sasrec
+
+ITEMS = 50
+SMALL = {"hidden_channels": 32, "batch_size": 64, "max_len": 20, "ks": [10], "patience": 3}
+
+
+def split_of(sequences: dict[str, list[str]]) -> LeaveOneOut:
+    by_user = {u: [Interaction(u, item) for item in items] for u, items in sequences.items()}
+    return LeaveOneOut.of(Sequences(by_user, order_assumed=False))
+
+
+def rule_sequences(users: int, seed: int) -> dict[str, list[str]]:
+    """Each user walks the items in order from a random start: next = (prev + 1) mod n."""
+    rng = random.Random(seed)
+    out = {}
+    for u in range(users):
+        start, length = rng.randrange(ITEMS), rng.randint(6, 14)
+        out[f"u{u:03d}"] = [f"i{(start + t) % ITEMS:02d}" for t in range(length)]
+    return out
+
+
+def shuffled(sequences: dict[str, list[str]], seed: int) -> dict[str, list[str]]:
+    """The control: every interaction of the data set shuffled across users and positions
+    (same lengths, same item counts), so no order or co-occurrence is left to learn."""
+    pool = [item for items in sequences.values() for item in items]
+    random.Random(seed).shuffle(pool)
+    out, at = {}, 0
+    for user, items in sequences.items():
+        out[user], at = pool[at : at + len(items)], at + len(items)
+    return out
+
+
+def test_sequence_tensors_by_hand() -> None:
+    split = split_of({"a": ["x", "y", "z", "x", "w"], "b": ["y", "z"]})
+    data = sequence_data(split, Vocabulary(("w", "x", "y", "z"), ("a", "b")), max_len=4)
+    # a: train x y z (x, w held out); b: too short, trains on y -> z, is not evaluated.
+    assert data.train.items.tolist() == [[2, 3, 0, 0], [3, 0, 0, 0]]
+    assert data.train.targets.tolist() == [[3, 4, 0, 0], [4, 0, 0, 0]]
+    assert data.validation.items.tolist() == [[2, 3, 4, 0]]
+    assert data.validation.positives.tolist() == [2]
+    assert data.test.items.tolist() == [[2, 3, 4, 2]]
+    assert data.test.positives.tolist() == [1]
+    assert data.test.history.tolist() == [[2, 3, 4]]  # x once, though seen twice
+    with pytest.raises(ValueError, match="'w' is not in the vocabulary"):
+        sequence_data(split, Vocabulary(("x", "y", "z"), ("a", "b")))
+
+
+def test_long_sequences_keep_their_last_items() -> None:
+    items = [f"i{t:02d}" for t in range(12)]
+    data = sequence_data(split_of({"a": items}), max_len=5)
+    index = data.vocabulary.item_index()
+    assert data.test.items.tolist() == [[index[i] for i in items[6:11]]]
+
+
+@pytest.fixture(scope="module")
+def rule_data():
+    return sequence_data(split_of(rule_sequences(300, seed=1)), max_len=20)
+
+
+@pytest.fixture(scope="module")
+def rule_result(rule_data):
+    return train_sasrec(SASRecConfig.from_dict({**SMALL, "max_epochs": 40}), rule_data)
+
+
+def test_learns_a_sequence_rule_that_a_shuffled_control_cannot(rule_result) -> None:
+    assert rule_result.validation.means()["HR@10"] > 0.9
+    assert rule_result.test.means()["HR@10"] > 0.9
+    control = train_sasrec(
+        SASRecConfig.from_dict({**SMALL, "max_epochs": 15}),
+        sequence_data(split_of(shuffled(rule_sequences(300, seed=1), seed=2)), max_len=20),
+    )
+    chance = 10 / ITEMS
+    assert control.test.means()["HR@10"] < chance + 0.15
+
+
+def test_same_seed_same_metrics_other_seed_other_metrics(rule_data) -> None:
+    def run(seed: int) -> torch.Tensor:
+        config = SASRecConfig.from_dict({**SMALL, "max_epochs": 2, "seed": seed})
+        return train_sasrec(config, rule_data).test.rank
+
+    first = run(0)
+    assert torch.equal(first, run(0))
+    assert not torch.equal(first, run(1))
+
+
+def test_bce_with_sampled_negatives_also_learns(rule_data) -> None:
+    config = SASRecConfig.from_dict({**SMALL, "max_epochs": 40, "loss": "bce"})
+    assert train_sasrec(config, rule_data).validation.means()["HR@10"] > 0.8
+
+
+def test_unknown_config_key_is_refused_naming_key_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "sasrec.toml"
+    path.write_text("hidden_channels = 64\ndropuot = 0.5\n")
+    with pytest.raises(ConfigError, match=r"sasrec\.toml: unknown key 'dropuot'"):
+        SASRecConfig.from_file(path)
+    path.write_text('hidden_channels = "64"\n')
+    with pytest.raises(ConfigError, match="hidden_channels must be int"):
+        SASRecConfig.from_file(path)
+    json_path = tmp_path / "sasrec.json"
+    json_path.write_text('{"loss": "bpr"}')
+    with pytest.raises(ConfigError, match="loss must be one of"):
+        SASRecConfig.from_file(json_path)
+
+
+def test_padding_after_a_sequence_changes_nothing() -> None:
+    torch.manual_seed(0)
+    model = SASRec(20, 16, num_heads=2, max_len=30).eval()
+    short = torch.tensor([[3, 7, 1, 9, 0], [4, 2, 0, 0, 0]])
+    wide = torch.cat([short, torch.zeros(2, 25, dtype=torch.long)], dim=1)
+    assert torch.allclose(model(short)[0, :4], model(wide)[0, :4], atol=1e-6)
+    assert torch.allclose(model(short)[1, :2], model(wide)[1, :2], atol=1e-6)
+
+
+def test_evaluation_does_not_depend_on_batching(rule_result, rule_data) -> None:
+    one = evaluate(rule_result.model, rule_data.test, (10,), batch_size=1)
+    many = evaluate(rule_result.model, rule_data.test, (10,), batch_size=1000)
+    assert torch.equal(one.rank, many.rank)
+    assert torch.equal(many.rank, rule_result.test.rank)
+
+
+@pytest.mark.parametrize("kind", ["table", "vector"])
+def test_the_user_representation_changes_the_scores(kind: str) -> None:
+    torch.manual_seed(0)
+    if kind == "table":
+        model = SASRec(20, 16, num_users=2).eval()
+        users = torch.tensor([0, 1])
+    else:
+        model = SASRec(20, 16, user_channels=8).eval()
+        users = torch.randn(2, 8)
+    seq = torch.tensor([[3, 7, 1], [3, 7, 1]])
+    scores = model.score(model(seq, users)[:, -1])
+    assert not torch.allclose(scores[0, 1:], scores[1, 1:])
+    with pytest.raises(ValueError, match="pass `user`"):
+        model(seq)
+
+
+def test_item_features_are_the_item_representation() -> None:
+    features = torch.randn(21, 8)
+    model = SASRec(20, 16, item_features=features).eval()
+    assert model.item_embedding is None
+    assert model.item_representations().shape == (21, 16)
+    features[1] += 1.0  # the model keeps its own frozen copy
+    assert not torch.equal(model.item_features[1], features[1])
+    assert model.score(model(torch.tensor([[1, 2]]))[:, -1])[0, 0] == float("-inf")
+
+
+def test_reranking_keeps_the_retrievers_hits_and_misses_the_rest(rule_result, rule_data) -> None:
+    model, test = rule_result.model, rule_data.test
+    candidates = retrieve(model, test, k=5)
+    full = evaluate(model, test, (5,)).rank
+    reranked = rerank(model, test, candidates, ks=(5,)).rank
+    inside = full <= 5
+    # The same model as reranker keeps each ranking; a positive outside the 5 is a miss.
+    assert torch.equal(reranked[inside], full[inside])
+    assert torch.isinf(reranked[~inside]).all()
+    assert "reranked" in rerank(model, test, candidates, ks=(5,)).name("HR", 5)
