@@ -120,7 +120,7 @@ def generate_descriptions(
     labels = [domain.label] if domain is not None else [each.label for each in Domain]
     rows = db.query(
         "MATCH (i:Item) WITH i, [l IN labels(i) WHERE l IN $labels] AS domains "
-        f"WHERE domains <> [] RETURN i.id AS key, trim(i.title) AS title, "
+        "WHERE domains <> [] RETURN i.id AS key, trim(i.title) AS title, "
         f"domains[0] AS domain, i.{DESCRIPTION_PROPERTY}Hash AS hash ORDER BY key",
         labels=labels,
     )
