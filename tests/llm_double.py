@@ -6,7 +6,7 @@ talk to this instead; everything else they touch (Neo4j, the Celery worker) is r
 Its answer to a prompt is `LLMDouble.reply(prompt)`, a deterministic text derived from
 the prompt, so a test can tell which prompt produced a stored text. It records every
 request it receives, and can be told to fail (HTTP 500) for prompts containing a string,
-or to answer too slowly.
+to answer too slowly, or to think aloud first.
 """
 
 import hashlib
@@ -33,6 +33,9 @@ class LLMDouble:
     """Answer HTTP 500 to prompts that contain this."""
     delay: float = 0.0
     """Seconds to wait before answering."""
+    thinking: bool = False
+    """Start each answer with a `<think>…</think>` block, as reasoning models such as Qwen3
+    (the paper's) do."""
     release: threading.Event = field(default_factory=threading.Event)
 
     @staticmethod
@@ -56,6 +59,9 @@ def _handler(double: LLMDouble, lock: threading.Lock) -> type[BaseHTTPRequestHan
             if double.delay:
                 double.release.wait(double.delay)
             prompt = body["messages"][-1]["content"]
+            content = double.reply(prompt)
+            if double.thinking:
+                content = f"<think>\nThe user wants {content}.\n</think>\n\n{content}"
             if double.fail_on is not None and double.fail_on in prompt:
                 self._answer(500, {"error": {"message": "the double was told to fail"}})
                 return
@@ -68,7 +74,7 @@ def _handler(double: LLMDouble, lock: threading.Lock) -> type[BaseHTTPRequestHan
                         {
                             "index": 0,
                             "finish_reason": "stop",
-                            "message": {"role": "assistant", "content": double.reply(prompt)},
+                            "message": {"role": "assistant", "content": content},
                         }
                     ],
                 },

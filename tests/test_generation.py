@@ -186,6 +186,15 @@ def test_llm_descriptions_are_what_items_embed_and_keywords_embed_per_user(
     assert np.allclose(vectors.vectors["u3"], u3, atol=1e-5)
 
 
+def test_a_reasoning_models_thinking_is_not_kept() -> None:
+    with llm_double() as double:
+        double.thinking = True
+        assert generator(double).generate(["p1", "p2"]) == [
+            LLMDouble.reply("p1"),
+            LLMDouble.reply("p2"),
+        ]
+
+
 def test_http_failures_name_the_url_and_the_setting() -> None:
     with llm_double() as double:
         double.fail_on = "Title:"
