@@ -162,6 +162,15 @@ def test_without_a_generator_the_fallback_text_is_written_and_labelled(
     assert (again.generated, again.unchanged) == (2, 1)  # u1 and u2 trained on m2
 
 
+def test_a_domain_without_users_or_items_is_refused_without_a_run(empty_graph: Database) -> None:
+    with pytest.raises(KgstoreError, match="no Movie or Book items in the graph"):
+        generate_descriptions(empty_graph, None)
+    small_graph(empty_graph)  # the book has no reader
+    with pytest.raises(KgstoreError, match="no user rated a Book item"):
+        generate_keywords(empty_graph, None, Domain.BOOKS)
+    assert count(empty_graph, "MATCH (r:Run) RETURN count(r) AS c") == 0
+
+
 def test_llm_descriptions_are_what_items_embed_and_keywords_embed_per_user(
     empty_graph: Database,
 ) -> None:

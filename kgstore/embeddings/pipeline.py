@@ -96,9 +96,10 @@ def text_hash(model: str, text: str) -> str:
 
 
 def _read_range(db: Database, target: EmbedTarget, low: int, high: int) -> list[Row]:
+    # n[$generated]: a graph without generated descriptions has no such key, and Neo4j
+    # warns about a literal unknown key in every query (not about a parameter).
     fields = (
-        "CASE WHEN n.llmDescription IS NULL THEN [n.title, n.description] "
-        "ELSE [n.llmDescription] END"
+        "CASE WHEN n[$generated] IS NULL THEN [n.title, n.description] ELSE [n[$generated]] END"
         if target is EmbedTarget.ITEMS
         else "[n.name, n.uri]"
     )
@@ -107,6 +108,7 @@ def _read_range(db: Database, target: EmbedTarget, low: int, high: int) -> list[
         f"RETURN collect([n.{target.key}, {fields}, n.textEmbeddingHash]) AS rows",
         low=low,
         high=high,
+        generated="llmDescription",
     )
     return [Row(key, node_text(target, texts), stored) for key, texts, stored in result["rows"]]
 

@@ -17,7 +17,9 @@ generator the non-LLM texts of `fallback` are written, with model `FALLBACK_MODE
 
 Nodes go in batches; each batch is generated in full (or not at all) and then written in
 one transaction, so a generator failing mid-run leaves every stored text complete, the
-run marked failed, and the same command resumes where it stopped.
+run marked failed, and the same command resumes where it stopped. Stored values are read
+as `n[$key]`: Neo4j warns about an unknown literal property key (on every first run), not
+about a parameter.
 """
 
 import hashlib
@@ -121,9 +123,12 @@ def generate_descriptions(
     rows = db.query(
         "MATCH (i:Item) WITH i, [l IN labels(i) WHERE l IN $labels] AS domains "
         "WHERE domains <> [] RETURN i.id AS key, trim(i.title) AS title, "
-        f"domains[0] AS domain, i.{DESCRIPTION_PROPERTY}Hash AS hash ORDER BY key",
+        "domains[0] AS domain, i[$hash] AS hash ORDER BY key",
         labels=labels,
+        hash=f"{DESCRIPTION_PROPERTY}Hash",
     )
+    if not rows:
+        raise KgstoreError(f"no {' or '.join(labels)} items in the graph: ingest them first")
     by_label = {each.label: each for each in Domain}
 
     def inputs(batch: list[dict[str, Any]]) -> dict[str, str]:
@@ -154,10 +159,15 @@ def generate_keywords(
     items' facts) changed; see the module doc. Without a generator: the most frequent
     KG facts and latest titles of the training items."""
     train = LeaveOneOut.of(read_sequences(db, domain)).train
+    if not train:
+        raise KgstoreError(
+            f"no user rated a {domain.label} item: ingest interactions first (or check --domain)"
+        )
     prefix = keywords_property(domain)
     stored = db.query(
-        f"UNWIND $users AS id MATCH (u:User {{id: id}}) RETURN u.id AS key, u.{prefix}Hash AS hash",
+        "UNWIND $users AS id MATCH (u:User {id: id}) RETURN u.id AS key, u[$hash] AS hash",
         users=sorted(train),
+        hash=f"{prefix}Hash",
     )
     rows = sorted(stored, key=lambda row: row["key"])
 

@@ -52,10 +52,13 @@ def user_keyword_vectors(
     given). Raises KgstoreError when none has: generate them first."""
     prop = keywords_property(domain)
     rows = db.query(
-        f"MATCH (u:User) WHERE u.{prop} IS NOT NULL AND ($users IS NULL OR u.id IN $users) "
-        f"RETURN u.id AS id, u.{prop} AS text, u.{prop}Model AS model, "
-        f"u.{prop}PromptVersion AS version ORDER BY id",
+        "MATCH (u:User) WHERE u[$text] IS NOT NULL AND ($users IS NULL OR u.id IN $users) "
+        "RETURN u.id AS id, u[$text] AS text, u[$model] AS model, u[$version] AS version "
+        "ORDER BY id",
         users=list(users) if users is not None else None,
+        text=prop,
+        model=f"{prop}Model",
+        version=f"{prop}PromptVersion",
     )
     if not rows:
         raise KgstoreError(
