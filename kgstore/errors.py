@@ -102,6 +102,12 @@ class DemoConfigError(KgstoreError):
     user is drawn."""
 
 
+class DemoConfigError(KgstoreError):
+    """A demo or scale-generator configuration that cannot be generated (more
+    interactions per user than items, more groups than themes, …); refused before any
+    user is drawn."""
+
+
 # Record-level problems: a reader catches them and quarantines the record (ValueError,
 # so they travel with the other parse errors).
 
