@@ -168,3 +168,24 @@ def test_reranking_keeps_the_retrievers_hits_and_misses_the_rest(rule_result, ru
     assert torch.equal(reranked[inside], full[inside])
     assert torch.isinf(reranked[~inside]).all()
     assert "reranked" in rerank(model, test, candidates, ks=(5,)).name("HR", 5)
+
+
+def test_chunked_cross_entropy_equals_the_plain_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgstore.models import sasrec
+
+    monkeypatch.setattr(sasrec._SoftmaxCrossEntropy, "CHUNK_BYTES", 4 * 21 * 3)  # 3 rows
+    torch.manual_seed(0)
+    model = SASRec(20, 16, dropout=0.0)
+    seq = torch.tensor([[3, 7, 1, 9, 0], [4, 2, 0, 0, 0]])
+    targets = torch.tensor([[7, 1, 9, 5, 0], [2, 8, 0, 0, 0]])
+    chunked = model.loss(model(seq), targets)
+    chunked.backward()
+    grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    h = model(seq)
+    real = targets != 0
+    plain = torch.nn.functional.cross_entropy(model.score(h[real]), targets[real])
+    plain.backward()
+    assert torch.allclose(chunked, plain, atol=1e-6)
+    for got, want in zip(grads, (p.grad for p in model.parameters()), strict=True):
+        assert torch.allclose(got, want, atol=1e-6)

@@ -54,7 +54,7 @@ class Vocabulary:
 
 
 @dataclass(frozen=True)
-class Sequences:
+class SequenceTensors:
     """Right-padded item sequences with what each one is trained or evaluated against.
 
     `items [N, max_len]`, `lengths [N]`, `users [N]`; `targets [N, max_len]` (training:
@@ -78,9 +78,9 @@ class SequenceData:
     indices back to ids."""
 
     vocabulary: Vocabulary
-    train: Sequences
-    validation: Sequences
-    test: Sequences
+    train: SequenceTensors
+    validation: SequenceTensors
+    test: SequenceTensors
     notes: tuple[str, ...] = ()
 
 
@@ -91,11 +91,13 @@ def _padded(rows: Sequence[Sequence[int]], width: int, fill: int) -> Tensor:
     return out
 
 
-def _evaluation(inputs: dict[int, list[int]], positives: dict[int, int], max_len: int) -> Sequences:
+def _evaluation(
+    inputs: dict[int, list[int]], positives: dict[int, int], max_len: int
+) -> SequenceTensors:
     users = sorted(positives)
     seqs = [inputs[u][-max_len:] for u in users]
     history = [list(dict.fromkeys(inputs[u])) for u in users]
-    return Sequences(
+    return SequenceTensors(
         items=_padded(seqs, max_len, 0),
         lengths=torch.tensor([len(s) for s in seqs], dtype=torch.long),
         users=torch.tensor(users, dtype=torch.long),
@@ -128,7 +130,7 @@ def sequence_data(
     trained = sorted(u for u, items in train.items() if len(items) >= 2)
     inputs = [train[u][:-1][-max_len:] for u in trained]
     targets = [train[u][1:][-max_len:] for u in trained]
-    training = Sequences(
+    training = SequenceTensors(
         items=_padded(inputs, max_len, 0),
         lengths=torch.tensor([len(s) for s in inputs], dtype=torch.long),
         users=torch.tensor(trained, dtype=torch.long),

@@ -1,4 +1,4 @@
-"""Evaluating, retrieving with and reranking by a trained SASRec, over `Sequences` of the
+"""Evaluating, retrieving with and reranking by a trained SASRec, over `SequenceTensors` of the
 leave-one-out split (kgstore.recsys.data).
 
 Every function scores from the hidden state at each sequence's last real position (the
@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from kgstore.models.sasrec import SASRec
-from kgstore.recsys.data import Sequences, length_batches
+from kgstore.recsys.data import SequenceTensors, length_batches
 from kgstore.recsys.metrics import FULL, RankingMetrics, ranks, sampled_ranks
 
 
@@ -36,7 +36,7 @@ def user_input(model: SASRec, users: Tensor, user_vectors: Tensor | None) -> Ten
 
 def _last_scores(
     model: SASRec,
-    seqs: Sequences,
+    seqs: SequenceTensors,
     batch_size: int,
     user_vectors: Tensor | None,
     items: Tensor | None = None,
@@ -59,7 +59,7 @@ def _last_scores(
 
 def evaluate(
     model: SASRec,
-    seqs: Sequences,
+    seqs: SequenceTensors,
     ks: tuple[int, ...] = (10, 100),
     exclude_history: bool = False,
     sampled_negatives: int = 0,
@@ -81,14 +81,14 @@ def evaluate(
             rank[rows] = sampled_ranks(scores, positives, sampled_negatives, generator).cpu()
         else:
             history = seqs.history[rows].to(scores.device) if exclude_history else None
-            rank[rows] = ranks(scores, positives, history).cpu()
+            rank[rows] = ranks(scores, positives, history, overwrite=True).cpu()
     protocol = f"sampled {sampled_negatives}" if sampled_negatives else FULL
     return RankingMetrics(rank, ks, protocol, exclude_history)
 
 
 def retrieve(
     model: SASRec,
-    seqs: Sequences,
+    seqs: SequenceTensors,
     k: int = 100,
     exclude_history: bool = False,
     batch_size: int = 1024,
@@ -108,7 +108,7 @@ def retrieve(
 
 def rerank(
     reranker: SASRec,
-    seqs: Sequences,
+    seqs: SequenceTensors,
     candidates: Tensor,
     ks: tuple[int, ...] = (10, 100),
     batch_size: int = 1024,
@@ -123,6 +123,6 @@ def rerank(
         found = candidates[rows] == seqs.positives[rows].unsqueeze(1)
         present = found.any(dim=1)
         column = found.long().argmax(dim=1).to(scores.device)
-        rank[rows[present]] = ranks(scores, column).cpu()[present]
+        rank[rows[present]] = ranks(scores, column, overwrite=True).cpu()[present]
     label = f"{FULL}, top {candidates.size(1)} reranked"
     return RankingMetrics(rank, ks, label, history_excluded)
