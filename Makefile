@@ -11,6 +11,7 @@ demo: services
 	$(BIN)/kgctl schema apply
 	$(BIN)/kgctl schema show
 	$(BIN)/kgctl ingest demo
+	$(BIN)/kgctl ingest demo --domain books
 	$(BIN)/kgctl embed items
 	$(BIN)/kgctl embed entities
 	$(BIN)/kgctl stats
