@@ -13,7 +13,8 @@ The model, so that later stages have something real to find:
   stored as the integer `plantedGroup`.
 - **Persona** (long-term taste): each user gets 2-4 themes of their group (fewer only
   when the group has fewer) with Dirichlet(1) weights. The first (the anchor) is drawn
-  uniformly over the group's relation kinds, then over that kind's themes; each further
+  uniformly over the group's relation kinds, then over that kind's themes by (items)^2,
+  so a group's users crowd on its core themes; each further
   theme is, with probability `coherence`, a theme of the group that shares an item with
   the anchor (the director's composer, the author's series), else any theme of the
   group. Stored as `plantedPersona` (JSON; weights rounded to 3 decimals there only).
@@ -22,11 +23,13 @@ The model, so that later stages have something real to find:
   of `SESSION_LENGTH` items. Each session follows one theme: a persona theme by weight
   (among those with items the user has not seen), or with probability `drift` (or once
   the persona's items are all seen) any theme outside the persona — a drift session may
-  leave the user's group. Each item of a session is an unseen item of its theme, except
-  that with probability `noise` (or when the theme has no unseen item left) it is an
-  item drawn by popularity (Zipf over a seeded ranking). So the last items of a session
-  are predictable from its first ones, a user's items from their persona, and users of
-  one group share KG entities far more than users of two groups.
+  leave the user's group. Each item of a session is an unseen item of its theme at home
+  in the theme's group (`ThemeGroups.items`), drawn by popularity within the theme,
+  except that with probability `noise` (or when the theme has no unseen item left) it
+  is an item of the whole catalogue drawn by popularity (Zipf over a seeded ranking).
+  So the last items of a session are predictable from its first ones, a user's items
+  from their persona, and users of one group share KG entities far more than users of
+  two groups.
 - **Time**: items of a session are 1-30 minutes apart, sessions 1-30 days apart, so
   timestamps strictly increase per user and a gap of a day or more separates sessions.
   Ratings: 4-5 for an item of the session's theme, 1-5 for a popularity draw.
