@@ -219,8 +219,9 @@ def train_sasrec(
         progress: called after every epoch with (epoch, mean loss, validation metrics or
             None when the epoch was not evaluated).
     """
-    fork_devices = [torch.device(device)] if torch.device(device).type == "cuda" else []
-    with torch.random.fork_rng(devices=fork_devices):
+    where = torch.device(device)
+    cuda = [where.index or 0] if where.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda, device_type="cuda"):
         torch.manual_seed(config.seed)
         generator = torch.Generator().manual_seed(config.seed)
         model = build_model(
