@@ -4,7 +4,21 @@ import sys
 
 import typer
 
-from cli import db, embed, generate, ingest, runs, schema, services, sparql, stats, workers
+from cli import (
+    db,
+    embed,
+    export,
+    generate,
+    ingest,
+    personas,
+    runs,
+    schema,
+    services,
+    sparql,
+    stats,
+    train,
+    workers,
+)
 from cli.console import err_console
 from kgstore.errors import KgstoreError
 
@@ -16,7 +30,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Every command module adds its command or group with `register(parent)`.
-for module in (services, workers, schema, ingest, embed, generate, db, stats, runs, sparql):
+for module in (
+    services,
+    workers,
+    schema,
+    ingest,
+    embed,
+    generate,
+    export,
+    train,
+    personas,
+    db,
+    stats,
+    runs,
+    sparql,
+):
     module.register(app)
 
 

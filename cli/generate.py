@@ -10,7 +10,7 @@ import typer
 from tqdm import tqdm
 
 from cli.console import console, settings
-from cli.worker_task import run_in_cpu_worker
+from cli.worker_task import count_progress, run_in_worker
 from kgstore.generation.fallback import FALLBACK_MODEL
 from kgstore.generation.pipeline import (
     DESCRIPTION_PROPERTY,
@@ -74,7 +74,7 @@ def _generate(
             report = generate_from_settings(cfg, target, domain, progress=progress).as_dict()
         else:
             args = (target.value, domain.value if domain is not None else None)
-            report = run_in_cpu_worker(GENERATE_TASK, args, progress)
+            report = run_in_worker(GENERATE_TASK, args, count_progress(progress))
     made = (
         f"with {report['model']} (prompt {report['prompt_version']})"
         if report["llm"]

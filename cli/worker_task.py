@@ -1,24 +1,33 @@
-"""Running a task in the `cpu` Celery worker from a command, with its progress drawn here."""
+"""Running a task in a Celery worker from a command, with its progress drawn here."""
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from cli.console import settings
 from kgstore.errors import KgstoreError
 from workers.app import CPU_QUEUE, create_app
 from workers.launcher import WORKERS, ping_workers
 
+POLL_S = 0.5
 
-def run_in_cpu_worker(
-    task: str, args: tuple[object, ...], progress: Callable[[int, int], None]
+
+def run_in_worker(
+    task: str,
+    args: tuple[object, ...],
+    progress: Callable[[dict[str, Any]], None],
+    queue: str = CPU_QUEUE,
+    still_alive: Callable[[], None] | None = None,
 ) -> dict:
-    """Send `task` to the `cpu` queue and follow its progress until it ends; refuse at
-    once when no `cpu` worker answers (the task would wait in the queue)."""
+    """Send `task` (routed to `queue`) and follow its progress (the task's PROGRESS meta)
+    until it ends; refuse at once when no worker of that queue answers (the task would
+    wait in the queue). `still_alive` is called while waiting and may raise, e.g. when
+    the worker process running the task is gone."""
     cfg = settings()
-    cpu_worker = next(spec.node_name() for spec in WORKERS if spec.queue == CPU_QUEUE)
-    if cpu_worker not in ping_workers(cfg):
+    worker = next(spec.node_name() for spec in WORKERS if spec.queue == queue)
+    if worker not in ping_workers(cfg):
         raise KgstoreError(
-            f"no Celery worker {cpu_worker} answers (Redis at REDIS_URL, workers started by "
+            f"no Celery worker {worker} answers (Redis at REDIS_URL, workers started by "
             "`kgctl services up` or `kgctl workers up`); start them, or run with --local"
         )
     app = create_app(cfg)
@@ -26,10 +35,17 @@ def run_in_cpu_worker(
         result = app.send_task(task, args=args)
         while not result.ready():
             if result.state == "PROGRESS" and isinstance(result.info, dict):
-                progress(result.info["done"], result.info["total"])
-            time.sleep(0.5)
+                progress(result.info)
+            if still_alive is not None:
+                still_alive()
+            time.sleep(POLL_S)
         if result.failed():
             raise KgstoreError(f"the task {task} failed in the worker: {result.result}")
         return result.get()
     finally:
         app.close()
+
+
+def count_progress(update: Callable[[int, int], None]) -> Callable[[dict[str, Any]], None]:
+    """Adapt a (done, total) callback to the task meta of counting tasks."""
+    return lambda info: update(info["done"], info["total"])

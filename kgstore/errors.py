@@ -82,10 +82,6 @@ class ExportError(KgstoreError):
     missing); raised before anything is written."""
 
 
-class TrainingConfigError(KgstoreError):
-    """A training configuration that cannot run: unknown key, meta-path or value."""
-
-
 class PersonaError(KgstoreError):
     """Personas asked of a run or user that has none."""
 
@@ -94,12 +90,6 @@ class GenerationError(KgstoreError):
     """The text generator (GENERATOR_URL) failed, timed out or answered something that is
     not a chat completion; the message names the URL and the setting to check. Batches
     stored before it stay, complete; the same command resumes."""
-
-
-class DemoConfigError(KgstoreError):
-    """A demo or scale-generator configuration that cannot be generated (more
-    interactions per user than items, more groups than themes, …); refused before any
-    user is drawn."""
 
 
 class DemoConfigError(KgstoreError):

@@ -10,7 +10,10 @@ from kgstore.device import resolve_device
 from kgstore.embeddings.pipeline import EmbedTarget, embed_from_settings
 from kgstore.generation.pipeline import GenerateTarget, generate_from_settings
 from kgstore.graph.mapping import Domain
+from kgstore.personas.runner import train_personas_from_settings
 from kgstore.settings import load_settings
+from kgstore.train.config import config_from_dict
+from kgstore.train.hdgi import HDGIConfig
 
 
 def describe_worker() -> dict[str, Any]:
@@ -58,5 +61,23 @@ def generate(self: Task, target: str, domain: str | None) -> dict[str, Any]:
         GenerateTarget(target),
         Domain(domain) if domain is not None else None,
         progress=progress,
+    )
+    return report.as_dict()
+
+
+TRAIN_HDGI_TASK = "kgstore.train.hdgi"
+
+
+@shared_task(bind=True, name=TRAIN_HDGI_TASK)
+def train_hdgi(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """`kgctl train hdgi` in the gpu worker: epochs and loss as task state, the report as
+    the result."""
+
+    def progress(update: dict[str, Any]) -> None:
+        self.update_state(state="PROGRESS", meta=update)
+
+    hdgi_config = config_from_dict(HDGIConfig, config, "task config")
+    report = train_personas_from_settings(
+        load_settings(), Domain(domain), hdgi_config, progress, run_id
     )
     return report.as_dict()

@@ -24,6 +24,7 @@ from kgstore.embeddings.base import Embedder
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import cypher_label
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.graph.vector_index import drop_other_vector_index, ensure_vector_index
 from kgstore.ingest.write_pipeline import WritePipeline
 from kgstore.settings import Settings
 
@@ -139,30 +140,6 @@ def _write(
     )
 
 
-def drop_other_vector_index(db: Database, target: EmbedTarget, dimension: int) -> None:
-    """Drop the target's vector index if it has another dimension (an earlier model)."""
-    existing = db.query(
-        "SHOW INDEXES YIELD name, options WHERE name = $name RETURN options",
-        name=target.index_name,
-    )
-    config = existing[0]["options"].get("indexConfig", {}) if existing else {}
-    if existing and config.get("vector.dimensions") != dimension:
-        db.query(f"DROP INDEX {target.index_name}")
-
-
-def ensure_vector_index(db: Database, target: EmbedTarget, dimension: int) -> None:
-    """A cosine vector index on the target's `textEmbedding` of `dimension`, online when
-    this returns. Created after the vectors are written: one population is cheaper than
-    updating the index with every write batch while the encoder needs the CPU."""
-    drop_other_vector_index(db, target, dimension)
-    db.query(
-        f"CREATE VECTOR INDEX {target.index_name} IF NOT EXISTS "
-        f"FOR (n:{target.cypher}) ON n.textEmbedding OPTIONS {{indexConfig: {{"
-        f"`vector.dimensions`: {int(dimension)}, `vector.similarity_function`: 'cosine'}}}}"
-    )
-    db.query("CALL db.awaitIndex($name, 600)", name=target.index_name)
-
-
 def embed_nodes(
     db: Database,
     embedder: Embedder,
@@ -179,7 +156,7 @@ def embed_nodes(
     counts = {"nodes": 0, "encoded": 0, "unchanged": 0, "without_text": 0}
     writes = WritePipeline()
     try:
-        drop_other_vector_index(db, target, embedder.dimension)
+        drop_other_vector_index(db, target.index_name, embedder.dimension)
         # Ranges are read by idx: number any node an interrupted ingest left without one.
         assign_dense_indices(db, [target.label])
         [bounds] = db.query(f"MATCH (n:{target.cypher}) RETURN max(n.idx) AS top, count(n) AS n")
@@ -189,7 +166,9 @@ def embed_nodes(
             if progress is not None:
                 progress(counts["nodes"], bounds["n"])
         writes.drain()
-        ensure_vector_index(db, target, embedder.dimension)
+        ensure_vector_index(
+            db, target.index_name, target.label, "textEmbedding", embedder.dimension
+        )
     except BaseException as exc:
         writes.abandon(exc)
         record_run_end(db, run_id, "failed", {**counts, "error": repr(exc)})

@@ -2,8 +2,20 @@
 sha256 of the bytes) to training, so a worker on another machine reads exactly the graph
 that was exported, and an unchanged graph is stored once."""
 
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
 from kgstore.artifacts import ArtifactStore
+from kgstore.db import Database
+from kgstore.export.pyg import to_hetero_data
+from kgstore.export.reader import ExportConfig, export_snapshot
 from kgstore.export.snapshot import GraphSnapshot
+from kgstore.graph.mapping import Domain
+from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 
 SUFFIX = ".snapshot.pt"
 
@@ -14,3 +26,26 @@ def put_snapshot(store: ArtifactStore, snapshot: GraphSnapshot) -> str:
 
 def get_snapshot(store: ArtifactStore, key: str) -> GraphSnapshot:
     return GraphSnapshot.from_bytes(store.get(key))
+
+
+def export_pyg_file(
+    db: Database, store: ArtifactStore, domain: Domain, config: ExportConfig, out: Path
+) -> tuple[str, dict[str, Any]]:
+    """`kgctl export pyg`: the domain's snapshot into the store (its key returned) and as a
+    `HeteroData` saved with `torch.save` to `out` (load it with `weights_only=False`); an
+    `export` Run records the counts."""
+    run_id = uuid.uuid4().hex
+    snapshot = export_snapshot(db, domain, config)
+    record_run_start(db, run_id, RunKind.EXPORT, {"domain": domain.value, **asdict(config)})
+    try:
+        key = put_snapshot(store, snapshot)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + ".partial")
+        torch.save(to_hetero_data(snapshot, seed=config.holdout_seed), partial)
+        partial.replace(out)
+    except BaseException as exc:
+        record_run_end(db, run_id, "failed", {"error": repr(exc)})
+        raise
+    summary = {**snapshot.summary(), "snapshot": key, "file": str(out), "run": run_id}
+    record_run_end(db, run_id, "finished", summary)
+    return key, summary

@@ -167,3 +167,21 @@ def held_by_run(
         if row["c"]:
             relationships[rel_type] = row["c"]
     return by_labels, relationships
+
+
+def run_status(db: Database, run_id: str) -> str | None:
+    """The run's status, or None while it has no node yet. A `running` run of this host
+    whose process is gone is closed as `failed` first (its worker was killed): nothing
+    else would ever end it."""
+    rows = db.query(
+        "MATCH (r:Run {id: $id}) RETURN r.status AS status, r.host AS host, r.pid AS pid",
+        id=run_id,
+    )
+    if not rows:
+        return None
+    [row] = rows
+    gone = row["host"] == socket.gethostname() and row["pid"] and not pid_alive(row["pid"])
+    if row["status"] == "running" and gone:
+        record_run_end(db, run_id, "failed", {"error": f"process {row['pid']} is gone"})
+        return "failed"
+    return row["status"]

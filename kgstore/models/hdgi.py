@@ -19,18 +19,20 @@ class MetaPathInput:
             features reach the users along it.
         adjacency: sparse [targets, sources] meta-path adjacency over users, normalised
             as in GCN (self loops included when targets are sources).
-        user_to_mid: sparse [sources, mid nodes], row-normalised: which items (or
-            entities reached through the user's items) each source user touches.
+        reached: dense [sources, features of mid_type]: the mean input features of the
+            items (or the entities reached through the user's items) each source user
+            touches; zeros for a user the path does not reach. Input features are fixed,
+            so this is computed once, not in every step.
     """
 
     name: str
     mid_type: str
     adjacency: Tensor
-    user_to_mid: Tensor
+    reached: Tensor
 
     def to(self, device: torch.device | str) -> "MetaPathInput":
         return MetaPathInput(
-            self.name, self.mid_type, self.adjacency.to(device), self.user_to_mid.to(device)
+            self.name, self.mid_type, self.adjacency.to(device), self.reached.to(device)
         )
 
 
@@ -50,7 +52,9 @@ class HDGI(Module):
             \mathbf{W}^{\Phi} + \mathbf{b}^{\Phi}\big)
 
     where :math:`B^{\Phi}` is the row-normalised user → item (or user → entity) matrix of
-    the path and :math:`\mathbf{P}_T` a projection per node type. This is how the
+    the path and :math:`\mathbf{P}_T` a projection per node type (applied to the mean of
+    the raw features, which equals the mean of the projections and costs one matrix
+    product per user instead of one per item or entity). This is how the
     LLM-initialised text features flow into user embeddings: users start from random
     :math:`\mathbf{x}_u \sim \mathcal{N}(0, \sigma^2 I)`, so all they know about content is
     the mean projected text embedding of their items and of the entities those items link
@@ -69,8 +73,13 @@ class HDGI(Module):
         \mathcal{L} = -\frac{1}{2N} \sum_u \big[\log D(\mathbf{z}_u, \mathbf{s})
             + \log(1 - D(\tilde{\mathbf{z}}_u, \mathbf{s}))\big]
 
-    where :math:`\tilde{\mathbf{z}}` comes from the same structure with the rows of every
-    node type's feature matrix shuffled (the corruption).
+    where :math:`\tilde{\mathbf{z}}` comes from the same structure with the users' input
+    rows :math:`\mathbf{x}^{\Phi}_u` shuffled among users (the corruption: HDGI shuffles the
+    target nodes' features, and here those are what each user reaches along the path).
+    Shuffling the item or entity rows instead would be detectable from degree alone: real
+    users reach popular items and hub entities far more often than a uniform shuffle
+    hands out, and the discriminator learns popularity (observed: the loss fell to zero
+    within ten epochs and the personas were worse than untrained ones).
 
     Args:
         in_channels (dict[str, int]): input feature size per node type (`User`, `Item`,
@@ -118,13 +127,21 @@ class HDGI(Module):
         torch.nn.init.normal_(self.query, std=self.query.numel() ** -0.5)
         torch.nn.init.xavier_uniform_(self.weight)
 
-    def path_embeddings(self, x: dict[str, Tensor], paths: list[MetaPathInput]) -> Tensor:
-        """[paths, targets, hidden]: one GCN output per meta-path."""
-        users = self._drop(self.project["User"](x["User"]))
+    def path_inputs(self, x_user: Tensor, paths: list[MetaPathInput]) -> list[Tensor]:
+        """x^Phi per meta-path: each user's projected features plus the projected mean
+        features of what it reaches along the path."""
+        users = self._drop(self.project["User"](x_user))
+        return [users + self._drop(self.project[p.mid_type](p.reached)) for p in paths]
+
+    def path_embeddings(
+        self, inputs: list[Tensor], paths: list[MetaPathInput], permutation: Tensor | None = None
+    ) -> Tensor:
+        """[paths, targets, hidden]: one GCN output per meta-path; `permutation` shuffles
+        the source users' inputs (the corruption)."""
         outputs = []
-        for path in paths:
-            mid = self._drop(self.project[path.mid_type](x[path.mid_type]))
-            sources = users + torch.sparse.mm(path.user_to_mid, mid)
+        for sources, path in zip(inputs, paths, strict=True):
+            if permutation is not None:
+                sources = sources[permutation]
             key = _key(path.name)
             propagated = torch.sparse.mm(path.adjacency, self.convs[key](sources))
             outputs.append(self.acts[key](propagated))
@@ -136,21 +153,24 @@ class HDGI(Module):
         beta = torch.softmax(scores.mean(dim=1), dim=0)
         return (beta[:, None, None] * per_path).sum(dim=0), beta
 
-    def encode(self, x: dict[str, Tensor], paths: list[MetaPathInput]) -> Tensor:
-        """The user embeddings (personas) of the paths' target users."""
+    def encode(self, x_user: Tensor, paths: list[MetaPathInput]) -> Tensor:
+        """The user embeddings (personas) of the paths' target users; `x_user` are the
+        source users' input features."""
         self._check(paths)
-        z, beta = self.fuse(self.path_embeddings(x, paths))
+        z, beta = self.fuse(self.path_embeddings(self.path_inputs(x_user, paths), paths))
         self.last_semantic_weights = beta.detach()
         return z
 
     def forward(
-        self, x: dict[str, Tensor], paths: list[MetaPathInput], permutations: dict[str, Tensor]
+        self, x_user: Tensor, paths: list[MetaPathInput], permutation: Tensor
     ) -> tuple[Tensor, Tensor, Tensor]:
-        """(pos_z, neg_z, summary) as in PyG's `DeepGraphInfomax`; `permutations` shuffle
-        each node type's feature rows for the corrupted pass."""
-        pos_z = self.encode(x, paths)
-        corrupted = {node_type: x[node_type][perm] for node_type, perm in permutations.items()}
-        neg_z, _ = self.fuse(self.path_embeddings({**x, **corrupted}, paths))
+        """(pos_z, neg_z, summary) as in PyG's `DeepGraphInfomax`; `permutation` of the
+        source users makes the corrupted pass."""
+        self._check(paths)
+        inputs = self.path_inputs(x_user, paths)
+        pos_z, beta = self.fuse(self.path_embeddings(inputs, paths))
+        self.last_semantic_weights = beta.detach()
+        neg_z, _ = self.fuse(self.path_embeddings(inputs, paths, permutation))
         return pos_z, neg_z, self.summary(pos_z)
 
     @staticmethod

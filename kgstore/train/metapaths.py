@@ -12,8 +12,12 @@ materialised whole: rows are computed a chunk of users at a time, each pair weig
 the paths joining them with every shared node down-weighted by its degree
 (w_uv = Σ_m B_um B_vm / deg(m), so a hub counts little), and only each user's
 `neighbours` strongest partners are kept (ties broken by row order, so the result is
-deterministic). The kept graph is symmetrised and normalised as in GCN
-(D^-1/2 (A + I) D^-1/2): at most 2·k·N entries.
+deterministic). The kept graph is symmetrised and row-normalised with self loops,
+D^-1 (A + I) (a mean over the user and its partners): at most 2·k·N entries. Not GCN's
+D^-1/2 (A + I) D^-1/2: its rows sum to a degree-dependent number, so the large mean
+component every text embedding shares (and every bias) would reach a user scaled by its
+degree, and degree would swamp the content in the personas (measured on the demo: NMI of
+the planted groups 0.17 before the propagation, 0.05 after).
 """
 
 from dataclasses import dataclass
@@ -87,7 +91,7 @@ class MetaPathGraph:
     name: str
     mid_type: str
     adjacency: sp.csr_matrix
-    """[users, users], GCN-normalised with self loops."""
+    """[users, users], row-normalised with self loops (see the module doc)."""
     user_to_mid: sp.csr_matrix
     """[users, mid nodes], rows summing to 1 (or 0 for a user the path does not reach)."""
     reach: sp.csr_matrix
@@ -176,7 +180,7 @@ def build_metapath(snapshot: GraphSnapshot, name: str, neighbours: int) -> MetaP
     return MetaPathGraph(
         name,
         mid_type,
-        gcn_normalise(symmetric, degree),
+        mean_normalise(symmetric, degree),
         row_normalise(reach),
         reach,
         mid_degree,
@@ -221,12 +225,10 @@ def _top_neighbours(reach: sp.csr_matrix, mid_degree: np.ndarray, k: int) -> sp.
     return sp.vstack(parts).tocsr() if parts else sp.csr_matrix((0, 0), dtype=np.float32)
 
 
-def gcn_normalise(adjacency: sp.csr_matrix, degree: np.ndarray) -> sp.csr_matrix:
-    """D^-1/2 (A + I) D^-1/2 with D the degree including the self loop."""
-    inv_sqrt = sp.diags((1.0 / np.sqrt(degree + 1.0)).astype(np.float32))
-    return (
-        inv_sqrt @ (adjacency + sp.identity(adjacency.shape[0], np.float32, "csr")) @ inv_sqrt
-    ).tocsr()
+def mean_normalise(adjacency: sp.csr_matrix, degree: np.ndarray) -> sp.csr_matrix:
+    """D^-1 (A + I) with D the degree including the self loop."""
+    inverse = sp.diags((1.0 / (degree + 1.0)).astype(np.float32))
+    return (inverse @ (adjacency + sp.identity(adjacency.shape[0], np.float32, "csr"))).tocsr()
 
 
 def row_normalise(matrix: sp.csr_matrix) -> sp.csr_matrix:

@@ -1,0 +1,101 @@
+"""`kgctl train hdgi`: user personas learned over the stored graph, in the `gpu` worker
+(default) or in this process (`--local`)."""
+
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from tqdm import tqdm
+
+from cli.console import console, database, settings
+from cli.worker_task import run_in_worker
+from kgstore.errors import KgstoreError
+from kgstore.graph.mapping import Domain
+from kgstore.graph.runs import run_status
+from kgstore.personas.runner import train_personas_from_settings
+from kgstore.train.config import config_from_file
+from kgstore.train.hdgi import HDGIConfig
+from workers.app import GPU_QUEUE
+from workers.tasks import TRAIN_HDGI_TASK
+
+train_app = typer.Typer(help="Train models from the stored graph.", no_args_is_help=True)
+
+
+class EpochBar:
+    """A progress bar over epochs with the loss, fed by task or in-process updates."""
+
+    def __init__(self) -> None:
+        self.bar = tqdm(desc="hdgi", unit=" epoch", leave=False, disable=not sys.stderr.isatty())
+
+    def __call__(self, update: dict[str, Any]) -> None:
+        if "epoch" not in update:
+            self.bar.set_description(f"hdgi: {update['stage']}")
+            return
+        self.bar.total = update["epochs"]
+        self.bar.set_postfix(loss=f"{update['loss']:.4f}")
+        self.bar.update(update["epoch"] - self.bar.n)
+
+
+@train_app.command("hdgi")
+def hdgi(
+    domain: Annotated[Domain, typer.Option(help="Whose users: the items of this domain.")] = (
+        Domain.MOVIES
+    ),
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="HDGI hyper-parameters, TOML or JSON (keys of HDGIConfig: hidden, metapaths, "
+            "neighbours, epochs, patience, lr, seed, batch_size, holdout_fraction, …)."
+        ),
+    ] = None,
+    local: Annotated[bool, typer.Option("--local", help="Train here, not in a worker.")] = False,
+) -> None:
+    """Learn a persona for every user of DOMAIN with Heterogeneous Deep Graph Infomax over
+    the training interactions and the KG, and write it to `User.persona` (with
+    `personaRun` and a vector index). The previous personas stay until the new ones are
+    all written."""
+    hdgi_config = config_from_file(HDGIConfig, config) if config else HDGIConfig()
+    bar = EpochBar()
+    run_id = uuid.uuid4().hex
+    try:
+        if local:
+            report = train_personas_from_settings(
+                settings(), domain, hdgi_config, bar, run_id
+            ).as_dict()
+        else:
+            with database() as db:
+
+                def still_alive() -> None:
+                    if run_status(db, run_id) == "failed":
+                        raise KgstoreError(
+                            f"run {run_id} failed: the gpu worker's process is gone (killed?); "
+                            "start it again with `kgctl workers up` and re-run"
+                        )
+
+                report = run_in_worker(
+                    TRAIN_HDGI_TASK,
+                    (domain.value, hdgi_config.as_dict(), run_id),
+                    bar,
+                    GPU_QUEUE,
+                    still_alive,
+                )
+    finally:
+        bar.bar.close()
+    weights = ", ".join(
+        f"{name} {weight:.2f}" for name, weight in report["semantic_weights"].items()
+    )
+    console.print(
+        f"run {report['run']}: personas of {report['users']:,} {domain.value} users written "
+        f"({report['held_out_users']:,} held out for the anonymous-session evaluation); "
+        f"{report['epochs']} epochs (best {report['best_epoch']}), loss "
+        f"{report['first_loss']:.4f} → {report['best_loss']:.4f}, {report['train_seconds']:.1f} s "
+        f"on {report['device']}; meta-path weights: {weights}"
+    )
+    if report["order_assumed"]:
+        console.print("note: the source had no timestamps; file order was taken as time order")
+
+
+def register(parent: typer.Typer) -> None:
+    parent.add_typer(train_app, name="train")

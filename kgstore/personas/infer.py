@@ -1,0 +1,144 @@
+"""Personas for anonymous sessions: a user the persona run never saw, known only by the
+items of the current session.
+
+The paper looks personas up by user id although it calls its sessions anonymous. Here the
+trained encoder is applied inductively instead: the session becomes a new user node whose
+edges are its items, so along every meta-path it reaches items/entities (their mean
+features, exactly as for a training user) and meta-path partners — the training users
+it shares the most down-weighted items/entities with, capped at the run's `neighbours`.
+One GCN row is computed for it with the stored users' inputs (the training users' own
+rows are not changed by the newcomer), and the semantic attention fuses the
+paths. Its random input feature is the mean of N(0, sigma^2 I), zero.
+"""
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from kgstore.artifacts import ArtifactStore
+from kgstore.db import Database
+from kgstore.errors import PersonaError
+from kgstore.export.snapshot import GraphSnapshot
+from kgstore.export.store import get_snapshot
+from kgstore.graph.mapping import Domain
+from kgstore.models.hdgi import HDGI, MetaPathInput
+from kgstore.personas.checkpoint import get_checkpoint
+from kgstore.train.hdgi import PersonaGraph, persona_graph
+from kgstore.train.metapaths import pair_weights, reach_matrix, row_normalise, top_k_rows
+from kgstore.train.persona_batches import reached_features, remap_columns, sparse_tensor
+
+
+@dataclass
+class PersonaEncoder:
+    """A finished persona run's encoder with the graph it was trained on."""
+
+    run: str
+    snapshot: GraphSnapshot
+    graph: PersonaGraph
+    model: HDGI
+    neighbours: int
+
+    @property
+    def item_rows(self) -> dict[str, int]:
+        return {item: row for row, item in enumerate(self.snapshot.items)}
+
+
+def latest_persona_run(db: Database, domain: Domain | None = None) -> str:
+    rows = db.query(
+        "MATCH (r:Run {kind: 'train', model: 'hdgi', status: 'finished'}) "
+        "WHERE $domain IS NULL OR r.domain = $domain "
+        "RETURN r.id AS id ORDER BY r.finishedAt DESC LIMIT 1",
+        domain=domain.value if domain else None,
+    )
+    if not rows:
+        where = f" for {domain.value}" if domain else ""
+        raise PersonaError(f"no finished persona run{where}: run `kgctl train hdgi` first")
+    return rows[0]["id"]
+
+
+def load_encoder(db: Database, store: ArtifactStore, run_id: str) -> PersonaEncoder:
+    rows = db.query(
+        "MATCH (r:Run {id: $id, kind: 'train', model: 'hdgi'}) RETURN r.status AS status, "
+        "r.metrics AS metrics",
+        id=run_id,
+    )
+    if not rows or rows[0]["status"] != "finished":
+        state = rows[0]["status"] if rows else "not a persona run"
+        raise PersonaError(f"run {run_id} has no encoder ({state})")
+    metrics = json.loads(rows[0]["metrics"])
+    checkpoint = get_checkpoint(store, metrics["checkpoint"])
+    snapshot = get_snapshot(store, checkpoint.snapshot_key)
+    graph = persona_graph(snapshot, checkpoint.config)
+    return PersonaEncoder(run_id, snapshot, graph, checkpoint.model(), checkpoint.config.neighbours)
+
+
+def session_matrix(encoder: PersonaEncoder, sessions: list[list[str]]) -> sp.csr_matrix:
+    """[sessions, items] 0/1 of the sessions' items the run knows; a session with none
+    is refused, naming it."""
+    rows = encoder.item_rows
+    data: list[tuple[int, int]] = []
+    for number, session in enumerate(sessions):
+        known = [rows[item] for item in session if item in rows]
+        if not known:
+            raise PersonaError(
+                f"session {number + 1}: none of its items ({', '.join(session[:5])}) is in "
+                f"the {encoder.snapshot.domain} graph of run {encoder.run}"
+            )
+        data += [(number, row) for row in known]
+    pairs = np.asarray(sorted(set(data)), dtype=np.int64)
+    return sp.csr_matrix(
+        (np.ones(len(pairs), np.float32), (pairs[:, 0], pairs[:, 1])),
+        shape=(len(sessions), len(rows)),
+    )
+
+
+def infer_personas(encoder: PersonaEncoder, sessions: list[list[str]]) -> np.ndarray:
+    """[sessions, hidden]: a persona for each session (a list of item ids)."""
+    rated = session_matrix(encoder, sessions)
+    count = rated.shape[0]
+    reaches, kept = [], []
+    for path in encoder.graph.paths:
+        reach, _ = reach_matrix(rated, encoder.snapshot, path.name)
+        weights = pair_weights(reach, path.reach, path.mid_degree)
+        reaches.append(reach)
+        kept.append(top_k_rows(weights, encoder.neighbours))
+    sources = np.unique(np.concatenate([matrix.indices for matrix in kept]))
+    inputs = []
+    for path, reach, partners in zip(encoder.graph.paths, reaches, kept, strict=True):
+        adjacency = _session_rows(partners, sources, count)
+        reached = torch.cat(
+            [
+                reached_features(path, sources, encoder.graph.features),
+                torch.from_numpy(
+                    np.asarray(row_normalise(reach) @ encoder.graph.features[path.mid_type])
+                ),
+            ]
+        )
+        inputs.append(MetaPathInput(path.name, path.mid_type, sparse_tensor(adjacency), reached))
+    x_user = torch.cat(
+        [
+            encoder.graph.x_user[torch.from_numpy(sources)],
+            torch.zeros(count, encoder.graph.x_user.shape[1]),
+        ]
+    )
+    with torch.no_grad():
+        return encoder.model.encode(x_user, inputs).numpy()
+
+
+def _session_rows(partners: sp.csr_matrix, sources: np.ndarray, count: int) -> sp.csr_matrix:
+    """[sessions, sources + sessions]: each session's row of the mean over itself and its
+    partners, as the training users' rows are built (`metapaths.mean_normalise`)."""
+    binary = partners.copy()
+    binary.data[:] = 1.0
+    share = 1.0 / (np.asarray(binary.sum(axis=1)).ravel() + 1.0)
+    rows = np.repeat(np.arange(count), np.diff(binary.indptr))
+    neighbours = remap_columns(
+        sp.csr_matrix(
+            (share[rows].astype(np.float32), binary.indices, binary.indptr), shape=binary.shape
+        ),
+        sources,
+    )
+    return sp.hstack([neighbours, sp.diags(share.astype(np.float32))]).tocsr()

@@ -1,0 +1,148 @@
+"""One persona run: export the domain's training graph, train HDGI, store the snapshot and
+the encoder, write the personas back, and record it all on a `Run` node.
+
+Everything that can refuse (no users, vectors missing, a meta-path the graph lacks) is
+checked before the run is recorded or anything is written. What the `Run` keeps: the
+config, the loss curve, the learned semantic-attention weight of each meta-path, the
+artifact keys of snapshot and encoder, and the counts.
+"""
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from kgstore.artifacts import ArtifactStore
+from kgstore.db import Database, open_database
+from kgstore.device import resolve_device
+from kgstore.errors import ExportError
+from kgstore.export.reader import ExportConfig, export_snapshot
+from kgstore.export.store import put_snapshot
+from kgstore.graph.mapping import Domain
+from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.personas.checkpoint import put_checkpoint
+from kgstore.personas.writeback import clear_stale_pending, switch_to_run, write_pending
+from kgstore.settings import Settings
+from kgstore.train.hdgi import HDGIConfig, persona_graph, train_hdgi
+
+Progress = Callable[[dict[str, Any]], None]
+"""Called with {"stage": …} and, while training, {"epoch", "epochs", "loss"}."""
+
+
+@dataclass(frozen=True)
+class PersonaReport:
+    run: str
+    domain: str
+    users: int
+    held_out_users: int
+    training_interactions: int
+    metapaths: list[str]
+    semantic_weights: dict[str, float]
+    epochs: int
+    best_epoch: int
+    first_loss: float
+    best_loss: float
+    seconds: float
+    train_seconds: float
+    device: str
+    snapshot: str
+    checkpoint: str
+    order_assumed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def export_config(config: HDGIConfig) -> ExportConfig:
+    return ExportConfig(config.holdout_fraction, config.holdout_seed)
+
+
+def train_personas(
+    db: Database,
+    store: ArtifactStore,
+    domain: Domain,
+    config: HDGIConfig,
+    device: str = "cpu",
+    progress: Progress | None = None,
+    run_id: str | None = None,
+) -> PersonaReport:
+    """`run_id` lets a caller that follows the run from elsewhere (the CLI, while a worker
+    trains) know its `Run` node in advance."""
+    say = progress or (lambda _update: None)
+    started = time.perf_counter()
+    say({"stage": "export"})
+    snapshot = export_snapshot(db, domain, export_config(config))
+    try:
+        graph = persona_graph(snapshot, config)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
+    snapshot_key = put_snapshot(store, snapshot)
+    run_id = run_id or uuid.uuid4().hex
+    clear_stale_pending(db)
+    record_run_start(
+        db,
+        run_id,
+        RunKind.TRAIN,
+        {"model": "hdgi", "domain": domain.value, **config.as_dict()},
+        {"model": "hdgi", "domain": domain.value},
+    )
+    try:
+        say({"stage": "train"})
+        result = train_hdgi(
+            graph,
+            config,
+            device,
+            lambda epoch, epochs, loss: say(
+                {"stage": "train", "epoch": epoch, "epochs": epochs, "loss": loss}
+            ),
+        )
+        checkpoint_key = put_checkpoint(store, config, snapshot_key, result)
+        say({"stage": "write"})
+        write_pending(db, run_id, snapshot.users, result.personas)
+        switch_to_run(db, run_id, domain.value, config.hidden)
+    except BaseException as exc:
+        record_run_end(db, run_id, "failed", {"error": repr(exc)})
+        raise
+    report = PersonaReport(
+        run=run_id,
+        domain=domain.value,
+        users=len(snapshot.users),
+        held_out_users=len(snapshot.held_out_users),
+        training_interactions=int(snapshot.rated.shape[1]),
+        metapaths=result.metapaths,
+        semantic_weights=result.semantic_weights,
+        epochs=len(result.losses),
+        best_epoch=result.best_epoch,
+        first_loss=result.losses[0],
+        best_loss=min(result.losses),
+        seconds=time.perf_counter() - started,
+        train_seconds=result.seconds,
+        device=device,
+        snapshot=snapshot_key,
+        checkpoint=checkpoint_key,
+        order_assumed=snapshot.order_assumed,
+    )
+    record_run_end(db, run_id, "finished", {**report.as_dict(), "losses": result.losses})
+    return report
+
+
+def train_personas_from_settings(
+    settings: Settings,
+    domain: Domain,
+    config: HDGIConfig,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+) -> PersonaReport:
+    """What the Celery task and `--local` both run: the configured database and artifact
+    store, on KGSTORE_DEVICE (CUDA when present)."""
+    with open_database(settings) as db:
+        return train_personas(
+            db,
+            ArtifactStore.from_settings(settings),
+            domain,
+            config,
+            resolve_device(settings),
+            progress,
+            run_id,
+        )
