@@ -7,6 +7,7 @@ import typer
 from cli import (
     db,
     embed,
+    evaluate,
     export,
     generate,
     ingest,
@@ -39,6 +40,7 @@ for module in (
     generate,
     export,
     train,
+    evaluate,
     personas,
     db,
     stats,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
+from cli import train_recommender
 from cli.console import console, database, settings
 from cli.worker_task import run_in_worker
 from kgstore.errors import KgstoreError
@@ -98,4 +99,5 @@ def hdgi(
 
 
 def register(parent: typer.Typer) -> None:
+    train_recommender.register(train_app)
     parent.add_typer(train_app, name="train")

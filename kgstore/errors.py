@@ -86,6 +86,11 @@ class PersonaError(KgstoreError):
     """Personas asked of a run or user that has none."""
 
 
+class RecsysInputError(KgstoreError):
+    """The stored graph lacks what a recommender run needs (too few users, item vectors,
+    keywords); raised before any model trains, naming the command that makes it."""
+
+
 class GenerationError(KgstoreError):
     """The text generator (GENERATOR_URL) failed, timed out or answered something that is
     not a chat completion; the message names the URL and the setting to check. Batches

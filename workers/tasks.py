@@ -11,9 +11,13 @@ from kgstore.embeddings.pipeline import EmbedTarget, embed_from_settings
 from kgstore.generation.pipeline import GenerateTarget, generate_from_settings
 from kgstore.graph.mapping import Domain
 from kgstore.personas.runner import train_personas_from_settings
+from kgstore.recsys.evaluation import evaluate_grid_from_settings
+from kgstore.recsys.grid import GridConfig
+from kgstore.recsys.single import train_model_from_settings
 from kgstore.settings import load_settings
 from kgstore.train.config import config_from_dict
 from kgstore.train.hdgi import HDGIConfig
+from kgstore.train.sasrec import SASRecConfig
 
 
 def describe_worker() -> dict[str, Any]:
@@ -81,3 +85,35 @@ def train_hdgi(self: Task, domain: str, config: dict[str, Any], run_id: str) -> 
         load_settings(), Domain(domain), hdgi_config, progress, run_id
     )
     return report.as_dict()
+
+
+EVALUATE_GRID_TASK = "kgstore.train.evaluate_grid"
+
+
+@shared_task(bind=True, name=EVALUATE_GRID_TASK)
+def evaluate_grid(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """`kgctl evaluate --grid` in the gpu worker: (row, seed, epoch) as task state, the
+    report (with the table) as the result."""
+
+    def progress(update: dict[str, Any]) -> None:
+        self.update_state(state="PROGRESS", meta=update)
+
+    grid_config = GridConfig.from_dict(config, "task config")
+    report = evaluate_grid_from_settings(
+        load_settings(), Domain(domain), grid_config, progress, run_id
+    )
+    return report.as_dict()
+
+
+TRAIN_SASREC_TASK = "kgstore.train.sasrec"
+
+
+@shared_task(bind=True, name=TRAIN_SASREC_TASK)
+def train_sasrec(self: Task, domain: str, config: dict[str, Any]) -> dict[str, Any]:
+    """`kgctl train retriever|reranker` in the gpu worker: epochs as task state."""
+
+    def progress(update: dict[str, Any]) -> None:
+        self.update_state(state="PROGRESS", meta=update)
+
+    sasrec = SASRecConfig.from_dict(config, "task config")
+    return train_model_from_settings(load_settings(), Domain(domain), sasrec, progress).as_dict()

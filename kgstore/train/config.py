@@ -58,8 +58,8 @@ def config_from_dict(cls: type[C], data: dict[str, Any], source: str = "config")
         raise ConfigError(f"{source}: {exc}") from None
 
 
-def config_from_file(cls: type[C], path: Path | str) -> C:
-    """`config_from_dict` of a `.toml` or `.json` file."""
+def read_config_table(path: Path | str) -> dict[str, Any]:
+    """The top-level table of a `.toml` or `.json` config file, keys not yet checked."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -76,4 +76,9 @@ def config_from_file(cls: type[C], path: Path | str) -> C:
         raise ConfigError(f"{path} is not valid {path.suffix[1:].upper()}: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a table of keys, not {type(data).__name__}")
-    return config_from_dict(cls, data, str(path))
+    return data
+
+
+def config_from_file(cls: type[C], path: Path | str) -> C:
+    """`config_from_dict` of a `.toml` or `.json` file."""
+    return config_from_dict(cls, read_config_table(path), str(path))

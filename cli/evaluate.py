@@ -1,0 +1,137 @@
+"""`kgctl evaluate`: the paper's Table 3 grid on one domain (`--grid table3`), in the `gpu`
+worker (default) or in this process (`--local`), or a finished evaluation run's table."""
+
+import json
+import sys
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from tqdm import tqdm
+
+from cli.console import console, database, settings
+from cli.worker_task import run_in_worker
+from kgstore.errors import KgstoreError
+from kgstore.graph.mapping import Domain
+from kgstore.graph.runs import run_status
+from kgstore.recsys.evaluation import GRID, evaluate_grid_from_settings
+from kgstore.recsys.grid import GridConfig
+from workers.app import GPU_QUEUE
+from workers.tasks import EVALUATE_GRID_TASK
+
+
+class GridBar:
+    """A bar over the grid's (row, seed) trainings, with the current row, seed and epoch."""
+
+    def __init__(self) -> None:
+        self.bar = tqdm(desc=GRID, unit=" model", leave=False, disable=not sys.stderr.isatty())
+
+    def __call__(self, update: dict[str, Any]) -> None:
+        if "total" not in update:
+            self.bar.set_description(f"{GRID}: {update.get('stage', '')}")
+            return
+        self.bar.total = update["total"]
+        self.bar.update(update["done"] - self.bar.n)
+        if "row" in update:
+            epoch = (
+                f" epoch {update['epoch']} loss {update['loss']:.3f}" if "epoch" in update else ""
+            )
+            self.bar.set_description(f"{update['row']} seed {update['seed']}{epoch}")
+
+
+def grid_config(path: Path | None, seeds: int | None, max_epochs: int | None) -> GridConfig:
+    config = GridConfig.from_file(path) if path else GridConfig()
+    if seeds is not None:
+        config = replace(config, seeds=seeds)
+    if max_epochs is not None:
+        config = replace(config, sasrec=replace(config.sasrec, max_epochs=max_epochs))
+    return config
+
+
+def show_run(run_id: str) -> None:
+    """An evaluation run's table, or a trained retriever's or reranker's metrics."""
+    with database() as db:
+        rows = db.query(
+            "MATCH (r:Run {id: $id}) RETURN r.kind AS kind, r.model AS model, "
+            "r.status AS status, r.metrics AS metrics",
+            id=run_id,
+        )
+    if not rows or not (rows[0]["kind"] == "evaluate" or "sasrec" in (rows[0]["model"] or "")):
+        raise KgstoreError(f"no evaluation or SASRec run {run_id}: see `kgctl runs`")
+    metrics = json.loads(rows[0]["metrics"] or "{}")
+    if rows[0]["status"] != "finished":
+        raise KgstoreError(f"run {run_id} is {rows[0]['status']}: {metrics.get('error', '')}")
+    if rows[0]["kind"] != "evaluate":
+        for split in ("validation", "test"):
+            values = ", ".join(f"{k} {v:.4f}" for k, v in metrics[split].items())
+            console.print(f"{metrics['model']} {metrics['row']} {split}: {values}")
+        return
+    table = Path(metrics["artifacts"]) / "table3.md"
+    console.print(table.read_text() if table.exists() else json.dumps(metrics["rows"], indent=1))
+    console.print(f"files: {metrics['artifacts']}")
+
+
+def evaluate(
+    run: Annotated[
+        str | None, typer.Argument(help="A finished evaluation run: print its table.")
+    ] = None,
+    grid: Annotated[
+        str | None, typer.Option(help=f"Run a grid: `{GRID}` (the paper's Table 3 rows).")
+    ] = None,
+    domain: Annotated[Domain, typer.Option(help="Whose sequences.")] = Domain.MOVIES,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Grid config, TOML or JSON: rows, seeds, candidates, rerank, anonymous, "
+            "cold_start, min_users and a [sasrec] table (max_epochs, patience, max_len, …)."
+        ),
+    ] = None,
+    seeds: Annotated[int | None, typer.Option(help="Seeds per row (overrides the config).")] = None,
+    max_epochs: Annotated[
+        int | None, typer.Option(help="Epoch cap of every model (overrides the config).")
+    ] = None,
+    local: Annotated[bool, typer.Option("--local", help="Train here, not in a worker.")] = False,
+) -> None:
+    """Train every Table 3 row (user / item representation) over several seeds, the
+    reranking row, the anonymous-session row and the cold-start slice; write the table as
+    Markdown, CSV, JSON and PNG into the run's directory and record the run."""
+    if run is not None:
+        show_run(run)
+        return
+    if grid != GRID:
+        raise KgstoreError(f"give a run id, or --grid {GRID}")
+    grid_settings = grid_config(config, seeds, max_epochs)
+    bar = GridBar()
+    run_id = uuid.uuid4().hex
+    try:
+        if local:
+            report = evaluate_grid_from_settings(
+                settings(), domain, grid_settings, bar, run_id
+            ).as_dict()
+        else:
+            with database() as db:
+
+                def still_alive() -> None:
+                    if run_status(db, run_id) == "failed":
+                        raise KgstoreError(
+                            f"run {run_id} failed: the gpu worker's process is gone (killed?); "
+                            "start it again with `kgctl workers up` and re-run"
+                        )
+
+                report = run_in_worker(
+                    EVALUATE_GRID_TASK,
+                    (domain.value, grid_settings.to_dict(), run_id),
+                    bar,
+                    GPU_QUEUE,
+                    still_alive,
+                )
+    finally:
+        bar.bar.close()
+    console.print(report["markdown"])
+    console.print(f"run {report['run']}: {report['seconds']:.0f} s; files in {report['directory']}")
+
+
+def register(parent: typer.Typer) -> None:
+    parent.command("evaluate")(evaluate)

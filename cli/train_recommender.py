@@ -1,0 +1,80 @@
+"""`kgctl train retriever|reranker`: one SASRec variant on a domain's split, in the `gpu`
+worker (default) or in this process (`--local`); registered on the `train` group."""
+
+import sys
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from tqdm import tqdm
+
+from cli.console import console, settings
+from cli.worker_task import run_in_worker
+from kgstore.graph.mapping import Domain
+from kgstore.recsys.grid import ITEMS, USERS
+from kgstore.recsys.single import train_model_from_settings
+from kgstore.train.sasrec import SASRecConfig
+from workers.app import GPU_QUEUE
+from workers.tasks import TRAIN_SASREC_TASK
+
+DomainOption = Annotated[Domain, typer.Option(help="Whose sequences.")]
+ConfigOption = Annotated[
+    Path | None, typer.Option(help="SASRecConfig keys, TOML or JSON (max_epochs, lr, …).")
+]
+LocalOption = Annotated[bool, typer.Option("--local", help="Train here, not in a worker.")]
+
+
+def _train(domain: Domain, config: SASRecConfig, local: bool) -> None:
+    bar = tqdm(desc="sasrec", unit=" epoch", leave=False, disable=not sys.stderr.isatty())
+
+    def progress(update: dict[str, Any]) -> None:
+        bar.set_postfix(loss=f"{update['loss']:.4f}")
+        bar.update(update["epoch"] - bar.n)
+
+    try:
+        if local:
+            report = train_model_from_settings(
+                settings(), domain, config, progress, uuid.uuid4().hex
+            ).as_dict()
+        else:
+            report = run_in_worker(
+                TRAIN_SASREC_TASK, (domain.value, config.to_dict()), progress, GPU_QUEUE
+            )
+    finally:
+        bar.close()
+    test = ", ".join(f"{name} {value:.4f}" for name, value in report["test"].items())
+    console.print(
+        f"run {report['run']}: {report['model']} {report['row']} on {domain.value}, best epoch "
+        f"{report['best_epoch']} of {report['epochs']}; test ({report['protocol']}): {test}"
+    )
+    for note in report["notes"]:
+        console.print(f"note: {note}")
+
+
+def retriever(
+    user: Annotated[str, typer.Option(help=f"User representation: {', '.join(USERS)}.")],
+    item: Annotated[str, typer.Option(help=f"Item representation: {', '.join(ITEMS)}.")],
+    domain: DomainOption = Domain.MOVIES,
+    config: ConfigOption = None,
+    local: LocalOption = False,
+) -> None:
+    """Train a retriever (SASRec with a user and an item representation) and record it."""
+    base = SASRecConfig.from_file(config) if config else SASRecConfig()
+    _train(domain, SASRecConfig.from_dict({**base.to_dict(), "user": user, "item": item}), local)
+
+
+def reranker(
+    domain: DomainOption = Domain.MOVIES,
+    config: ConfigOption = None,
+    local: LocalOption = False,
+) -> None:
+    """Train the reranker (base SASRec: no user vector, random item embeddings)."""
+    base = SASRecConfig.from_file(config) if config else SASRecConfig()
+    _train(domain, replace(base, user="none", item="random"), local)
+
+
+def register(train_app: typer.Typer) -> None:
+    train_app.command("retriever")(retriever)
+    train_app.command("reranker")(reranker)

@@ -1,0 +1,103 @@
+"""`kgctl evaluate --grid table3`: one recorded evaluation run — read the inputs (every
+refusal happens here, before a model trains or a `Run` is recorded), run the grid, write
+the table's files into the run's directory and close the `Run` node with the config, the
+table and where the files lie.
+
+The run reads only the stored graph (sequences, vectors, personas) and run artifacts (the
+persona encoder); it writes nothing to the graph but its own `Run` node.
+"""
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kgstore.artifacts import ArtifactStore
+from kgstore.db import Database, open_database
+from kgstore.device import resolve_device
+from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
+from kgstore.graph.mapping import Domain
+from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.recsys.grid import GridConfig, Progress, prepare_grid, run_grid
+from kgstore.recsys.table import as_json, markdown, table_rows, write_table
+from kgstore.settings import Settings
+
+GRID = "table3"
+
+
+@dataclass(frozen=True)
+class GridReport:
+    run: str
+    domain: str
+    directory: str
+    files: dict[str, str]
+    markdown: str
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def evaluate_grid(
+    db: Database,
+    store: ArtifactStore,
+    directory: Path,
+    domain: Domain,
+    config: GridConfig,
+    device: str = "cpu",
+    progress: Progress | None = None,
+    run_id: str | None = None,
+) -> GridReport:
+    """Run the grid on `domain` and write its table into `directory / run id`."""
+    say = progress or (lambda _update: None)
+    say({"stage": "read"})
+    inputs = prepare_grid(
+        db, store, domain, config, lambda: SentenceTransformerEmbedder(device=device)
+    )
+    run_id = run_id or uuid.uuid4().hex
+    record_run_start(
+        db,
+        run_id,
+        RunKind.EVALUATE,
+        {"grid": GRID, "domain": domain.value, **config.to_dict()},
+        {"model": "sasrec", "grid": GRID, "domain": domain.value},
+    )
+    try:
+        result = run_grid(inputs, config, device, progress)
+        out = directory / run_id
+        files = write_table(result, out, run_id)
+    except BaseException as exc:
+        record_run_end(db, run_id, "failed", {"error": repr(exc)})
+        raise
+    rows = table_rows(result)
+    table = as_json(result, rows, run_id)
+    record_run_end(db, run_id, "finished", {**table, "artifacts": str(out)})
+    return GridReport(
+        run_id,
+        domain.value,
+        str(out),
+        {kind: str(path) for kind, path in files.items()},
+        markdown(result, rows, run_id),
+        result.seconds,
+    )
+
+
+def evaluate_grid_from_settings(
+    settings: Settings,
+    domain: Domain,
+    config: GridConfig,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+) -> GridReport:
+    """What the Celery task and `--local` both run."""
+    with open_database(settings) as db:
+        return evaluate_grid(
+            db,
+            ArtifactStore.from_settings(settings),
+            settings.state_dir / "runs",
+            domain,
+            config,
+            resolve_device(settings),
+            progress,
+            run_id,
+        )

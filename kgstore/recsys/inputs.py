@@ -1,0 +1,144 @@
+"""What the recommender reads from the stored graph: a domain's sequences and their
+leave-one-out split, and the user and item representations of the retriever.
+
+Everything here only reads Neo4j (and the persona run's encoder from the artifact store)
+and refuses with a message naming the command that makes what is missing, so a grid fails
+before its first model trains, not after an hour.
+
+User representations, rows in `Vocabulary.users` order:
+- `llm`: each user's stored preference keywords (`kgctl generate keywords`), embedded;
+- `kg`: the HDGI persona stored on the user (`kgctl train hdgi`). Users the persona run
+  never saw (held out of persona learning, or added later) are known users, but have no
+  stored persona: theirs is inferred by the run's encoder from their *training* items.
+Item representation `description`: the stored `Item.textEmbedding`, row 0 padding.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from kgstore.artifacts import ArtifactStore
+from kgstore.db import Database
+from kgstore.embeddings.base import Embedder
+from kgstore.errors import PersonaError, RecsysInputError
+from kgstore.generation.user_vectors import user_keyword_vectors
+from kgstore.graph.mapping import Domain, cypher_label
+from kgstore.graph.sequences import read_sequences
+from kgstore.personas.infer import PersonaEncoder, infer_personas, latest_persona_run, load_encoder
+from kgstore.recsys.data import SequenceData, Vocabulary, sequence_data
+from kgstore.recsys.split import LeaveOneOut
+
+
+@dataclass(frozen=True)
+class DomainSplit:
+    """A domain's leave-one-out split and its tensors (the one split every stage uses)."""
+
+    domain: Domain
+    split: LeaveOneOut
+    data: SequenceData
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self.data.vocabulary
+
+
+def load_split(db: Database, domain: Domain, max_len: int, min_users: int) -> DomainSplit:
+    """The domain's sequences from Neo4j, split; fewer than `min_users` evaluated users is
+    refused (metrics over a handful of users say nothing)."""
+    split = LeaveOneOut.of(read_sequences(db, domain))
+    evaluated = len(split.test)
+    if evaluated < min_users:
+        raise RecsysInputError(
+            f"{domain.value} has {evaluated} users with at least 3 interactions, fewer than "
+            f"the {min_users} a recommender run needs: ingest more data "
+            f"(`kgctl ingest … --domain {domain.value}`)"
+        )
+    return DomainSplit(domain, split, sequence_data(split, max_len=max_len))
+
+
+def item_text_features(db: Database, domain: Domain, vocabulary: Vocabulary) -> Tensor:
+    """`[num_items + 1, d]` stored text embeddings in vocabulary order, row 0 zeros."""
+    row = db.columns(
+        f"MATCH (i:Item:{cypher_label(domain.label)}) WHERE i.textEmbedding IS NOT NULL "
+        "RETURN collect(i.id) AS ids, collect(i.textEmbedding) AS x"
+    )
+    by_id = dict(zip(row["ids"], row["x"], strict=True))
+    missing = [item for item in vocabulary.items if item not in by_id]
+    if missing:
+        raise RecsysInputError(
+            f"{len(missing):,} {domain.value} items have no textEmbedding (first: "
+            f"{missing[0]!r}): run `kgctl embed items` first"
+        )
+    vectors = np.asarray([by_id[item] for item in vocabulary.items], dtype=np.float32)
+    return torch.cat([torch.zeros(1, vectors.shape[1]), torch.from_numpy(vectors)])
+
+
+def keyword_vectors(
+    db: Database, embedder: Embedder, domain: Domain, vocabulary: Vocabulary
+) -> tuple[Tensor, str]:
+    """`[num_users, d]` embedded preference keywords and their label (which says when the
+    non-LLM text made them)."""
+    vectors = user_keyword_vectors(db, embedder, domain, vocabulary.users)
+    missing = [user for user in vocabulary.users if user not in vectors.vectors]
+    if missing:
+        raise RecsysInputError(
+            f"{len(missing):,} {domain.value} users have no preference keywords (first: "
+            f"{missing[0]!r}): run `kgctl generate keywords --domain {domain.value}` first"
+        )
+    matrix = np.stack([vectors.vectors[user] for user in vocabulary.users]).astype(np.float32)
+    return torch.from_numpy(matrix), vectors.label
+
+
+@dataclass
+class Personas:
+    """`[num_users, d]` persona rows, the run that made them, which users' rows were
+    inferred from their training items (no stored persona), and the run's encoder."""
+
+    vectors: Tensor
+    run: str
+    inferred: frozenset[str]
+    encoder: PersonaEncoder
+
+    @property
+    def label(self) -> str:
+        return (
+            f"HDGI personas of run {self.run}; {len(self.inferred):,} users without a stored "
+            "persona (held out of persona learning) inferred from their training items"
+        )
+
+
+def persona_vectors(
+    db: Database, store: ArtifactStore, domain: Domain, split: DomainSplit
+) -> Personas:
+    """The latest finished persona run's stored personas of the domain's users; the others
+    inferred by its encoder from their training items only."""
+    try:
+        run = latest_persona_run(db, domain)
+    except PersonaError:
+        raise PersonaError(
+            f"no personas for {domain.value}: run `kgctl train hdgi --domain {domain.value}` "
+            "first (or leave out the rows with user kg)"
+        ) from None
+    row = db.columns(
+        "MATCH (u:User) WHERE u.personaRun = $run AND u.persona IS NOT NULL "
+        "RETURN collect(u.id) AS ids, collect(u.persona) AS x",
+        run=run,
+    )
+    stored = dict(zip(row["ids"], row["x"], strict=True))
+    encoder = load_encoder(db, store, run)
+    users = split.vocabulary.users
+    unseen = [user for user in users if user not in stored]
+    by_user = {user: np.asarray(vector) for user, vector in stored.items()}
+    if unseen:
+        inferred = infer_personas(encoder, [split.split.train[user] for user in unseen])
+        by_user.update(zip(unseen, inferred, strict=True))
+    matrix = np.stack([by_user[user] for user in users]).astype(np.float32)
+    return Personas(torch.from_numpy(matrix), run, frozenset(unseen), encoder)
+
+
+def session_personas(encoder: PersonaEncoder, sessions: Sequence[Sequence[str]]) -> Tensor:
+    """`[sessions, d]` personas inferred from nothing but each session's items."""
+    return torch.from_numpy(infer_personas(encoder, [list(s) for s in sessions]).astype(np.float32))

@@ -1,0 +1,62 @@
+"""Planted-signal sequences for the recommender tests, written straight into the graph.
+
+Every user belongs to one of `groups` groups. Sequences repeat the pattern
+`group item, shared, shared, shared`, so a model that sees only the last three items (a
+short session, `max_len = 3`) sees shared items only before each group item — it cannot
+tell the group; the user's whole training history (and so an HDGI persona learned from it)
+can. The validation item is shared, the test item a group item.
+
+`planted=True`: a user's group items come from their group's pool, so the persona predicts
+the test item. `planted=False` (the negative control): group items come from the union of
+all pools, whatever the group — the same shapes, no signal for a persona to carry.
+Item vectors are random (`textEmbeddingModel` "test-random"); titles name the item.
+"""
+
+import numpy as np
+
+from kgstore.db import Database
+from kgstore.graph.dense_idx import assign_dense_indices
+
+GROUPS = 4
+POOL = 12
+SHARED = 16
+LENGTH = 22
+DIMENSION = 32
+
+
+def planted_sequences(planted: bool, users: int, seed: int = 0) -> dict[str, list[str]]:
+    rng = np.random.default_rng(seed)
+    pools = [[f"g{g}-{j:02d}" for j in range(POOL)] for g in range(GROUPS)]
+    everything = [item for pool in pools for item in pool]
+    shared = [f"s-{j:02d}" for j in range(SHARED)]
+    sequences = {}
+    for number in range(users):
+        pool = pools[number % GROUPS] if planted else everything
+        own = list(rng.choice(pool, size=(LENGTH + 3) // 4, replace=False))
+        sequences[f"u{number:04d}"] = [
+            own.pop() if position % 4 == 1 else str(rng.choice(shared))
+            for position in range(LENGTH)
+        ]
+    return sequences
+
+
+def write_planted(db: Database, planted: bool, users: int = 400, seed: int = 0) -> None:
+    """Replace the graph's movies with a planted (or control) data set."""
+    sequences = planted_sequences(planted, users, seed)
+    items = sorted({item for sequence in sequences.values() for item in sequence})
+    rng = np.random.default_rng(seed + 1)
+    db.query(
+        "UNWIND $rows AS row CREATE (:Item:Movie {id: row.id, title: row.title, "
+        "textEmbedding: row.x, textEmbeddingModel: 'test-random'})",
+        rows=[
+            {"id": item, "title": f"Film {item}", "x": rng.normal(size=DIMENSION).tolist()}
+            for item in items
+        ],
+    )
+    db.query(
+        "UNWIND $rows AS row CREATE (u:User {id: row.user}) WITH u, row "
+        "UNWIND range(0, size(row.items) - 1) AS pos MATCH (i:Item {id: row.items[pos]}) "
+        "CREATE (u)-[:RATED {pos: pos, ts: pos * 60, rating: 5.0, orderAssumed: false}]->(i)",
+        rows=[{"user": user, "items": sequence} for user, sequence in sequences.items()],
+    )
+    assign_dense_indices(db)

@@ -1,0 +1,159 @@
+"""The Table 3 grid against a real Neo4j: planted persona signal and its negative control,
+determinism, the report files and `Run`, no held-out item in training, and refusals
+before any training. Runs in file order: the control test replaces the planted graph."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+from kgstore.artifacts import ArtifactStore
+from kgstore.db import Database
+from kgstore.errors import ConfigError, PersonaError, RecsysInputError
+from kgstore.generation.pipeline import generate_keywords
+from kgstore.graph.clear import clear_graph
+from kgstore.graph.mapping import Domain
+from kgstore.personas.runner import train_personas
+from kgstore.recsys.evaluation import evaluate_grid
+from kgstore.recsys.grid import GridConfig, prepare_grid, run_grid
+from kgstore.recsys.table import FILES, table_rows
+from kgstore.schema import apply_schema
+from kgstore.train.hdgi import HDGIConfig
+from kgstore.train.sasrec import SASRecConfig
+from tests.recsys_planted import write_planted
+
+pytestmark = pytest.mark.slow
+
+SHORT = SASRecConfig(hidden_channels=32, max_len=3, max_epochs=40, patience=40, lr=5e-3)
+KG_VS_NONE = GridConfig(
+    rows=("none/random", "kg/random"), seeds=2, rerank="", anonymous=False, sasrec=SHORT
+)
+MARGIN = 0.15
+
+
+def no_embedder():
+    raise AssertionError("no row has user llm: the embedder must not be built")
+
+
+def ndcg_gap(db: Database, store: ArtifactStore) -> float:
+    """NDCG@10 of kg/random minus none/random over all users (mean over seeds)."""
+    inputs = prepare_grid(db, store, Domain.MOVIES, KG_VS_NONE, no_embedder)
+    rows = {row.config: row for row in table_rows(run_grid(inputs, KG_VS_NONE))}
+    return rows["kg/random"].means["NDCG@10"].mean - rows["none/random"].means["NDCG@10"].mean
+
+
+def fresh_planted(db: Database, store: ArtifactStore, planted: bool) -> None:
+    clear_graph(db)
+    apply_schema(db)
+    write_planted(db, planted)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> ArtifactStore:
+    return ArtifactStore(str(tmp_path_factory.mktemp("artifacts")))
+
+
+@pytest.fixture(scope="module")
+def planted(db: Database, store: ArtifactStore) -> Database:
+    fresh_planted(db, store, planted=True)
+    train_personas(db, store, Domain.MOVIES, HDGIConfig())
+    return db
+
+
+def test_kg_personas_beat_none_when_the_session_cannot_reveal_the_group(
+    planted: Database, store: ArtifactStore
+) -> None:
+    assert ndcg_gap(planted, store) > MARGIN
+
+
+def test_same_seed_same_metrics(planted: Database, store: ArtifactStore) -> None:
+    config = replace(KG_VS_NONE, seeds=1, sasrec=replace(SHORT, max_epochs=3))
+    inputs = prepare_grid(planted, store, Domain.MOVIES, config, no_embedder)
+    first, second = run_grid(inputs, config), run_grid(inputs, config)
+    for name, row in first.rows.items():
+        assert row.matrix.equal(second.rows[name].matrix), name
+
+
+def test_no_validation_or_test_item_reaches_training(
+    planted: Database, store: ArtifactStore
+) -> None:
+    inputs = prepare_grid(planted, store, Domain.MOVIES, KG_VS_NONE, no_embedder)
+    split, data = inputs.split.split, inputs.split.data
+    items, users = data.vocabulary.items, data.vocabulary.users
+    train = data.train
+    for row in range(len(train)):
+        user = users[int(train.users[row])]
+        length = int(train.lengths[row])
+        seen = [items[i - 1] for i in train.items[row, :length].tolist()]
+        seen.append(items[int(train.targets[row, length - 1]) - 1])
+        assert seen == split.train[user][-len(seen) :]
+    # The personas: the held-out users have none stored; their inferred ones come from
+    # training items only (split.train), which the session personas never extend.
+    assert inputs.personas is not None and inputs.personas.inferred
+    stored = planted.query(
+        "MATCH (u:User) WHERE u.persona IS NOT NULL RETURN collect(u.id) AS ids"
+    )[0]["ids"]
+    assert not inputs.personas.inferred & set(stored)
+
+
+def test_grid_writes_the_table_files_and_a_run(
+    planted: Database, store: ArtifactStore, tmp_path: Path
+) -> None:
+    generate_keywords(planted, None, Domain.MOVIES)
+    config = GridConfig(seeds=2, sasrec=replace(SHORT, max_epochs=2))
+    report = evaluate_grid(planted, store, tmp_path, Domain.MOVIES, config)
+    directory = Path(report.directory)
+    assert sorted(path.name for path in directory.iterdir()) == sorted(FILES)
+    table = json.loads((directory / "table3.json").read_text())
+    shown = {(row["slice"], row["config"]) for row in table["rows"]}
+    for row in ("none/random", "none/description", "random/description", "llm/description",
+                "kg/description", "rerank kg/description by none/random"):  # fmt: skip
+        assert ("all users", row) in shown and ("cold-start", row) not in shown
+    assert ("anonymous session", "kg/description (anonymous session)") in shown
+    assert "non-LLM text" in table["labels"]["user llm"]
+    rerank = next(r for r in table["rows"] if r["config"].startswith("rerank"))
+    retriever = next(r for r in table["rows"] if r["config"] == "kg/description")
+    assert rerank["metrics"]["HR@100"] == retriever["metrics"]["HR@100"]
+    [run] = planted.query(
+        "MATCH (r:Run {id: $id}) RETURN r.kind AS kind, r.status AS status, r.metrics AS m",
+        id=report.run,
+    )
+    assert (run["kind"], run["status"]) == ("evaluate", "finished")
+    assert json.loads(run["m"])["artifacts"] == str(directory)
+    assert "| none/random |" in report.markdown
+
+
+def test_bad_input_is_refused_before_training(
+    planted: Database, store: ArtifactStore, tmp_path: Path
+) -> None:
+    runs = "MATCH (r:Run {kind: 'evaluate'}) RETURN count(r) AS n"
+    before = planted.query(runs)[0]["n"]
+    with pytest.raises(RecsysInputError, match="fewer than the 100000"):
+        evaluate_grid(planted, store, tmp_path, Domain.MOVIES, GridConfig(min_users=100_000))
+    with pytest.raises(RecsysInputError, match="users with at least 3"):
+        evaluate_grid(planted, store, tmp_path, Domain.BOOKS, GridConfig())
+    bad = tmp_path / "grid.toml"
+    bad.write_text("seeds = 2\n[sasrec]\ndropuot = 0.5\n")
+    with pytest.raises(ConfigError, match="unknown key 'dropuot'"):
+        GridConfig.from_file(bad)
+    bad.write_text("seedz = 2\n")
+    with pytest.raises(ConfigError, match="unknown key 'seedz'"):
+        GridConfig.from_file(bad)
+    with pytest.raises(ConfigError, match="row 'kg/text'"):
+        GridConfig(rows=("none/random", "kg/text"))
+    result = CliRunner().invoke(app, ["evaluate", "--grid", "table3", "--domain", "music"])
+    assert result.exit_code == 2 and "music" in result.output
+    assert planted.query(runs)[0]["n"] == before
+
+
+def test_without_a_planted_signal_kg_does_not_beat_none(
+    db: Database, store: ArtifactStore, tmp_path: Path
+) -> None:
+    fresh_planted(db, store, planted=False)
+    with pytest.raises(PersonaError, match="kgctl train hdgi --domain movies"):
+        evaluate_grid(db, store, tmp_path, Domain.MOVIES, KG_VS_NONE)
+    train_personas(db, store, Domain.MOVIES, HDGIConfig())
+    assert ndcg_gap(db, store) < MARGIN / 3
