@@ -1,4 +1,4 @@
-"""`kgctl runs`: the latest runs of every kind (ingest and embed so far)."""
+"""`kgctl runs`: the latest runs of every kind, with what each one did."""
 
 from typing import Annotated
 
@@ -18,7 +18,7 @@ def runs(
     with database() as db:
         interrupted = mark_interrupted_runs(db)
         records = list_runs(db, kind, limit)
-    table = Table("run", "kind", "source", "status", "started", "seconds", "records", "rel/s")
+    table = Table("run", "kind", "source", "status", "started", "seconds", "result")
     for run in records:
         seconds = run.seconds
         table.add_row(
@@ -28,14 +28,30 @@ def runs(
             run.status,
             run.started.strftime("%Y-%m-%d %H:%M:%S") if run.started else "-",
             f"{seconds:.1f}" if seconds is not None else "-",
-            f"{run.metrics['records']:,}" if "records" in run.metrics else "-",
-            f"{run.metrics['relationshipsPerSecond']:,}"
-            if "relationshipsPerSecond" in run.metrics
-            else "-",
+            summary(run.metrics),
         )
     console.print(table)
     for run_id in interrupted:
         console.print(f"marked interrupted: run {run_id} (its process is gone)")
+
+
+def summary(metrics: dict) -> str:
+    """The few figures that say what a run did, whatever its kind."""
+    if "error" in metrics:
+        return f"error: {metrics['error']}"[:120]
+    if "best_loss" in metrics:
+        return (
+            f"{metrics['users']:,} users, {metrics['epochs']} epochs, "
+            f"loss {metrics['first_loss']:.3f} → {metrics['best_loss']:.3f}"
+        )
+    if "encoded" in metrics:
+        return f"{metrics['encoded']:,} encoded, {metrics.get('unchanged', 0):,} unchanged"
+    if "records" in metrics:
+        rate = metrics.get("relationshipsPerSecond")
+        return f"{metrics['records']:,} records" + (f", {rate:,} rel/s" if rate else "")
+    if "trainingInteractions" in metrics:
+        return f"{metrics['users']:,} users, {metrics['trainingInteractions']:,} interactions"
+    return "-"
 
 
 def register(parent: typer.Typer) -> None:
