@@ -103,7 +103,8 @@ def test_grid_writes_the_table_files_and_a_run(
     planted: Database, store: ArtifactStore, tmp_path: Path
 ) -> None:
     generate_keywords(planted, None, Domain.MOVIES)
-    config = GridConfig(seeds=2, sasrec=replace(SHORT, max_epochs=2))
+    # Every planted user has 20 training items: all of them are in this cold-start slice.
+    config = GridConfig(seeds=2, cold_start=20, sasrec=replace(SHORT, max_epochs=2))
     report = evaluate_grid(planted, store, tmp_path, Domain.MOVIES, config)
     directory = Path(report.directory)
     assert sorted(path.name for path in directory.iterdir()) == sorted(FILES)
@@ -111,7 +112,7 @@ def test_grid_writes_the_table_files_and_a_run(
     shown = {(row["slice"], row["config"]) for row in table["rows"]}
     for row in ("none/random", "none/description", "random/description", "llm/description",
                 "kg/description", "rerank kg/description by none/random"):  # fmt: skip
-        assert ("all users", row) in shown and ("cold-start", row) not in shown
+        assert ("all users", row) in shown and ("cold-start", row) in shown
     assert ("anonymous session", "kg/description (anonymous session)") in shown
     assert "non-LLM text" in table["labels"]["user llm"]
     rerank = next(r for r in table["rows"] if r["config"].startswith("rerank"))
