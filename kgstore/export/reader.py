@@ -12,6 +12,7 @@ edges: persona learning never sees a validation or test item.
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -85,27 +86,31 @@ def _ranges(db: Database, labels: str) -> Iterator[tuple[int, int]]:
         yield low, low + IDX_RANGE
 
 
+def _collect(db: Database, labels: str, query: str) -> dict[str, list[Any]]:
+    """Run `query` (filtered by `$low <= idx < $high` of the nodes with `labels`) over
+    every idx range and concatenate each returned list; `models` is a set."""
+    columns: dict[str, list[Any]] = {}
+    for low, high in _ranges(db, labels):
+        row = db.columns(query, low=low, high=high)
+        for name, values in row.items():
+            columns.setdefault(name, []).extend(values)
+    return columns
+
+
 def _features(
     db: Database, labels: str, key: str, what: str, remedy: str
 ) -> tuple[np.ndarray, list[str], np.ndarray, str]:
     """(sorted idx, keys, float32 features, model) of every node with these labels."""
-    idx: list[int] = []
-    keys: list[str] = []
-    vectors: list[list[float] | None] = []
-    models: set[str | None] = set()
-    for low, high in _ranges(db, labels):
-        row = db.columns(
-            f"MATCH (n:{labels}) WHERE n.idx >= $low AND n.idx < $high "
-            f"WITH n ORDER BY n.idx RETURN collect(n.idx) AS idx, collect(n.{key}) AS keys, "
-            "collect(coalesce(n.textEmbedding, [])) AS x, "
-            "collect(DISTINCT n.textEmbeddingModel) AS models",
-            low=low,
-            high=high,
-        )
-        idx += row["idx"]
-        keys += row["keys"]
-        vectors += row["x"]
-        models.update(row["models"])
+    columns = _collect(
+        db,
+        labels,
+        f"MATCH (n:{labels}) WHERE n.idx >= $low AND n.idx < $high "
+        f"WITH n ORDER BY n.idx RETURN collect(n.idx) AS idx, collect(n.{key}) AS keys, "
+        "collect(coalesce(n.textEmbedding, [])) AS x, "
+        "collect(DISTINCT n.textEmbeddingModel) AS models",
+    )
+    idx, keys, vectors = columns.get("idx", []), columns.get("keys", []), columns.get("x", [])
+    models = set(columns.get("models", []))
     missing = [k for k, v in zip(keys, vectors, strict=True) if not v]
     if not keys:
         raise ExportError(f"the graph holds no {what}")
@@ -132,23 +137,18 @@ def _training_interactions(
 ) -> tuple[list[str], np.ndarray, list[str], bool]:
     """(users kept, [2, E] training (user row, item row) pairs, held-out users, order
     assumed) — positions checked to be 0…n-1 per user, as `read_sequences` checks them."""
-    user_col, item_col, pos_col, assumed = [], [], [], False
-    for low, high in _ranges(db, "User"):
-        row = db.columns(
-            f"MATCH (u:User)-[r:RATED]->(i:Item:{cypher_label(domain.label)}) "
-            "WHERE u.idx >= $low AND u.idx < $high "
-            "RETURN collect(u.idx) AS u, collect(i.idx) AS i, collect(r.pos) AS pos, "
-            "any(x IN collect(r.orderAssumed) WHERE x) AS assumed",
-            low=low,
-            high=high,
-        )
-        user_col += row["u"]
-        item_col += row["i"]
-        pos_col += row["pos"]
-        assumed = assumed or row["assumed"]
-    if not user_col:
+    columns = _collect(
+        db,
+        "User",
+        f"MATCH (u:User)-[r:RATED]->(i:Item:{cypher_label(domain.label)}) "
+        "WHERE u.idx >= $low AND u.idx < $high "
+        "RETURN collect(u.idx) AS u, collect(i.idx) AS i, collect(r.pos) AS pos, "
+        "[x IN collect(r.orderAssumed) WHERE x][..1] AS assumed",
+    )
+    if not columns.get("u"):
         raise ExportError(f"no user has rated an item of {domain.value}: nothing to learn from")
-    u, i, pos = (np.asarray(col, dtype=np.int64) for col in (user_col, item_col, pos_col))
+    assumed = bool(columns["assumed"])
+    u, i, pos = (np.asarray(columns[name], dtype=np.int64) for name in ("u", "i", "pos"))
     order = np.lexsort((pos, u))
     u, i, pos = u[order], i[order], pos[order]
     user_idx, starts, lengths = np.unique(u, return_index=True, return_counts=True)

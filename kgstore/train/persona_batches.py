@@ -22,7 +22,9 @@ def sparse_tensor(matrix: sp.spmatrix) -> Tensor:
     coo = matrix.tocoo()
     indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
     values = torch.from_numpy(coo.data.astype(np.float32))
-    return torch.sparse_coo_tensor(indices, values, size=coo.shape).coalesce()
+    return torch.sparse_coo_tensor(
+        indices, values, size=coo.shape, check_invariants=False
+    ).coalesce()
 
 
 def remap_columns(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
