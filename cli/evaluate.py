@@ -12,13 +12,11 @@ import typer
 from tqdm import tqdm
 
 from cli.console import console, database, settings
-from cli.worker_task import run_in_worker
+from cli.worker_task import follow_run_in_worker
 from kgstore.errors import KgstoreError
 from kgstore.graph.mapping import Domain
-from kgstore.graph.runs import run_status
 from kgstore.recsys.evaluation import GRID, evaluate_grid_from_settings
 from kgstore.recsys.grid import GridConfig
-from workers.app import GPU_QUEUE
 from workers.tasks import EVALUATE_GRID_TASK
 
 
@@ -111,22 +109,9 @@ def evaluate(
                 settings(), domain, grid_settings, bar, run_id
             ).as_dict()
         else:
-            with database() as db:
-
-                def still_alive() -> None:
-                    if run_status(db, run_id) == "failed":
-                        raise KgstoreError(
-                            f"run {run_id} failed: the gpu worker's process is gone (killed?); "
-                            "start it again with `kgctl workers up` and re-run"
-                        )
-
-                report = run_in_worker(
-                    EVALUATE_GRID_TASK,
-                    (domain.value, grid_settings.to_dict(), run_id),
-                    bar,
-                    GPU_QUEUE,
-                    still_alive,
-                )
+            report = follow_run_in_worker(
+                EVALUATE_GRID_TASK, (domain.value, grid_settings.to_dict(), run_id), bar, run_id
+            )
     finally:
         bar.bar.close()
     console.print(report["markdown"])

@@ -10,15 +10,12 @@ import typer
 from tqdm import tqdm
 
 from cli import train_recommender
-from cli.console import console, database, settings
-from cli.worker_task import run_in_worker
-from kgstore.errors import KgstoreError
+from cli.console import console, settings
+from cli.worker_task import follow_run_in_worker
 from kgstore.graph.mapping import Domain
-from kgstore.graph.runs import run_status
 from kgstore.personas.runner import train_personas_from_settings
 from kgstore.train.config import config_from_file
 from kgstore.train.hdgi import HDGIConfig
-from workers.app import GPU_QUEUE
 from workers.tasks import TRAIN_HDGI_TASK
 
 train_app = typer.Typer(help="Train models from the stored graph.", no_args_is_help=True)
@@ -66,22 +63,9 @@ def hdgi(
                 settings(), domain, hdgi_config, bar, run_id
             ).as_dict()
         else:
-            with database() as db:
-
-                def still_alive() -> None:
-                    if run_status(db, run_id) == "failed":
-                        raise KgstoreError(
-                            f"run {run_id} failed: the gpu worker's process is gone (killed?); "
-                            "start it again with `kgctl workers up` and re-run"
-                        )
-
-                report = run_in_worker(
-                    TRAIN_HDGI_TASK,
-                    (domain.value, hdgi_config.as_dict(), run_id),
-                    bar,
-                    GPU_QUEUE,
-                    still_alive,
-                )
+            report = follow_run_in_worker(
+                TRAIN_HDGI_TASK, (domain.value, hdgi_config.as_dict(), run_id), bar, run_id
+            )
     finally:
         bar.bar.close()
     weights = ", ".join(

@@ -4,9 +4,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cli.console import settings
+from cli.console import database, settings
 from kgstore.errors import KgstoreError
-from workers.app import CPU_QUEUE, create_app
+from kgstore.graph.runs import run_status
+from workers.app import CPU_QUEUE, GPU_QUEUE, create_app
 from workers.launcher import WORKERS, ping_workers
 
 POLL_S = 0.5
@@ -44,6 +45,28 @@ def run_in_worker(
         return result.get()
     finally:
         app.close()
+
+
+def follow_run_in_worker(
+    task: str,
+    args: tuple[object, ...],
+    progress: Callable[[dict[str, Any]], None],
+    run_id: str,
+    queue: str = GPU_QUEUE,
+) -> dict:
+    """`run_in_worker` for a task that records the `Run` `run_id`: when the worker process
+    running it dies (killed, out of memory) Celery never answers, so the run's node is
+    watched and its end reported instead (`runs.run_status` closes it as failed)."""
+    with database() as db:
+
+        def still_alive() -> None:
+            if run_status(db, run_id) == "failed":
+                raise KgstoreError(
+                    f"run {run_id} failed: the {queue} worker's process is gone (killed?); "
+                    "start it again with `kgctl workers up` and re-run"
+                )
+
+        return run_in_worker(task, args, progress, queue, still_alive)
 
 
 def count_progress(update: Callable[[int, int], None]) -> Callable[[dict[str, Any]], None]:
