@@ -23,7 +23,10 @@ from kgstore.graph.mapping import BY_TYPE, Domain, cypher_label
 from kgstore.recsys.split import holdout_users, training_lengths
 
 IDX_RANGE = 50_000
-"""Source nodes per query: a range's collected lists stay a few MB."""
+"""Source nodes per query: a range's collected lists of integers stay a few MB."""
+FEATURE_RANGE = 5_000
+"""Nodes per query when their vectors come along: 50,000 vectors of 384 doubles make one
+150 MB record that the server builds on its heap and the client decodes at once."""
 
 Progress = Callable[[str], None]
 
@@ -78,19 +81,19 @@ def export_snapshot(
     )
 
 
-def _ranges(db: Database, labels: str) -> Iterator[tuple[int, int]]:
+def _ranges(db: Database, labels: str, step: int = IDX_RANGE) -> Iterator[tuple[int, int]]:
     row = db.columns(f"MATCH (n:{labels}) RETURN min(n.idx) AS low, max(n.idx) AS high")
     if row["low"] is None:
         return
-    for low in range(row["low"], row["high"] + 1, IDX_RANGE):
-        yield low, low + IDX_RANGE
+    for low in range(row["low"], row["high"] + 1, step):
+        yield low, low + step
 
 
-def _collect(db: Database, labels: str, query: str) -> dict[str, list[Any]]:
+def _collect(db: Database, labels: str, query: str, step: int = IDX_RANGE) -> dict[str, list[Any]]:
     """Run `query` (filtered by `$low <= idx < $high` of the nodes with `labels`) over
     every idx range and concatenate each returned list; `models` is a set."""
     columns: dict[str, list[Any]] = {}
-    for low, high in _ranges(db, labels):
+    for low, high in _ranges(db, labels, step):
         row = db.columns(query, low=low, high=high)
         for name, values in row.items():
             columns.setdefault(name, []).extend(values)
@@ -108,6 +111,7 @@ def _features(
         f"WITH n ORDER BY n.idx RETURN collect(n.idx) AS idx, collect(n.{key}) AS keys, "
         "collect(coalesce(n.textEmbedding, [])) AS x, "
         "collect(DISTINCT n.textEmbeddingModel) AS models",
+        FEATURE_RANGE,
     )
     idx, keys, vectors = columns.get("idx", []), columns.get("keys", []), columns.get("x", [])
     models = set(columns.get("models", []))
@@ -230,14 +234,14 @@ def _entities(db: Database, entity_idx: np.ndarray) -> tuple[list[str], list[str
     types: list[str] = []
     vectors: list[list[float]] = []
     models: set[str | None] = set()
-    for start in range(0, len(entity_idx), IDX_RANGE):
+    for start in range(0, len(entity_idx), FEATURE_RANGE):
         row = db.columns(
             "UNWIND $idx AS x MATCH (e:Entity {idx: x}) "
             "RETURN collect(e.idx) AS idx, collect(e.uri) AS uris, collect(e.textEmbedding) AS x, "
             "collect([l IN labels(e) WHERE l <> 'Entity']) AS labels, "
             "collect(DISTINCT e.textEmbeddingModel) AS models, count(e) AS n, "
             "count(e.textEmbedding) AS embedded",
-            idx=entity_idx[start : start + IDX_RANGE].tolist(),
+            idx=entity_idx[start : start + FEATURE_RANGE].tolist(),
         )
         if row["embedded"] < row["n"]:
             raise ExportError(
