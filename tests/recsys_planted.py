@@ -1,10 +1,11 @@
 """Planted-signal sequences for the recommender tests, written straight into the graph.
 
-Every user belongs to one of `groups` groups. Sequences repeat the pattern
-`group item, shared, shared, shared`, so a model that sees only the last three items (a
-short session, `max_len = 3`) sees shared items only before each group item — it cannot
-tell the group; the user's whole training history (and so an HDGI persona learned from it)
-can. The validation item is shared, the test item a group item.
+Every user belongs to one of `GROUPS` groups. Sequences alternate `shared item, group
+item`, so a model that sees only the last item (a session of one item, `max_len = 1`) sees
+a shared item before each group item — it cannot tell the group; the user's whole
+training history (and so an HDGI persona learned from it) can. The last training item and
+the test item are group items (each predicted from a shared one), the validation item a
+shared one.
 
 `planted=True`: a user's group items come from their group's pool, so the persona predicts
 the test item. `planted=False` (the negative control): group items come from the union of
@@ -32,9 +33,9 @@ def planted_sequences(planted: bool, users: int, seed: int = 0) -> dict[str, lis
     sequences = {}
     for number in range(users):
         pool = pools[number % GROUPS] if planted else everything
-        own = list(rng.choice(pool, size=(LENGTH + 3) // 4, replace=False))
+        own = list(rng.choice(pool, size=LENGTH // 2, replace=False))
         sequences[f"u{number:04d}"] = [
-            own.pop() if position % 4 == 1 else str(rng.choice(shared))
+            own.pop() if position % 2 == 1 else str(rng.choice(shared))
             for position in range(LENGTH)
         ]
     return sequences

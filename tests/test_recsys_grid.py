@@ -27,11 +27,13 @@ from tests.recsys_planted import write_planted
 
 pytestmark = pytest.mark.slow
 
-SHORT = SASRecConfig(hidden_channels=32, max_len=3, max_epochs=40, patience=40, lr=5e-3)
+# A session of one item; the validation item carries no group, so the model is the one of
+# the last epoch (evaluated only then), not one picked on noise.
+SHORT = SASRecConfig(hidden_channels=32, max_len=1, max_epochs=60, eval_every=60, lr=5e-3)
 KG_VS_NONE = GridConfig(
     rows=("none/random", "kg/random"), seeds=2, rerank="", anonymous=False, sasrec=SHORT
 )
-MARGIN = 0.15
+MARGIN = 0.08
 
 
 def no_embedder():
@@ -90,9 +92,12 @@ def test_no_validation_or_test_item_reaches_training(
         seen = [items[i - 1] for i in train.items[row, :length].tolist()]
         seen.append(items[int(train.targets[row, length - 1]) - 1])
         assert seen == split.train[user][-len(seen) :]
-    # The personas: the held-out users have none stored; their inferred ones come from
-    # training items only (split.train), which the session personas never extend.
+    # Persona learning saw training interactions only, and none of the held-out users.
     assert inputs.personas is not None and inputs.personas.inferred
+    snapshot = inputs.personas.encoder.snapshot
+    learned = {(snapshot.users[u], snapshot.items[i]) for u, i in snapshot.rated.T.tolist()}
+    assert learned and not learned & split.held_out_pairs()
+    assert not {user for user, _ in learned} & inputs.personas.inferred
     stored = planted.query(
         "MATCH (u:User) WHERE u.persona IS NOT NULL RETURN collect(u.id) AS ids"
     )[0]["ids"]
@@ -103,7 +108,7 @@ def test_grid_writes_the_table_files_and_a_run(
     planted: Database, store: ArtifactStore, tmp_path: Path
 ) -> None:
     generate_keywords(planted, None, Domain.MOVIES)
-    # Every planted user has 20 training items: all of them are in this cold-start slice.
+    # Every planted user has 20 training items: all are in this cold-start slice.
     config = GridConfig(seeds=2, cold_start=20, sasrec=replace(SHORT, max_epochs=2))
     report = evaluate_grid(planted, store, tmp_path, Domain.MOVIES, config)
     directory = Path(report.directory)
@@ -157,4 +162,4 @@ def test_without_a_planted_signal_kg_does_not_beat_none(
     with pytest.raises(PersonaError, match="kgctl train hdgi --domain movies"):
         evaluate_grid(db, store, tmp_path, Domain.MOVIES, KG_VS_NONE)
     train_personas(db, store, Domain.MOVIES, HDGIConfig())
-    assert ndcg_gap(db, store) < MARGIN / 3
+    assert ndcg_gap(db, store) < MARGIN / 2
