@@ -11,7 +11,7 @@ from cli.console import console, settings
 from cli.worker_task import count_progress, run_in_worker
 from kgstore.embeddings.pipeline import DEFAULT_CHUNK, EmbedTarget, embed_from_settings
 from kgstore.embeddings.sentence_transformers import DEFAULT_MODEL
-from workers.tasks import EMBED_TASK
+from workers.task_names import EMBED_TASK
 
 
 def embed(

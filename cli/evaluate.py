@@ -6,7 +6,7 @@ import sys
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from tqdm import tqdm
@@ -15,9 +15,11 @@ from cli.console import console, database, settings
 from cli.worker_task import follow_run_in_worker
 from kgstore.errors import KgstoreError
 from kgstore.graph.mapping import Domain
-from kgstore.recsys.evaluation import GRID, evaluate_grid_from_settings
-from kgstore.recsys.grid import GridConfig
-from workers.tasks import EVALUATE_GRID_TASK
+from kgstore.recsys.names import GRID
+from workers.task_names import EVALUATE_GRID_TASK
+
+if TYPE_CHECKING:
+    from kgstore.recsys.grid import GridConfig
 
 
 class GridBar:
@@ -39,7 +41,9 @@ class GridBar:
             self.bar.set_description(f"{update['row']} seed {update['seed']}{epoch}")
 
 
-def grid_config(path: Path | None, seeds: int | None, max_epochs: int | None) -> GridConfig:
+def grid_config(path: Path | None, seeds: int | None, max_epochs: int | None) -> "GridConfig":
+    from kgstore.recsys.grid import GridConfig
+
     config = GridConfig.from_file(path) if path else GridConfig()
     if seeds is not None:
         config = replace(config, seeds=seeds)
@@ -105,6 +109,8 @@ def evaluate(
     run_id = uuid.uuid4().hex
     try:
         if local:
+            from kgstore.recsys.evaluation import evaluate_grid_from_settings
+
             report = evaluate_grid_from_settings(
                 settings(), domain, grid_settings, bar, run_id
             ).as_dict()

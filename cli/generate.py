@@ -19,7 +19,7 @@ from kgstore.generation.pipeline import (
     keywords_property,
 )
 from kgstore.graph.mapping import Domain
-from workers.tasks import GENERATE_TASK
+from workers.task_names import GENERATE_TASK
 
 app = typer.Typer(
     help="Texts by the LLM at GENERATOR_URL (any OpenAI-compatible server), cached in the "

@@ -9,7 +9,6 @@ from rich.table import Table
 from cli.console import console, database, settings
 from kgstore.artifacts import ArtifactStore
 from kgstore.graph.mapping import Domain
-from kgstore.personas.infer import infer_personas, latest_persona_run, load_encoder
 from kgstore.personas.similar import Neighbour, nearest_users, similar_users
 
 personas_app = typer.Typer(help="Inspect and infer user personas.", no_args_is_help=True)
@@ -47,6 +46,8 @@ def infer(
 ) -> None:
     """A persona for an anonymous session: the trained encoder applied to a new user
     whose only edges are ITEMS (no user id is looked up)."""
+    from kgstore.personas.infer import infer_personas, latest_persona_run, load_encoder
+
     with database() as db:
         run_id = run or latest_persona_run(db, domain)
         encoder = load_encoder(db, ArtifactStore.from_settings(settings()), run_id)

@@ -13,10 +13,8 @@ from cli import train_recommender
 from cli.console import console, settings
 from cli.worker_task import follow_run_in_worker
 from kgstore.graph.mapping import Domain
-from kgstore.personas.runner import train_personas_from_settings
 from kgstore.train.config import config_from_file
-from kgstore.train.hdgi import HDGIConfig
-from workers.tasks import TRAIN_HDGI_TASK
+from workers.task_names import TRAIN_HDGI_TASK
 
 train_app = typer.Typer(help="Train models from the stored graph.", no_args_is_help=True)
 
@@ -54,6 +52,9 @@ def hdgi(
     the training interactions and the KG, and write it to `User.persona` (with
     `personaRun` and a vector index). The previous personas stay until the new ones are
     all written."""
+    from kgstore.personas.runner import train_personas_from_settings
+    from kgstore.train.hdgi import HDGIConfig
+
     hdgi_config = config_from_file(HDGIConfig, config) if config else HDGIConfig()
     bar = EpochBar()
     run_id = uuid.uuid4().hex

@@ -5,7 +5,7 @@ import sys
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from tqdm import tqdm
@@ -13,11 +13,12 @@ from tqdm import tqdm
 from cli.console import console, settings
 from cli.worker_task import run_in_worker
 from kgstore.graph.mapping import Domain
-from kgstore.recsys.grid import ITEMS, USERS
-from kgstore.recsys.single import train_model_from_settings
-from kgstore.train.sasrec import SASRecConfig
+from kgstore.recsys.names import ITEMS, USERS
 from workers.app import GPU_QUEUE
-from workers.tasks import TRAIN_SASREC_TASK
+from workers.task_names import TRAIN_SASREC_TASK
+
+if TYPE_CHECKING:
+    from kgstore.train.sasrec import SASRecConfig
 
 DomainOption = Annotated[Domain, typer.Option(help="Whose sequences.")]
 ConfigOption = Annotated[
@@ -26,7 +27,9 @@ ConfigOption = Annotated[
 LocalOption = Annotated[bool, typer.Option("--local", help="Train here, not in a worker.")]
 
 
-def _train(domain: Domain, config: SASRecConfig, local: bool) -> None:
+def _train(domain: Domain, config: "SASRecConfig", local: bool) -> None:
+    from kgstore.recsys.single import train_model_from_settings
+
     bar = tqdm(desc="sasrec", unit=" epoch", leave=False, disable=not sys.stderr.isatty())
 
     def progress(update: dict[str, Any]) -> None:
@@ -61,6 +64,8 @@ def retriever(
     local: LocalOption = False,
 ) -> None:
     """Train a retriever (SASRec with a user and an item representation) and record it."""
+    from kgstore.train.sasrec import SASRecConfig
+
     base = SASRecConfig.from_file(config) if config else SASRecConfig()
     _train(domain, SASRecConfig.from_dict({**base.to_dict(), "user": user, "item": item}), local)
 
@@ -71,6 +76,8 @@ def reranker(
     local: LocalOption = False,
 ) -> None:
     """Train the reranker (base SASRec: no user vector, random item embeddings)."""
+    from kgstore.train.sasrec import SASRecConfig
+
     base = SASRecConfig.from_file(config) if config else SASRecConfig()
     _train(domain, replace(base, user="none", item="random"), local)
 

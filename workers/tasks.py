@@ -18,6 +18,13 @@ from kgstore.settings import load_settings
 from kgstore.train.config import config_from_dict
 from kgstore.train.hdgi import HDGIConfig
 from kgstore.train.sasrec import SASRecConfig
+from workers.task_names import (
+    EMBED_TASK,
+    EVALUATE_GRID_TASK,
+    GENERATE_TASK,
+    TRAIN_HDGI_TASK,
+    TRAIN_SASREC_TASK,
+)
 
 
 def describe_worker() -> dict[str, Any]:
@@ -35,9 +42,6 @@ def echo(payload: Any) -> dict[str, Any]:
     return {"payload": payload, "worker": describe_worker()}
 
 
-EMBED_TASK = "kgstore.embed"
-
-
 @shared_task(bind=True, name=EMBED_TASK)
 def embed(self: Task, target: str, model: str, chunk: int) -> dict[str, Any]:
     """`kgctl embed` in a worker: progress as task state, the report as the result."""
@@ -47,9 +51,6 @@ def embed(self: Task, target: str, model: str, chunk: int) -> dict[str, Any]:
 
     report = embed_from_settings(load_settings(), EmbedTarget(target), model, chunk, progress)
     return report.as_dict()
-
-
-GENERATE_TASK = "kgstore.generate"
 
 
 @shared_task(bind=True, name=GENERATE_TASK)
@@ -69,9 +70,6 @@ def generate(self: Task, target: str, domain: str | None) -> dict[str, Any]:
     return report.as_dict()
 
 
-TRAIN_HDGI_TASK = "kgstore.train.hdgi"
-
-
 @shared_task(bind=True, name=TRAIN_HDGI_TASK)
 def train_hdgi(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
     """`kgctl train hdgi` in the gpu worker: epochs and loss as task state, the report as
@@ -87,9 +85,6 @@ def train_hdgi(self: Task, domain: str, config: dict[str, Any], run_id: str) -> 
     return report.as_dict()
 
 
-EVALUATE_GRID_TASK = "kgstore.train.evaluate_grid"
-
-
 @shared_task(bind=True, name=EVALUATE_GRID_TASK)
 def evaluate_grid(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
     """`kgctl evaluate --grid` in the gpu worker: (row, seed, epoch) as task state, the
@@ -103,9 +98,6 @@ def evaluate_grid(self: Task, domain: str, config: dict[str, Any], run_id: str) 
         load_settings(), Domain(domain), grid_config, progress, run_id
     )
     return report.as_dict()
-
-
-TRAIN_SASREC_TASK = "kgstore.train.sasrec"
 
 
 @shared_task(bind=True, name=TRAIN_SASREC_TASK)

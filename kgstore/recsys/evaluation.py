@@ -19,10 +19,9 @@ from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.recsys.grid import GridConfig, Progress, prepare_grid, run_grid
+from kgstore.recsys.names import GRID
 from kgstore.recsys.table import as_json, markdown, table_rows, write_table
 from kgstore.settings import Settings
-
-GRID = "table3"
 
 
 @dataclass(frozen=True)

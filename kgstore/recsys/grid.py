@@ -38,11 +38,10 @@ from kgstore.recsys.inputs import (
     persona_vectors,
     session_personas,
 )
+from kgstore.recsys.names import ITEMS, USERS
 from kgstore.train.config import config_from_dict, read_config_table
 from kgstore.train.sasrec import SASRecConfig, train_sasrec
 
-USERS = ("none", "random", "llm", "kg")
-ITEMS = ("random", "description")
 BASELINE = "none/random"
 TABLE3_ROWS = (
     "none/random",
