@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from kgstore.db import Database, open_database
-from kgstore.export.reader import ExportConfig, export_snapshot
+from kgstore.export.config import ExportConfig
+from kgstore.export.reader import export_snapshot
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.mapping import BY_TYPE, Domain, cypher_label
 from kgstore.recsys.split import holdout_users, training_lengths

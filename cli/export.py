@@ -7,6 +7,7 @@ import typer
 
 from cli.console import console, database, settings
 from kgstore.artifacts import ArtifactStore
+from kgstore.export.config import ExportConfig
 from kgstore.graph.mapping import Domain
 
 export_app = typer.Typer(help="Export the stored graph.", no_args_is_help=True)
@@ -19,13 +20,14 @@ def pyg(
     holdout_fraction: Annotated[
         float,
         typer.Option(min=0.0, max=0.99, help="Users left out entirely (anonymous-session eval)."),
-    ] = 0.1,
-    holdout_seed: Annotated[int, typer.Option(help="Which users are held out.")] = 0,
+    ] = ExportConfig.holdout_fraction,
+    holdout_seed: Annotated[
+        int, typer.Option(help="Which users are held out.")
+    ] = ExportConfig.holdout_seed,
 ) -> None:
     """Write DOMAIN's users, items and entities with their text embeddings, the training
     interactions (leave-one-out: each user's last two items are never exported) and the
     item relationships as `HeteroData`; the snapshot also goes to the artifact store."""
-    from kgstore.export.reader import ExportConfig
     from kgstore.export.store import export_pyg_file
 
     with database() as db:

@@ -22,7 +22,8 @@ from kgstore.db import Database
 from kgstore.embeddings.pipeline import EmbedTarget, embed_nodes
 from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.errors import ConfigError, ExportError, PersonaError
-from kgstore.export.reader import ExportConfig, export_snapshot
+from kgstore.export.config import ExportConfig
+from kgstore.export.reader import export_snapshot
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import Domain

@@ -11,13 +11,13 @@ edges: persona learning never sees a validation or test item.
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from kgstore.db import Database
 from kgstore.errors import ExportError, SequenceReadError
+from kgstore.export.config import ExportConfig
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.mapping import BY_TYPE, Domain, cypher_label
 from kgstore.recsys.split import holdout_users, training_lengths
@@ -29,20 +29,13 @@ FEATURE_RANGE = 5_000
 150 MB record that the server builds on its heap and the client decodes at once."""
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ExportConfig:
-    """Which users persona learning leaves out (for the anonymous-session evaluation)."""
-
-    holdout_fraction: float = 0.1
-    holdout_seed: int = 0
+DEFAULT_EXPORT = ExportConfig()
 
 
 def export_snapshot(
     db: Database,
     domain: Domain,
-    config: ExportConfig = ExportConfig(),
+    config: ExportConfig = DEFAULT_EXPORT,
     progress: Progress | None = None,
 ) -> GraphSnapshot:
     """Read one domain's persona graph. Raises `ExportError` (nothing is written) when the
@@ -91,7 +84,7 @@ def _ranges(db: Database, labels: str, step: int = IDX_RANGE) -> Iterator[tuple[
 
 def _collect(db: Database, labels: str, query: str, step: int = IDX_RANGE) -> dict[str, list[Any]]:
     """Run `query` (filtered by `$low <= idx < $high` of the nodes with `labels`) over
-    every idx range and concatenate each returned list; `models` is a set."""
+    every idx range and concatenate each returned list."""
     columns: dict[str, list[Any]] = {}
     for low, high in _ranges(db, labels, step):
         row = db.columns(query, low=low, high=high)
@@ -123,16 +116,11 @@ def _features(
             f"{len(missing):,} {what} have no textEmbedding (first: {missing[0]!r}); "
             f"run `{remedy}` first"
         )
-    if len(models) != 1:
-        raise ExportError(
-            f"the {what} were embedded with several models ({sorted(map(str, models))}); "
-            f"run `{remedy} --model …` with one model"
-        )
     return (
         np.asarray(idx, dtype=np.int64),
         keys,
         np.asarray(vectors, dtype=np.float32),
-        models.pop(),
+        _one_model(models, what, remedy),
     )
 
 
@@ -253,14 +241,20 @@ def _entities(db: Database, entity_idx: np.ndarray) -> tuple[list[str], list[str
         vectors += row["x"]
         types += [sorted(labels)[0] if labels else "Entity" for labels in row["labels"]]
         models.update(row["models"])
-    if len(models) != 1:
-        raise ExportError(
-            f"the entities were embedded with several models ({sorted(map(str, models))}); "
-            "run `kgctl embed entities --model …` with one model"
-        )
+    model = _one_model(models, "entities", "kgctl embed entities")
     order = np.argsort(np.asarray(found, dtype=np.int64), kind="stable")
     x = np.asarray(vectors, dtype=np.float32)[order]
-    return [uris[k] for k in order], [types[k] for k in order], x, models.pop()
+    return [uris[k] for k in order], [types[k] for k in order], x, model
+
+
+def _one_model(models: set[str | None], what: str, remedy: str) -> str:
+    """The one embedding model of a node kind; vectors of two models cannot be compared."""
+    if len(models) != 1:
+        raise ExportError(
+            f"the {what} were embedded with several models ({sorted(map(str, models))}); "
+            f"run `{remedy} --model …` with one model"
+        )
+    return str(next(iter(models)))
 
 
 def _rows(edges: np.ndarray, source_idx: np.ndarray, target_idx: np.ndarray) -> np.ndarray:

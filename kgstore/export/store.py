@@ -11,8 +11,9 @@ import torch
 
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
+from kgstore.export.config import ExportConfig
 from kgstore.export.pyg import to_hetero_data
-from kgstore.export.reader import ExportConfig, export_snapshot
+from kgstore.export.reader import export_snapshot
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start

@@ -70,15 +70,22 @@ def record_run_end(db: Database, run_id: str, status: str, metrics: Mapping[str,
     )
 
 
+def _process_gone(host: str | None, pid: int | None) -> bool:
+    """The run's process is known to be dead: it ran on this host and its pid is gone
+    (runs of other hosts cannot be checked from here)."""
+    return host == socket.gethostname() and pid is not None and not pid_alive(pid)
+
+
 def mark_interrupted_runs(db: Database) -> list[str]:
     """Mark `interrupted` (with when it was noticed) every `running` run of this host
     whose process is gone; returns their ids. Runs of other hosts cannot be checked
     from here and are left as they are."""
     rows = db.query(
-        "MATCH (r:Run {status: 'running', host: $host}) RETURN r.id AS id, r.pid AS pid",
+        "MATCH (r:Run {status: 'running', host: $host}) "
+        "RETURN r.id AS id, r.host AS host, r.pid AS pid",
         host=socket.gethostname(),
     )
-    gone = [row["id"] for row in rows if row["pid"] is not None and not pid_alive(row["pid"])]
+    gone = [row["id"] for row in rows if _process_gone(row["host"], row["pid"])]
     if gone:
         db.query(
             "MATCH (r:Run) WHERE r.id IN $ids AND r.status = 'running' "
@@ -180,8 +187,7 @@ def run_status(db: Database, run_id: str) -> str | None:
     if not rows:
         return None
     [row] = rows
-    gone = row["host"] == socket.gethostname() and row["pid"] and not pid_alive(row["pid"])
-    if row["status"] == "running" and gone:
+    if row["status"] == "running" and _process_gone(row["host"], row["pid"]):
         record_run_end(db, run_id, "failed", {"error": f"process {row['pid']} is gone"})
         return "failed"
     return row["status"]

@@ -17,7 +17,8 @@ from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database, open_database
 from kgstore.device import resolve_device
 from kgstore.errors import ExportError
-from kgstore.export.reader import ExportConfig, export_snapshot
+from kgstore.export.config import ExportConfig
+from kgstore.export.reader import export_snapshot
 from kgstore.export.store import put_snapshot
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start

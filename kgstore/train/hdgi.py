@@ -113,8 +113,8 @@ class HDGIResult:
 
 def persona_graph(snapshot: GraphSnapshot, config: HDGIConfig) -> PersonaGraph:
     """Features and capped meta-path graphs; ValueError for a path the graph lacks."""
-    names = list(config.metapaths) or available_metapaths(snapshot)
-    present = set(available_metapaths(snapshot))
+    present = available_metapaths(snapshot)
+    names = list(config.metapaths) or present
     missing = [name for name in names if name not in present]
     if missing:
         raise ValueError(
