@@ -27,6 +27,10 @@ class Neo4jAuthFailed(ServiceError):
     """Neo4j refused the configured credentials."""
 
 
+class GuideError(ServiceError):
+    """The Browser guide cannot be built: its template names a Cypher file that is missing."""
+
+
 class SourceFileError(KgstoreError):
     """A source file is missing or unreadable as a whole."""
 

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     neo4j_http_port: Port = 7474
     neo4j_version: str = "5.26.19"
     neo4j_browser_version: str = "5.24.0"
+    # Serves cypher/browser.grass and the Browser guide (kgstore/services/guide_server.py);
+    # unset: the HTTP port + 1, so stacks with different ports never share it.
+    neo4j_guide_port: Port | None = None
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
 

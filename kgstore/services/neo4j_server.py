@@ -1,5 +1,8 @@
 """Neo4j 5.26 Community without Docker: jars from Maven Central, a generated neo4j.conf,
-a generated password, a server process, and readiness on both Bolt and Browser."""
+a generated password, a server process, and readiness on both Bolt and Browser.
+
+The guide server (Browser's style sheet and guide, kgstore/services/guide_server.py)
+starts and stops with Neo4j, since the neo4j.conf written here points Browser at it."""
 
 import json
 import os
@@ -13,6 +16,12 @@ from string import Template
 from kgstore.db import create_driver
 from kgstore.errors import Neo4jAuthFailed, ServiceError
 from kgstore.paths import DOCKER_DIR
+from kgstore.services.guide_server import (
+    guide_url,
+    start_guide_server,
+    stop_guide_server,
+    style_url,
+)
 from kgstore.services.java import find_java
 from kgstore.services.process import ManagedProcess, ensure_ports_free, pidfile_for, port_in_use
 from kgstore.settings import Settings
@@ -107,6 +116,9 @@ def write_config(settings: Settings) -> Path:
             heap=settings.neo4j_heap,
             pagecache=settings.neo4j_pagecache,
             home=home,
+            guide_host=settings.neo4j_host,
+            style_url=style_url(settings),
+            guide_url=guide_url(settings),
         )
     )
     return conf
@@ -160,7 +172,19 @@ def _check_credentials(settings: Settings, proc: ManagedProcess) -> None:
 
 
 def start_neo4j(settings: Settings) -> str:
-    """Provision and start the server; harmless when it already runs. Returns what happened."""
+    """Provision and start the server and the guide server; harmless when they already run.
+    Returns what happened to Neo4j. A Neo4j that fails to start takes down a guide server
+    this call started."""
+    guide = start_guide_server(settings)
+    try:
+        return _start_server(settings)
+    except BaseException:
+        if guide == "started":
+            stop_guide_server(settings)
+        raise
+
+
+def _start_server(settings: Settings) -> str:
     proc = neo4j_process(settings)
     if proc.pid() is not None:
         return "already running"
@@ -199,6 +223,8 @@ def start_neo4j(settings: Settings) -> str:
 
 
 def stop_neo4j(settings: Settings) -> bool:
+    """Stop Neo4j and the guide server; returns whether Neo4j was running."""
+    stop_guide_server(settings)
     return neo4j_process(settings).stop()
 
 
