@@ -1,6 +1,12 @@
-"""Every .cypher file under cypher/ is valid against the real Neo4j (EXPLAIN plans it), and
-the inspection queries return the shape their leading comment promises."""
+"""Every query file under cypher/ parses, declares exactly the parameters it uses and is
+valid against the real Neo4j (EXPLAIN plans it); the inspection queries return the shape
+their header promises on a small graph; `kgctl query` binds parameters and refuses writes.
 
+The library on the films demo with personas: tests/test_query_library.py."""
+
+import csv
+import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -8,11 +14,20 @@ from typing import Any
 import pytest
 
 from kgstore.db import Database
-from kgstore.paths import CYPHER_DIR
-from kgstore.schema import read_statements
+from kgstore.query.library import (
+    QueryFileError,
+    QueryParam,
+    find_query,
+    library_files,
+    query_name,
+    read_query,
+)
+from kgstore.query.run import QueryInputError, bind_params, run_query
+from kgstore.settings import Settings
+from tests.ingest_checks import run_kgctl
 
-INSPECTION_DIR = CYPHER_DIR / "inspect"
-INSPECTION_FILES = sorted(INSPECTION_DIR.glob("*.cypher"))
+LIBRARY_FILES = library_files()
+DUMMY = {"string": "x", "int": 1, "float": 0.5, "bool": True}
 
 RATERS_OF_HEAT = 250
 """More than the old query's LIMIT 200, so one row per rater would crowd out the facts."""
@@ -43,9 +58,17 @@ each equally often, so their mean is 3.0."""
 
 
 def run_inspection(db: Database, name: str, **params: Any) -> list[dict[str, Any]]:
-    """The rows of an inspection file, which must hold exactly one statement."""
-    [statement] = read_statements(INSPECTION_DIR / name)
-    return db.query(statement, **params)
+    """The rows of a library file, checked to come in the columns its header promises."""
+    query = find_query(name)
+    result = run_query(db, query, {**query.defaults(), **params})
+    assert result.columns == list(query.columns)
+    return result.rows
+
+
+def dummy_value(param: QueryParam) -> Any:
+    if param.type.startswith("list<"):
+        return [DUMMY[param.type[5:-1]]]
+    return DUMMY[param.type]
 
 
 @pytest.fixture
@@ -54,15 +77,33 @@ def small_graph(empty_graph: Database) -> Database:
     return empty_graph
 
 
-def test_inspection_queries_exist() -> None:
-    assert len(INSPECTION_FILES) >= 4
+def test_the_library_holds_every_kind_of_query() -> None:
+    names = {query_name(path) for path in LIBRARY_FILES}
+    assert {
+        "inspect/graph_overview",
+        "inspect/table1",
+        "inspect/item_neighbourhood",
+        "inspect/user_history",
+        "personas/similar_users",
+        "personas/profile",
+        "items/similar_items",
+        "recommend/session_paths",
+        "runs/vectors",
+        "runs/hdgi_attention",
+    } <= names
 
 
-@pytest.mark.parametrize("path", INSPECTION_FILES, ids=lambda path: path.name)
-def test_inspection_query_plans(path: Path, db: Database) -> None:
-    for statement in read_statements(path):
-        params = {name: "x" for name in re.findall(r"\$(\w+)", statement)}
-        db.driver.execute_query(f"EXPLAIN {statement}", params, database_=db.name)
+@pytest.mark.parametrize("path", LIBRARY_FILES, ids=query_name)
+def test_library_file_declares_its_parameters_and_plans(path: Path, db: Database) -> None:
+    """The header's `@param` lines are exactly the statement's parameters (a file cannot
+    drift from its documentation), and Neo4j plans the statement with values of the
+    declared types."""
+    query = read_query(path, query_name(path))
+    used = set(re.findall(r"\$(\w+)", query.statement))
+    assert used == {p.name for p in query.params}
+    assert query.description and query.columns
+    params = {p.name: dummy_value(p) for p in query.params}
+    db.driver.execute_query(f"EXPLAIN {query.statement}", params, database_=db.name)
 
 
 def test_item_neighbourhood_lists_facts_then_items_then_one_raters_row(
@@ -70,7 +111,7 @@ def test_item_neighbourhood_lists_facts_then_items_then_one_raters_row(
 ) -> None:
     """Facts come first even for an item with more raters than any LIMIT, and the raters
     are summed up in one row instead of one row each."""
-    rows = run_inspection(small_graph, "item_neighbourhood.cypher", itemId="heat")
+    rows = run_inspection(small_graph, "item_neighbourhood", itemId="heat")
 
     assert list(rows[0]) == [
         "kind",
@@ -102,7 +143,7 @@ def test_item_neighbourhood_lists_facts_then_items_then_one_raters_row(
 def test_graph_overview_counts_labels_and_relationship_types(small_graph: Database) -> None:
     """Both halves of the promise: nodes per label and relationships per type, labels first
     and each kind largest first."""
-    rows = run_inspection(small_graph, "graph_overview.cypher")
+    rows = run_inspection(small_graph, "graph_overview")
 
     assert {(row["kind"], row["name"]): row["count"] for row in rows} == {
         ("label", "User"): RATERS_OF_HEAT + 1,
@@ -125,7 +166,7 @@ def test_shared_entities_gives_one_row_per_entity_with_both_relation_lists(
     small_graph: Database,
 ) -> None:
     """Ann is reached from ronin through two relationship types, yet is listed once."""
-    rows = run_inspection(small_graph, "shared_entities.cypher", itemA="heat", itemB="ronin")
+    rows = run_inspection(small_graph, "shared_entities", itemA="heat", itemB="ronin")
 
     assert [
         (row["entity"], set(row["labels"]), row["relationsA"], row["relationsB"]) for row in rows
@@ -133,3 +174,116 @@ def test_shared_entities_gives_one_row_per_entity_with_both_relation_lists(
         ("Ann", {"Entity", "Person"}, ["DIRECTED_BY"], ["DIRECTED_BY", "STARRING"]),
         ("Crime", {"Entity", "Genre"}, ["HAS_GENRE"], ["HAS_GENRE"]),
     ]
+
+
+def test_user_history_filters_by_domain(small_graph: Database) -> None:
+    small_graph.query(
+        "MATCH (u:User {id: 'fan'}) CREATE (u)-[:RATED {rating: 4, pos: 0}]->"
+        "(:Item:Book {id: 'novel', title: 'Novel'})"
+    )
+    both = run_inspection(small_graph, "user_history", userId="fan")
+    assert [(row["domain"], row["item"], row["position"]) for row in both] == [
+        ("books", "novel", 0),
+        ("movies", "ronin", 0),
+    ]
+    books = run_inspection(small_graph, "user_history", userId="fan", domain="books")
+    assert [row["item"] for row in books] == ["novel"]
+
+
+def graph_size(db: Database) -> tuple[int, int]:
+    row = db.query("RETURN COUNT { (n) } AS n, COUNT { ()-->() } AS r")[0]
+    return row["n"], row["r"]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["fan' OR true //", "x'}) DETACH DELETE n //", 'fan"}) MATCH (m) DETACH DELETE m //'],
+)
+def test_a_hostile_value_is_a_value_not_query_text(small_graph: Database, hostile: str) -> None:
+    before = graph_size(small_graph)
+    query = find_query("inspect/user_history")
+    rows = run_query(small_graph, query, bind_params(query, [f"userId={hostile}"])).rows
+    assert rows == []
+    assert graph_size(small_graph) == before
+
+
+def scratch_query(tmp_path: Path, body: str, header: str = "") -> Path:
+    path = tmp_path / "scratch.cypher"
+    path.write_text(
+        "// A scratch query of the tests.\n"
+        + header
+        + "// @param id string: the scratch node's id\n// @returns id\n"
+        + body
+    )
+    return path
+
+
+def test_a_query_that_writes_is_refused_without_write(
+    empty_graph: Database, tmp_path: Path
+) -> None:
+    path = scratch_query(tmp_path, "CREATE (n:Scratch {id: $id}) RETURN n.id AS id;")
+    query = find_query(str(path))
+    with pytest.raises(QueryInputError, match="--write"):
+        run_query(empty_graph, query, {"id": "a"})
+    assert graph_size(empty_graph) == (0, 0)
+    assert run_query(empty_graph, query, {"id": "a"}, write=True).rows == [{"id": "a"}]
+    assert graph_size(empty_graph) == (1, 0)
+
+
+def test_parameters_are_checked_against_the_header(tmp_path: Path) -> None:
+    query = find_query("personas/similar_users")
+    assert bind_params(query, ["userId=u1"]) == {"userId": "u1", "k": 10}
+    assert bind_params(query, ["userId=u1", "k=3"])["k"] == 3
+    with pytest.raises(QueryInputError) as problem:
+        bind_params(query, ["k=three", "colour=red", "nonsense"])
+    message = str(problem.value)
+    for part in (
+        "similar_users.cypher",
+        "k (int)",
+        "unknown parameter 'colour'",
+        "'nonsense'",
+        "missing parameter 'userId'",
+    ):
+        assert part in message
+    paths = find_query("recommend/session_paths")
+    assert bind_params(paths, ["items=a, b,c", "target=t"])["items"] == ["a", "b", "c"]
+
+
+def test_a_malformed_header_names_the_file_and_line(tmp_path: Path) -> None:
+    path = scratch_query(tmp_path, "RETURN $id AS id;", header="// @param k integer: bad\n")
+    with pytest.raises(QueryFileError, match=r"scratch.cypher:2: .*string, int"):
+        find_query(str(path))
+    with pytest.raises(QueryFileError, match=r"no query 'nope'.*--list"):
+        find_query("nope")
+
+
+def test_kgctl_query_prints_json_csv_and_refuses_bad_input(
+    small_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    log = tmp_path / "kgctl.log"
+
+    def kgctl_query(*args: str) -> tuple[int, str]:
+        log.write_text("")
+        code = run_kgctl(settings, "query", *args, output=log)
+        return code, log.read_text()
+
+    code, out = kgctl_query("user_history", "-p", "userId=fan", "--format", "json")
+    assert code == 0, out
+    assert [row["item"] for row in json.loads(out)] == ["ronin"]
+    code, out = kgctl_query(
+        "inspect/shared_entities", "-p", "itemA=heat", "-p", "itemB=ronin", "-f", "csv"
+    )
+    assert code == 0, out
+    table = list(csv.reader(io.StringIO(out)))
+    assert table[0] == ["entity", "labels", "relationsA", "relationsB"]
+    assert [row[0] for row in table[1:]] == ["Ann", "Crime"]
+    code, out = kgctl_query("user_history")
+    assert code == 2 and "missing parameter 'userId'" in out and "user_history.cypher" in out
+    write = scratch_query(tmp_path, "CREATE (n:Scratch {id: $id}) RETURN n.id AS id;")
+    before = graph_size(small_graph)
+    code, out = kgctl_query(str(write), "-p", "id=a")
+    assert code == 2 and "--write" in out and graph_size(small_graph) == before
+    code, out = kgctl_query(str(write), "-p", "id=a", "--write", "-f", "json")
+    assert code == 0 and json.loads(out) == [{"id": "a"}]
+    code, out = kgctl_query("--list")
+    assert code == 0 and "personas/similar_users" in out and "recommend/session_paths" in out

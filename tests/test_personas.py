@@ -19,32 +19,25 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
-from kgstore.embeddings.pipeline import EmbedTarget, embed_nodes
-from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.errors import ConfigError, ExportError, PersonaError
 from kgstore.export.config import ExportConfig
 from kgstore.export.reader import export_snapshot
 from kgstore.export.snapshot import GraphSnapshot
-from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import read_sequences
-from kgstore.ingest.demo_ingest import ingest_demo
-from kgstore.ingest.demo_users import DemoConfig
-from kgstore.ingest.session import IngestOptions
 from kgstore.personas import runner
 from kgstore.personas.infer import infer_personas, load_encoder
 from kgstore.personas.similar import similar_users
 from kgstore.recsys.split import LeaveOneOut, holdout_users
-from kgstore.schema import apply_schema
 from kgstore.settings import Settings
 from kgstore.train.config import config_from_dict
 from kgstore.train.hdgi import HDGIConfig, build_model, encode_users, persona_graph, train_hdgi
+from tests.demo_data import GROUPS, build_films_demo
 from tests.ingest_checks import kgctl, run_kgctl
 from workers.launcher import start_workers
 
 pytestmark = pytest.mark.slow
 
-GROUPS = 8
 RUNNING_HDGI = (
     "MATCH (r:Run {kind: 'train', model: 'hdgi', status: 'running'}) "
     "RETURN r.id AS id, r.pid AS pid"
@@ -57,14 +50,7 @@ PERSONAS = (
 
 @pytest.fixture(scope="module")
 def demo_graph(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    clear_graph(db)
-    apply_schema(db)
-    quarantine = tmp_path_factory.mktemp("quarantine")
-    ingest_demo(db, DemoConfig(groups=GROUPS), IngestOptions(quarantine_dir=quarantine))
-    embedder = SentenceTransformerEmbedder()
-    embed_nodes(db, embedder, EmbedTarget.ITEMS)
-    embed_nodes(db, embedder, EmbedTarget.ENTITIES)
-    return db
+    return build_films_demo(db, tmp_path_factory.mktemp("quarantine"))
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,13 @@
 // crowd out the rest: its facts first (every relationship from the Item to an Entity:
 // DBpedia facts, categories, brand), then its item-item links (ALSO_BUY, ALSO_VIEW, …,
 // either direction), then ONE row for all its raters.
-// Parameter: itemId (an Item.id such as an ASIN).
 // Columns: kind ('fact', 'item' or 'raters'), relation (relationship type),
 // direction ('out' from the item or 'in' to it), name (the entity's name, else its uri;
 // the linked Item.id; null on the raters row), labels (the other node's labels),
 // raters and averageRating (the number of users who rated the item and the mean of their
 // ratings; only on the raters row, which is there even when nobody rated the item).
+// @param itemId string: an Item.id such as an ASIN
+// @returns kind, relation, direction, name, labels, raters, averageRating
 MATCH (i:Item {id: $itemId})
 CALL (i) {
   MATCH (i)-[r]->(e:Entity)

@@ -1,5 +1,11 @@
-// A user's interactions in sequence order (pos), with time and rating.
-// Parameter: userId (a User.id).
+// A user's interactions per domain in sequence order (pos counts within a domain), with
+// time and rating. Every domain the user rated in, or only the one given.
+// @param userId string: a User.id
+// @param domain string = null: movies or books; every domain when not given
+// @returns domain, position, timestamp, rating, item, title
 MATCH (u:User {id: $userId})-[r:RATED]->(i:Item)
-RETURN r.pos AS position, r.ts AS timestamp, r.rating AS rating, i.id AS item, i.title AS title
-ORDER BY position;
+WITH i, r, CASE WHEN i:Movie THEN 'movies' WHEN i:Book THEN 'books' END AS domain
+WHERE $domain IS NULL OR domain = $domain
+RETURN domain, r.pos AS position, r.ts AS timestamp, r.rating AS rating, i.id AS item,
+       i.title AS title
+ORDER BY domain, position;

@@ -125,7 +125,19 @@ def train_personas(
         order_assumed=snapshot.order_assumed,
     )
     record_run_end(db, run_id, "finished", {**report.as_dict(), "losses": result.losses})
+    record_attention(db, run_id, result.semantic_weights)
     return report
+
+
+def record_attention(db: Database, run_id: str, weights: dict[str, float]) -> None:
+    """The semantic-attention weights also as two parallel list properties of the run,
+    so Cypher (cypher/runs/hdgi_attention.cypher) can read them without parsing JSON."""
+    db.query(
+        "MATCH (r:Run {id: $id}) SET r.metapaths = $paths, r.semanticWeights = $weights",
+        id=run_id,
+        paths=list(weights),
+        weights=[float(w) for w in weights.values()],
+    )
 
 
 def train_personas_from_settings(
