@@ -143,6 +143,15 @@ def test_guide_sets_every_parameter_its_queries_take() -> None:
     assert used <= set_params, sorted(used - set_params)
 
 
+def test_guide_parameter_lines_evaluate_as_browser_evaluates_them(db: Database) -> None:
+    """Browser runs `:param name => expr` as `RETURN expr` with no parameters at all, so an
+    expression that reads another parameter (or is not valid Cypher) fails in the guide."""
+    lines = [text for name, text in runnable_blocks(render_guide()) if name is None]
+    for line in lines:
+        expression = line.split("=>", 1)[1].strip()
+        db.query(f"RETURN {expression} AS value")
+
+
 def test_guide_naming_a_missing_file_is_an_error_with_its_line(tmp_path: Path) -> None:
     template = tmp_path / "guide.html"
     template.write_text(
