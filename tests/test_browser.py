@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -20,11 +21,13 @@ from kgstore.db import Database
 from kgstore.errors import GuideError
 from kgstore.graph.mapping import ALL_LABELS, ENTITY_LABELS, Domain
 from kgstore.graph.vector_index import ensure_vector_index
-from kgstore.paths import CYPHER_DIR
+from kgstore.paths import CYPHER_DIR, DOCKER_DIR
 from kgstore.personas.writeback import PERSONA_INDEX
 from kgstore.services.guide_content import (
+    GUIDE_PATH,
     GUIDE_TEMPLATE,
     STYLE_FILE,
+    STYLE_PATH,
     library_files,
     render_guide,
 )
@@ -159,6 +162,22 @@ def test_guide_naming_a_missing_file_is_an_error_with_its_line(tmp_path: Path) -
     )
     with pytest.raises(GuideError, match=r"guide\.html:2: .*'personas/nope\.cypher'"):
         render_guide(template)
+
+
+def test_compose_serves_style_and_guide_to_browser() -> None:
+    """docker/compose.yml: Neo4j's post-connect command fetches both files from the guide
+    service's published port, from a host Browser is allowed to fetch from."""
+    services = yaml.safe_load((DOCKER_DIR / "compose.yml").read_text())["services"]
+    neo4j, guide = services["neo4j"]["environment"], services["guide"]
+    command = guide["command"]
+    port = command[command.index("--port") + 1]
+    assert command[:3] == ["python", "-m", "kgstore.services.guide_http"]
+    assert f"127.0.0.1:{port}:{port}" in guide["ports"]
+    base = f"http://localhost:{port}"
+    assert neo4j["NEO4J_browser_post__connect__cmd"] == (
+        f"style {base}{STYLE_PATH}; guide {base}{GUIDE_PATH}"
+    )
+    assert "localhost" in neo4j["NEO4J_browser_remote__content__hostname__whitelist"].split(",")
 
 
 def test_style_sheet_styles_every_label_with_its_key_property() -> None:

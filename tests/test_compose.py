@@ -18,7 +18,7 @@ def compose() -> dict:
 
 def test_services_and_pinned_images(compose: dict) -> None:
     services = compose["services"]
-    assert set(services) == {"neo4j", "redis", "worker", "worker-gpu"}
+    assert set(services) == {"neo4j", "redis", "worker", "worker-gpu", "guide"}
     assert services["neo4j"]["image"] == "neo4j:5.26-community"
     assert services["redis"]["image"] == "redis:7"
     assert "127.0.0.1:7474:7474" in services["neo4j"]["ports"]
