@@ -13,6 +13,7 @@ from cli import (
     ingest,
     personas,
     query,
+    report,
     runs,
     schema,
     services,
@@ -47,6 +48,7 @@ for module in (
     db,
     stats,
     runs,
+    report,
     sparql,
 ):
     module.register(app)

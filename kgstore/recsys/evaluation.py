@@ -70,7 +70,17 @@ def evaluate_grid(
         raise
     rows = table_rows(result)
     table = as_json(result, rows, run_id)
-    record_run_end(db, run_id, "finished", {**table, "artifacts": str(out)})
+    record_run_end(
+        db,
+        run_id,
+        "finished",
+        {
+            **table,
+            "artifacts": str(out),
+            "persona_run": inputs.personas.run if inputs.personas is not None else None,
+            "curves": {name: row.curves for name, row in result.rows.items() if row.curves},
+        },
+    )
     return GridReport(
         run_id,
         domain.value,

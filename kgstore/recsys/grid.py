@@ -40,7 +40,7 @@ from kgstore.recsys.inputs import (
 )
 from kgstore.recsys.names import ITEMS, USERS
 from kgstore.train.config import config_from_dict, read_config_table
-from kgstore.train.sasrec import SASRecConfig, train_sasrec
+from kgstore.train.sasrec import SELECT, SASRecConfig, TrainResult, train_sasrec
 
 BASELINE = "none/random"
 TABLE3_ROWS = (
@@ -189,12 +189,14 @@ def prepare_grid(
 @dataclass
 class RowRanks:
     """One table row: the test positions it covers and the rank of each one's positive per
-    seed (`[seeds, positions]`), with the best epoch of each seed's model."""
+    seed (`[seeds, positions]`), with the best epoch and the training curve of each seed's
+    model (rows that reuse another row's models have no curves)."""
 
     name: str
     positions: Tensor
     ranks: list[Tensor] = field(default_factory=list)
     best_epochs: list[int] = field(default_factory=list)
+    curves: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def matrix(self) -> Tensor:
@@ -212,6 +214,21 @@ class GridResult:
     labels: dict[str, str]
     device: str
     seconds: float
+
+
+def training_curve(result: TrainResult, seed: int) -> dict[str, Any]:
+    """One model's mean loss per epoch and its validation metric of model selection at the
+    epochs it was evaluated: what a report plots (the full metrics are not kept)."""
+    metric = result.validation.name(*SELECT)
+    evaluated = [record for record in result.history if record.validation is not None]
+    return {
+        "seed": seed,
+        "loss": [record.loss for record in result.history],
+        "metric": metric,
+        "validation_epochs": [record.epoch for record in evaluated],
+        "validation": [record.validation[metric] for record in evaluated],
+        "best_epoch": result.best_epoch,
+    }
 
 
 def take(seqs: SequenceTensors, positions: Tensor) -> SequenceTensors:
@@ -296,6 +313,7 @@ def run_grid(
             )
             rows[name].ranks.append(result.test.rank)
             rows[name].best_epochs.append(result.best_epoch)
+            rows[name].curves.append(training_curve(result, seed))
             models[name] = result.model
             done += 1
         sasrec = config.sasrec
