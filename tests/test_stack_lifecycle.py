@@ -37,7 +37,7 @@ def test_up_twice_status_down(stack: PrivateStack) -> None:
     assert status.stdout.count("running") == 4  # neo4j, redis, cpu and gpu workers
     assert "5.26" in status.stdout
     pids = {path.name: path.read_text() for path in stack.pidfiles()}
-    assert len(pids) == 4
+    assert len(pids) == 5  # and the guide server, which runs with Neo4j
 
     again = stack.kgctl("services", "up")
     assert again.returncode == 0, again.stderr
