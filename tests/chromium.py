@@ -28,7 +28,8 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 def artifact_path(name: str) -> Path:
     """Where a test keeps a file for people to look at after the run (a screenshot).
 
-    test-artifacts/ at the repository root is ignored by git and uploaded by CI.
+    test-artifacts/ at the repository root, ignored by git; it outlives the run (pytest's
+    tmp_path does not), so a CI job can keep it as a build artifact.
     """
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name

@@ -4,6 +4,7 @@ in a real (headless) Chromium."""
 
 import html
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from kgstore.db import Database
-from kgstore.errors import GuideError
+from kgstore.errors import GuideError, ServiceError
 from kgstore.graph.mapping import ALL_LABELS, ENTITY_LABELS, Domain
 from kgstore.graph.vector_index import ensure_vector_index
 from kgstore.paths import CYPHER_DIR, DOCKER_DIR
@@ -31,7 +32,15 @@ from kgstore.services.guide_content import (
     library_files,
     render_guide,
 )
-from kgstore.services.guide_server import guide_url, style_url
+from kgstore.services.guide_server import (
+    guide_process,
+    guide_status,
+    guide_url,
+    start_guide_server,
+    stop_guide_server,
+    style_url,
+)
+from kgstore.services.isolated import free_port
 from kgstore.settings import Settings
 from tests.chromium import artifact_path, headless_chromium
 from tests.services import unavailable
@@ -178,6 +187,32 @@ def test_compose_serves_style_and_guide_to_browser() -> None:
         f"style {base}{STYLE_PATH}; guide {base}{GUIDE_PATH}"
     )
     assert "localhost" in neo4j["NEO4J_browser_remote__content__hostname__whitelist"].split(",")
+
+
+def test_guide_server_starts_serves_and_stops(tmp_path: Path) -> None:
+    """The life cycle `kgctl services up|down` drives, on a port and state dir of its own."""
+    own = Settings(_env_file=None, kgstore_state_dir=tmp_path, neo4j_guide_port=free_port())
+    assert start_guide_server(own) == "started"
+    try:
+        assert start_guide_server(own) == "already running"
+        response = httpx.get(guide_url(own), timeout=10)
+        assert response.status_code == 200
+        assert guide_status(own).running
+    finally:
+        assert stop_guide_server(own)
+    assert not guide_status(own).running
+    assert not guide_process(own).pidfile.exists()
+
+
+def test_guide_port_taken_names_the_setting(tmp_path: Path) -> None:
+    port = free_port()
+    own = Settings(_env_file=None, kgstore_state_dir=tmp_path, neo4j_guide_port=port)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(ServiceError, match=f"port {port} \\(NEO4J_GUIDE_PORT\\)"):
+            start_guide_server(own)
+    assert not guide_status(own).running
 
 
 def test_style_sheet_styles_every_label_with_its_key_property() -> None:
