@@ -1,7 +1,8 @@
 """`kgctl report` on the real stack: a small planted graph (tests/recsys_planted.py) with
 a genre per item pool and each user's planted group, a short persona run and a tiny grid;
 the page rendered in headless Chromium (tests/chromium.py) and checked against the runs
-it reports."""
+it reports. Refusals run against the same Neo4j without that graph; the escaping test
+needs no service."""
 
 import base64
 import io
@@ -22,8 +23,10 @@ from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.personas.runner import train_personas
 from kgstore.recsys.evaluation import evaluate_grid
 from kgstore.recsys.grid import GridConfig
-from kgstore.report.gather import read_run
+from kgstore.report.gather import RunNode, read_run
+from kgstore.report.page import page
 from kgstore.report.persona_map import dominant_entities
+from kgstore.report.sections import table3
 from kgstore.schema import apply_schema
 from kgstore.settings import Settings
 from kgstore.train.hdgi import HDGIConfig
@@ -31,8 +34,6 @@ from kgstore.train.sasrec import SASRecConfig
 from tests.chromium import artifact_path, headless_chromium
 from tests.ingest_checks import run_kgctl
 from tests.recsys_planted import DIMENSION, GROUPS, POOL, write_planted
-
-pytestmark = pytest.mark.slow
 
 GENRES = ("Film noir", "Heist", "Western", "Satire", "Musical", "Melodrama", "Space opera", "Noir")
 """Pool g's items: genre 2g, every third item 2g + 1 instead, so 2g dominates each user's
@@ -110,6 +111,7 @@ def not_blank(image: Image.Image) -> tuple[int, float]:
     return colours, float(pixels.std())
 
 
+@pytest.mark.slow
 def test_evaluation_run_records_its_persona_run_and_curves(db: Database, runs: Runs) -> None:
     metrics = read_run(db, runs.evaluation).metrics
     assert metrics["persona_run"] == runs.persona
@@ -123,12 +125,14 @@ def test_evaluation_run_records_its_persona_run_and_curves(db: Database, runs: R
             assert curve["best_epoch"] in curve["validation_epochs"]
 
 
+@pytest.mark.slow
 def test_dominant_genre_is_the_genre_of_most_training_items(db: Database, runs: Runs) -> None:
     users = [f"u{n:04d}" for n in range(0, 400, 7)]
     dominant = dominant_entities(db, Domain.MOVIES, users)
     assert dominant == {user: GENRES[2 * (int(user[1:]) % GROUPS)] for user in users}
 
 
+@pytest.mark.slow
 def test_report_of_an_evaluation_run_renders_in_chromium(
     db: Database, settings: Settings, runs: Runs, tmp_path: Path
 ) -> None:
@@ -195,6 +199,7 @@ def test_report_of_an_evaluation_run_renders_in_chromium(
     assert box["height"] > 100 and colours > 10 and spread > 10
 
 
+@pytest.mark.slow
 def test_report_of_a_persona_run(
     db: Database, settings: Settings, runs: Runs, tmp_path: Path
 ) -> None:
@@ -216,11 +221,37 @@ def test_unknown_run_is_refused_naming_it(settings: Settings, tmp_path: Path) ->
     assert "no run 'no-such-run'" in output and "kgctl runs" in output
 
 
-def test_a_run_of_another_kind_is_refused(
-    db: Database, settings: Settings, runs: Runs, tmp_path: Path
-) -> None:
+def test_a_run_of_another_kind_is_refused(db: Database, settings: Settings, tmp_path: Path) -> None:
     record_run_start(db, "report-test-ingest", RunKind.INGEST, {}, {"source": "demo"})
     record_run_end(db, "report-test-ingest", "finished", {"records": 1})
     code, output = report(settings, tmp_path, "report-test-ingest")
     assert code == 2
     assert "run report-test-ingest has kind 'ingest'" in output and "kgctl evaluate" in output
+
+
+def test_values_read_from_the_graph_are_escaped() -> None:
+    hostile = "<script>alert(1)</script>"
+    metric = {"mean": 0.5, "std": 0.1, "seeds": 2}
+    run = RunNode(
+        "run-1",
+        "evaluate",
+        "sasrec",
+        "movies",
+        "finished",
+        None,
+        None,
+        {},
+        {
+            "domain": "movies",
+            "config": {"seeds": 2, "rows": ["none/random"], "cold_start": 5},
+            "notes": [hostile],
+            "labels": {"user kg": hostile},
+            "rows": [
+                {"slice": "all users", "config": hostile, "users": 3,
+                 "metrics": {"HR@10": metric}, "paired": {}},
+            ],
+        },
+    )  # fmt: skip
+    html = page("t", "s", [("table3", "Table 3", table3(run))], "f")
+    assert hostile not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 4  # row, attribute, 2 notes

@@ -31,7 +31,7 @@ def render_report(db: Database, run: RunNode, cap: int = MAP_CAP, seed: int = MA
         parts.append(("table3", "Table 3", sections.table3(run)))
     parts += [
         ("curves", "Curves", sections.curves(run if run.is_evaluation else None, persona)),
-        ("personas", "Personas", sections.personas(persona, view)),
+        ("personas", "Personas", sections.personas(run, persona, view)),
     ]
     if persona is not None:
         parts.append(("attention", "Attention", sections.attention(persona)))

@@ -279,15 +279,24 @@ def config(run: RunNode, persona: RunNode | None) -> Html:
     return section("config", "Configuration", *parts)
 
 
-def personas(persona: RunNode | None, view: PersonaMap | None) -> Html:
+def no_persona_run(run: RunNode) -> str:
+    """Why an evaluation run has no persona run to show."""
+    rows = run.metrics.get("config", {}).get("rows", [])
+    if not any(row.startswith("kg/") for row in rows):
+        return "No persona run behind this run: none of its rows has user kg."
+    if "persona_run" not in run.metrics:
+        return (
+            "This run predates the record of the persona run it used: report the persona run "
+            "itself (`kgctl runs --kind train`)."
+        )
+    return f"The persona run {run.metrics['persona_run']} is no longer in the graph."
+
+
+def personas(run: RunNode, persona: RunNode | None, view: PersonaMap | None) -> Html:
     """The persona maps side by side, each with what its colours mean and how often a
     user's nearest personas share the user's colour."""
     if persona is None:
-        return section(
-            "personas",
-            "Persona map",
-            note("No persona run behind this run: it had no row with user kg."),
-        )
+        return section("personas", "Persona map", note(no_persona_run(run)))
     if view is None:
         return section(
             "personas",
