@@ -1,19 +1,22 @@
-"""`kgctl services …`: the local Neo4j, Redis and Celery workers together."""
+"""`kgctl services …`: the local Neo4j, Redis, Celery workers and Flower together."""
 
 import typer
 from rich.table import Table
 
 from cli.console import console, settings
 from kgstore.db import open_database
+from kgstore.errors import ServiceError
 from kgstore.ingest.warm_up import warm_up
-from kgstore.services.neo4j_server import neo4j_status
-from kgstore.services.redis_server import redis_status
+from kgstore.services.flower import flower_process, flower_status, start_flower
+from kgstore.services.logs import LogSource, show_logs
+from kgstore.services.neo4j_server import neo4j_process, neo4j_status
+from kgstore.services.redis_server import redis_process, redis_status
 from kgstore.services.stack import stack_down, stack_up
-from kgstore.settings import Settings
-from workers.launcher import start_workers, stop_workers, worker_status
+from kgstore.settings import Settings, env_file_path
+from workers.launcher import WORKERS, start_workers, stop_workers, worker_status
 
 app = typer.Typer(
-    help="Provision, start, stop and inspect Neo4j and Redis (and the workers).",
+    help="Provision, start, stop and inspect Neo4j and Redis (and the workers, and Flower).",
     no_args_is_help=True,
 )
 
@@ -42,12 +45,23 @@ def _print_status(cfg: Settings) -> bool:
             f"queue {worker.queue}",
             "-",
         )
+    flower = flower_status(cfg)
+    if flower.running:
+        table.add_row(
+            "flower", _state(True), str(flower.pid), f"http {cfg.flower_port}", flower.version
+        )
     console.print(table)
     if neo.running:
         console.print(
             f"Neo4j Browser: {neo.browser_url}  (user {cfg.neo4j_user}, "
             "password: NEO4J_PASSWORD in .env)"
         )
+    if flower.running:
+        console.print(
+            f"Celery Flower: {flower.url}  (user {flower.user}, "
+            f"password: FLOWER_PASSWORD in {env_file_path()})"
+        )
+    console.print(f"Logs: kgctl services logs {'|'.join(_log_sources(cfg))}")
     return neo.running and red.running and bool(workers) and all(w.answers for w in workers)
 
 
@@ -58,12 +72,18 @@ def _state(running: bool) -> str:
 @app.command("up")
 def services_up(
     workers: bool = typer.Option(True, help="Also start the Celery workers."),
+    flower: bool = typer.Option(
+        False,
+        "--flower",
+        help="Also start Celery Flower (workers, queued and running tasks) on "
+        "127.0.0.1:FLOWER_PORT, with user FLOWER_USER and password FLOWER_PASSWORD (.env).",
+    ),
 ) -> None:
     """Provision (first time: fetch jars, generate passwords into .env) and start everything.
 
     Running it again is harmless: what already runs is left as it is.
     """
-    cfg, outcome = stack_up(settings())
+    cfg, outcome = stack_up(settings(), flower=flower)
     for name, what in outcome.items():
         console.print(f"{name}: {what}")
     if outcome["neo4j"] == "started":
@@ -73,12 +93,14 @@ def services_up(
     if workers:
         for node, what in start_workers(cfg).items():
             console.print(f"{node}: {what}")
+    if flower:
+        console.print(f"flower: {start_flower(cfg)}")
     _print_status(cfg)
 
 
 @app.command("down")
 def services_down() -> None:
-    """Stop the workers, Redis and Neo4j (data stays in KGSTORE_STATE_DIR)."""
+    """Stop the workers, Flower, Redis and Neo4j (data stays in KGSTORE_STATE_DIR)."""
     cfg = settings()
     stopped = {**stop_workers(cfg), **stack_down(cfg)}
     for name, was_running in stopped.items():
@@ -90,6 +112,36 @@ def services_status() -> None:
     """Show what runs, on which ports, with which versions. Exit code 1 if anything is down."""
     if not _print_status(settings()):
         raise typer.Exit(1)
+
+
+def _log_sources(cfg: Settings) -> dict[str, list[LogSource]]:
+    """Each service's log files, as its launcher names them."""
+    return {
+        # Neo4j writes its own log, neo4j.log, into the folder of its console output
+        # (server.directories.logs); the console file holds what the JVM printed.
+        "neo4j": [
+            LogSource("neo4j", neo4j_process(cfg).logfile.parent / "neo4j.log"),
+            LogSource("neo4j console", neo4j_process(cfg).logfile),
+        ],
+        "redis": [LogSource("redis", redis_process(cfg).logfile)],
+        "worker": [LogSource(spec.node_name(), spec.process(cfg).logfile) for spec in WORKERS],
+        "flower": [LogSource("flower", flower_process(cfg).logfile)],
+    }
+
+
+@app.command("logs")
+def services_logs(
+    service: str = typer.Argument(..., help="neo4j, redis, worker (all workers) or flower."),
+    lines: int = typer.Option(50, "--lines", "-n", min=0, help="How many lines to show."),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Keep printing what is appended, until Ctrl-C."
+    ),
+) -> None:
+    """Print the end of a service's log files, each after a line naming the file."""
+    sources = _log_sources(settings())
+    if service not in sources:
+        raise ServiceError(f"unknown service {service!r}: choose one of {', '.join(sources)}")
+    show_logs(sources[service], lines, follow)
 
 
 def register(parent: typer.Typer) -> None:

@@ -27,13 +27,15 @@ def workers_down() -> None:
 
 @app.command("status")
 def workers_status() -> None:
-    """Show whether each worker process runs and answers a ping. Exit code 1 if not."""
+    """Show whether each worker process runs and answers a ping, and where it logs.
+    Exit code 1 if one does not answer."""
     statuses = worker_status(settings())
     for worker in statuses:
         console.print(
             f"{worker.node} (queue {worker.queue}): pid {worker.pid or '-'}, "
-            f"{'answers' if worker.answers else 'does not answer'}"
+            f"{'answers' if worker.answers else 'does not answer'}, log {worker.logfile}"
         )
+    console.print("Follow them with: kgctl services logs worker --follow")
     if not all(worker.answers for worker in statuses):
         raise typer.Exit(1)
 

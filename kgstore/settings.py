@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_port: Port = 6380
 
+    # Celery Flower (`kgctl services up --flower`): loopback only, HTTP basic auth as
+    # FLOWER_USER with FLOWER_PASSWORD (generated into .env by `kgctl services up`).
+    flower_port: Port = 5555
+    flower_user: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")] = "kgstore"
+    flower_password: str | None = None
+
     sparql_endpoint: str = "https://dbpedia.org/sparql"
     # whole seconds: SPARQLWrapper truncates to int, and 0 would mean no timeout at all
     sparql_timeout: Annotated[int, Field(ge=1)] = 60

@@ -106,6 +106,7 @@ class WorkerStatus:
     queue: str
     pid: int | None
     answers: bool
+    logfile: Path
 
 
 def worker_status(settings: Settings) -> list[WorkerStatus]:
@@ -113,7 +114,11 @@ def worker_status(settings: Settings) -> list[WorkerStatus]:
     alive = ping_workers(settings)
     return [
         WorkerStatus(
-            spec.node_name(), spec.queue, spec.process(settings).pid(), spec.node_name() in alive
+            spec.node_name(),
+            spec.queue,
+            spec.process(settings).pid(),
+            spec.node_name() in alive,
+            spec.process(settings).logfile,
         )
         for spec in WORKERS
     ]

@@ -1,4 +1,34 @@
-"""A private Redis instance (Debian's redis-server) on loopback with a password."""
+"""A private Redis instance (Debian's redis-server) on loopback with a password.
+
+Redis is Celery's broker: a task sent while no worker takes it waits as a message in the
+Redis list named after its queue (`cpu`, `gpu`). So that such tasks outlive a restart of
+Redis (a reboot, `kgctl services down`/`up`, a crash), Redis keeps an append-only file
+(AOF) in its state directory and replays it on start:
+
+- `appendonly yes`, `appendfsync everysec`: every write reaches the AOF (the kernel's
+  page cache) before Redis answers the client, and is fsynced to disk once a second. A
+  crash of the Redis process therefore loses no task that `send_task` returned for; only a
+  crash of the machine or its power can lose the last second or so. `always` would close
+  that second at the price of an fsync for every write - each message, progress update
+  and result - which slows every task round trip by a disk flush; a machine crash also
+  stops the workers and the commands that sent the tasks, so the sender learns of it and
+  can send again. everysec is also Redis's own default for the AOF. The Docker stack
+  (docker/compose.yml) does the same.
+- `save ""`: no RDB snapshots besides; the AOF (with its RDB preamble on rewrites) is the
+  one durable copy.
+
+What Celery's Redis transport needs beyond that (workers/app.py):
+
+- A message a worker has taken but not yet acknowledged (one reserved while another task
+  runs) sits in the `unacked` hash and `unacked_index`, which the AOF keeps too. A worker
+  that stops puts it back on its queue; if the worker dies, the transport redelivers it
+  after `visibility_timeout`. That timeout is longer than the longest task
+  (KGSTORE_TASK_TIME_LIMIT + 1 h), so a message waiting behind a long task is never
+  handed to a second worker meanwhile.
+- Tasks are acknowledged when they start (Celery's default, `acks_late` off): a task whose
+  worker dies mid-run is not run again by itself; send it again.
+- Results and progress states live in the same Redis (the result backend) and survive too.
+"""
 
 import shutil
 from dataclasses import dataclass
@@ -61,7 +91,7 @@ def start_redis(settings: Settings) -> str:
     conf.touch(mode=0o600)
     conf.write_text(
         f"bind 127.0.0.1\nport {port}\nrequirepass {password}\nprotected-mode yes\n"
-        f'save ""\nappendonly no\ndaemonize no\ndir {home}\n'
+        f'save ""\nappendonly yes\nappendfsync everysec\ndaemonize no\ndir {home}\n'
     )
     proc.start([binary, str(conf)])
     proc.wait_ready(lambda: _ping(settings), START_TIMEOUT_S, f"PING on port {port}")

@@ -1,6 +1,8 @@
-"""The local stack as one unit: generated secrets, a port check, then Neo4j and Redis."""
+"""The local stack as one unit: generated secrets, a port check, then Neo4j and Redis
+(Celery Flower, optional, starts after the workers: kgstore/services/flower.py)."""
 
 from kgstore.envfile import generate_secret, update_env_file
+from kgstore.services.flower import flower_ports, flower_process, stop_flower
 from kgstore.services.neo4j_server import (
     neo4j_home,
     neo4j_ports,
@@ -20,7 +22,8 @@ from kgstore.settings import Settings, env_file_path
 
 
 def ensure_secrets(settings: Settings) -> Settings:
-    """Generate NEO4J_PASSWORD and REDIS_URL into .env (mode 0600) when they are not set.
+    """Generate NEO4J_PASSWORD, REDIS_URL and FLOWER_PASSWORD into .env (mode 0600) when
+    they are not set.
 
     A password is never generated for a Neo4j database that already exists: that
     database keeps the password it was created with, so a missing one is an error.
@@ -30,28 +33,33 @@ def ensure_secrets(settings: Settings) -> Settings:
         updates["NEO4J_PASSWORD"] = generate_secret()
     if not settings.redis_url:
         updates["REDIS_URL"] = local_redis_url(generate_secret(), settings.redis_port)
+    if not settings.flower_password:
+        updates["FLOWER_PASSWORD"] = generate_secret()
     if not updates:
         return settings
     update_env_file(env_file_path(), updates)
     return settings.model_copy(update={key.lower(): value for key, value in updates.items()})
 
 
-def check_ports(settings: Settings) -> None:
+def check_ports(settings: Settings, flower: bool = False) -> None:
     """Fail before starting anything when a port of a service that is not running is taken,
     so a port clash never leaves one server started and the other not."""
     if neo4j_process(settings).pid() is None:
         ensure_ports_free("Neo4j", neo4j_ports(settings))
     if redis_process(settings).pid() is None:
         ensure_ports_free("Redis", redis_ports(settings))
+    if flower and flower_process(settings).pid() is None:
+        ensure_ports_free("Celery Flower", flower_ports(settings))
 
 
-def stack_up(settings: Settings) -> tuple[Settings, dict[str, str]]:
-    """Start Neo4j and Redis (each harmless when already running).
+def stack_up(settings: Settings, flower: bool = False) -> tuple[Settings, dict[str, str]]:
+    """Start Neo4j and Redis (each harmless when already running); with `flower`, also
+    check Flower's port first (the caller starts Flower once the workers run).
 
     If Redis cannot start, a Neo4j started by this same call is stopped again.
     """
     settings = ensure_secrets(settings)
-    check_ports(settings)
+    check_ports(settings, flower)
     neo4j = start_neo4j(settings)
     try:
         redis = start_redis(settings)
@@ -63,4 +71,9 @@ def stack_up(settings: Settings) -> tuple[Settings, dict[str, str]]:
 
 
 def stack_down(settings: Settings) -> dict[str, bool]:
-    return {"redis": stop_redis(settings), "neo4j": stop_neo4j(settings)}
+    """Stop Flower (if it runs), Redis and Neo4j; the caller stops the workers first."""
+    return {
+        "flower": stop_flower(settings),
+        "redis": stop_redis(settings),
+        "neo4j": stop_neo4j(settings),
+    }
