@@ -33,7 +33,17 @@ def list_library() -> None:
     console.print(table)
 
 
-def _cell(value: object) -> str:
+TABLE_CELL_CHARS = 160
+"""A table cell is cut here (JSON metrics can run to thousands of characters); --format
+json and csv give every value whole."""
+
+
+def _cell(value: object, limit: int | None = None) -> str:
+    text = _text(value)
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
@@ -54,7 +64,7 @@ def print_result(result: QueryResult, output: Format) -> None:
     else:
         table = Table(*result.columns)
         for row in result.rows:
-            table.add_row(*(escape(_cell(row[c])) for c in result.columns))
+            table.add_row(*(escape(_cell(row[c], TABLE_CELL_CHARS)) for c in result.columns))
         console.print(table)
         console.print(f"{len(result.rows)} rows")
 

@@ -6,12 +6,9 @@ pair. Inputs are read exactly as the grid reads them (`prepare_grid`), so a miss
 is refused before training with the same message.
 """
 
-import io
 import uuid
 from dataclasses import asdict, dataclass, replace
 from typing import Any
-
-import torch
 
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database, open_database
@@ -20,6 +17,7 @@ from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.recsys.grid import BASELINE, GridConfig, Progress, parse_row, prepare_grid
+from kgstore.recsys.model_store import save_model
 from kgstore.settings import Settings
 from kgstore.train.sasrec import SASRecConfig, train_sasrec
 
@@ -83,9 +81,10 @@ def train_model(
             device,
             lambda epoch, loss, _metrics: say({"epoch": epoch, "loss": loss}),
         )
-        buffer = io.BytesIO()
-        torch.save({k: v.cpu() for k, v in result.best_state.items()}, buffer)
-        checkpoint = store.put(buffer.getvalue(), ".pt")
+        persona_run = inputs.personas.run if config.user == "kg" and inputs.personas else None
+        checkpoint = save_model(
+            store, result.best_state, inputs.split.vocabulary.items, persona_run
+        )
     except BaseException as exc:
         record_run_end(db, run_id, "failed", {"error": repr(exc)})
         raise

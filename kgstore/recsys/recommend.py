@@ -1,0 +1,143 @@
+"""Recommendations for an anonymous session (a list of item ids, no user id): a trained
+SASRec variant scores every item after the session, and each recommended item comes with
+the knowledge-graph paths that link it to the session (cypher/recommend/session_paths).
+
+Which variants can serve a session: user `none` (the session alone) and `kg` (a persona
+inferred by the persona run's encoder from the session's items, as for held-out users).
+`random` and `llm` user representations belong to known users (a learned row per user,
+generated keywords) and are refused with that reason.
+"""
+
+import json
+from dataclasses import dataclass
+
+import torch
+
+from kgstore.artifacts import ArtifactStore
+from kgstore.db import Database
+from kgstore.errors import RecsysInputError
+from kgstore.personas.infer import infer_personas, load_encoder
+from kgstore.query.library import find_query
+from kgstore.query.run import run_query
+from kgstore.recsys.model_store import load_model
+from kgstore.train.sasrec import SASRecConfig, build_model
+
+SESSION_USERS = ("none", "kg")
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item: str
+    title: str | None
+    score: float
+    paths: list[str]
+
+
+@dataclass(frozen=True)
+class SessionRecommendations:
+    run: str
+    row: str
+    domain: str
+    persona_run: str | None
+    session: list[str]
+    items: list[Recommendation]
+
+
+def latest_session_model(db: Database, domain: str | None = None) -> str:
+    """The newest finished SASRec run (retriever or reranker) that can serve a session."""
+    rows = db.query(
+        "MATCH (r:Run {kind: 'train', status: 'finished'}) "
+        "WHERE r.model IN ['sasrec-retriever', 'sasrec-reranker'] "
+        "AND ($domain IS NULL OR r.domain = $domain) "
+        "RETURN r.id AS id, r.metrics AS metrics ORDER BY r.finishedAt DESC",
+        domain=domain,
+    )
+    for row in rows:
+        if json.loads(row["metrics"])["row"].split("/")[0] in SESSION_USERS:
+            return row["id"]
+    raise RecsysInputError(
+        "no finished retriever that serves sessions (user none or kg): train one with "
+        "`kgctl train retriever --user kg --item description` or `kgctl train reranker`"
+    )
+
+
+def _run_metrics(db: Database, run_id: str) -> tuple[dict, SASRecConfig]:
+    rows = db.query(
+        "MATCH (r:Run {id: $id, kind: 'train'}) WHERE r.model STARTS WITH 'sasrec' "
+        "RETURN r.status AS status, r.metrics AS metrics, r.config AS config",
+        id=run_id,
+    )
+    if not rows or rows[0]["status"] != "finished":
+        state = rows[0]["status"] if rows else "not a SASRec run"
+        raise RecsysInputError(f"run {run_id} cannot recommend ({state}): see `kgctl runs`")
+    config = json.loads(rows[0]["config"])
+    config.pop("domain", None)
+    return json.loads(rows[0]["metrics"]), SASRecConfig.from_dict(config, f"run {run_id}")
+
+
+def recommend_session(
+    db: Database,
+    store: ArtifactStore,
+    session: list[str],
+    run_id: str | None = None,
+    k: int = 10,
+    exclude_session: bool = True,
+) -> SessionRecommendations:
+    """The top-`k` items after `session` by the run's model (the latest that can serve a
+    session when `run_id` is None), with titles and KG paths from the session."""
+    if not session:
+        raise RecsysInputError("the session is empty: give at least one item id")
+    run_id = run_id or latest_session_model(db)
+    metrics, config = _run_metrics(db, run_id)
+    if config.user not in SESSION_USERS:
+        raise RecsysInputError(
+            f"run {run_id} is a {config.user}/{config.item} retriever: its user representation "
+            f"belongs to known users; an anonymous session needs user none or kg"
+        )
+    saved = load_model(store, metrics["checkpoint"])
+    index = {item: i for i, item in enumerate(saved.items, start=1)}
+    unknown = [item for item in session if item not in index]
+    if unknown:
+        raise RecsysInputError(
+            f"{len(unknown)} session item(s) unknown to run {run_id} ({metrics['domain']}): "
+            + ", ".join(unknown[:5])
+        )
+    persona = None
+    if config.user == "kg":
+        encoder = load_encoder(db, store, saved.persona_run)
+        persona = torch.from_numpy(infer_personas(encoder, [session])).float()
+    features = saved.state.get("item_features")
+    model = build_model(config, len(saved.items), 0, persona, features)
+    model.load_state_dict(saved.state)
+    model.eval()
+    seq = torch.tensor([[index[item] for item in session[-config.max_len :]]])
+    with torch.no_grad():
+        scores = model.score(model(seq, persona)[0, -1])
+    if exclude_session:  # the whole session, not only the model's window of it
+        scores[[index[item] for item in session]] = float("-inf")
+    top = torch.topk(scores, min(k, len(saved.items))).indices.tolist()
+    items = [saved.items[i - 1] for i in top]
+    titles = {
+        row["id"]: row["title"]
+        for row in db.query(
+            "MATCH (i:Item) WHERE i.id IN $ids RETURN i.id AS id, i.title AS title", ids=items
+        )
+    }
+    return SessionRecommendations(
+        run_id,
+        metrics["row"],
+        metrics["domain"],
+        saved.persona_run,
+        session,
+        [
+            Recommendation(item, titles.get(item), float(scores[i]), kg_paths(db, session, item))
+            for i, item in zip(top, items, strict=True)
+        ],
+    )
+
+
+def kg_paths(db: Database, session: list[str], item: str) -> list[str]:
+    """The shortest KG paths from the session's items to `item`, shortest first."""
+    query = find_query("recommend/session_paths")
+    rows = run_query(db, query, {"items": session, "target": item}).rows
+    return [row["path"] for row in sorted(rows, key=lambda row: row["hops"])]

@@ -1,0 +1,137 @@
+"""`kgctl recommend`: an anonymous session on planted data. A session ending in a shared
+item (after which a group item follows) reveals its group only through the items before
+it; a one-item-window kg retriever, whose persona is inferred from the whole session,
+recommends the session's group; each recommendation is explained by a KG path."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kgstore.artifacts import ArtifactStore
+from kgstore.db import Database
+from kgstore.errors import RecsysInputError
+from kgstore.graph.clear import clear_graph
+from kgstore.graph.mapping import Domain
+from kgstore.personas.runner import train_personas
+from kgstore.recsys.recommend import recommend_session
+from kgstore.recsys.single import train_model
+from kgstore.schema import apply_schema
+from kgstore.settings import Settings
+from kgstore.train.hdgi import HDGIConfig
+from kgstore.train.sasrec import SASRecConfig
+from tests.ingest_checks import run_kgctl
+from tests.recsys_planted import write_planted
+
+pytestmark = pytest.mark.slow
+
+ONE_ITEM_WINDOW = SASRecConfig(
+    user="kg", item="random", hidden_channels=32, max_len=1, max_epochs=60, eval_every=60, lr=5e-3
+)
+GROUP = "g2"
+SESSION = ["s-00", f"{GROUP}-00", "s-01", f"{GROUP}-01", "s-02", f"{GROUP}-02", "s-03"]
+"""Shared and group-2 items alternating, ending on a shared item: the next item is a
+group item, and the window of one item (s-03) cannot say which group."""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> ArtifactStore:
+    return ArtifactStore(str(tmp_path_factory.mktemp("artifacts")))
+
+
+@pytest.fixture(scope="module")
+def retriever(db: Database, store: ArtifactStore) -> str:
+    clear_graph(db)
+    apply_schema(db)
+    write_planted(db, planted=True)
+    train_personas(db, store, Domain.MOVIES, HDGIConfig())
+    run = train_model(db, store, Domain.MOVIES, ONE_ITEM_WINDOW).run
+    # A KG fact after training: a studio made the first session item and the group's films.
+    db.query(
+        "MERGE (e:Entity {uri: 'test:studio'}) SET e.name = 'Studio Two' WITH e "
+        "MATCH (i:Item) WHERE i.id = 's-00' OR i.id STARTS WITH $group "
+        "CREATE (i)-[:DISTRIBUTED_BY]->(e)",
+        group=f"{GROUP}-",
+    )
+    return run
+
+
+def test_a_kg_retriever_recommends_the_sessions_group_with_kg_paths(
+    db: Database, store: ArtifactStore, retriever: str
+) -> None:
+    result = recommend_session(db, store, SESSION, retriever, k=8)
+    items = [rec.item for rec in result.items]
+    assert result.run == retriever and result.row == "kg/random" and result.persona_run
+    assert len(items) == 8 and not set(items) & set(SESSION)
+    scores = [rec.score for rec in result.items]
+    assert scores == sorted(scores, reverse=True)
+    group_items = [item for item in items if item.startswith(f"{GROUP}-")]
+    # 9 of the group's 12 items are left to recommend; chance would give 2 of 8
+    assert len(group_items) >= 6, items
+    for rec in result.items:
+        assert rec.title == f"Film {rec.item}"
+        if rec.item in group_items:
+            assert (
+                f"Film s-00 -[DISTRIBUTED_BY]-> Studio Two <-[DISTRIBUTED_BY]- Film {rec.item}"
+                in rec.paths
+            )
+    again = recommend_session(db, store, SESSION, retriever, k=8)
+    assert [rec.item for rec in again.items] == items  # inference is deterministic
+
+
+def test_without_personas_the_window_cannot_tell_the_group(
+    db: Database, store: ArtifactStore, retriever: str
+) -> None:
+    """The control: the same one-item window without a user vector sees only s-03, after
+    which any group's item may follow, so it spreads its picks over the groups."""
+    base = train_model(db, store, Domain.MOVIES, replace(ONE_ITEM_WINDOW, user="none")).run
+    result = recommend_session(db, store, SESSION, base, k=8)
+    assert result.persona_run is None
+    assert sum(rec.item.startswith(f"{GROUP}-") for rec in result.items) <= 4
+
+
+def test_bad_sessions_and_models_are_refused(
+    db: Database, store: ArtifactStore, retriever: str
+) -> None:
+    with pytest.raises(RecsysInputError, match=r"unknown to run .*no-such-film"):
+        recommend_session(db, store, ["s-00", "no-such-film"], retriever)
+    with pytest.raises(RecsysInputError, match="empty"):
+        recommend_session(db, store, [], retriever)
+    config = replace(ONE_ITEM_WINDOW, user="random").to_dict()
+    db.query(
+        "CREATE (:Run {id: 'test-random-user', kind: 'train', model: 'sasrec-retriever', "
+        "status: 'finished', config: $config, metrics: $metrics})",
+        config=json.dumps(config),
+        metrics=json.dumps({"row": "random/random", "domain": "movies", "checkpoint": "x"}),
+    )
+    with pytest.raises(RecsysInputError, match="known users"):
+        recommend_session(db, store, ["s-00"], "test-random-user")
+    with pytest.raises(RecsysInputError, match="not a SASRec run"):
+        recommend_session(db, store, ["s-00"], "no-such-run")
+
+
+def test_kgctl_recommend_prints_titles_and_paths(
+    db: Database, store: ArtifactStore, retriever: str, settings: Settings, tmp_path: Path
+) -> None:
+    log = tmp_path / "kgctl.log"
+    args = ["recommend", "-s", ",".join(SESSION[:3]), "-s", ",".join(SESSION[3:])]
+    code = run_kgctl(
+        settings,
+        *args,
+        "--run",
+        retriever,
+        "-k",
+        "3",
+        "--json",
+        output=log,
+        KGSTORE_ARTIFACTS=store.url,
+    )
+    assert code == 0, log.read_text()
+    printed = json.loads(log.read_text()[log.read_text().index("{") :])
+    direct = recommend_session(db, store, SESSION, retriever, k=3)
+    assert printed["session"] == SESSION
+    assert [rec["item"] for rec in printed["items"]] == [rec.item for rec in direct.items]
+    log.write_text("")
+    code = run_kgctl(settings, *args, "--run", "no-such-run", output=log)
+    assert code == 2 and "no-such-run" in log.read_text()
