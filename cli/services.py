@@ -8,6 +8,7 @@ from kgstore.db import open_database
 from kgstore.errors import ServiceError
 from kgstore.ingest.warm_up import warm_up
 from kgstore.services.flower import flower_process, flower_status, start_flower
+from kgstore.services.guide_server import guide_process, guide_status
 from kgstore.services.logs import LogSource, show_logs
 from kgstore.services.neo4j_server import neo4j_process, neo4j_status
 from kgstore.services.redis_server import redis_process, redis_status
@@ -45,6 +46,8 @@ def _print_status(cfg: Settings) -> bool:
             f"queue {worker.queue}",
             "-",
         )
+    guide = guide_status(cfg)
+    table.add_row("guide", _state(guide.running), str(guide.pid or "-"), f"http {guide.port}", "-")
     flower = flower_status(cfg)
     if flower.running:
         table.add_row(
@@ -56,6 +59,8 @@ def _print_status(cfg: Settings) -> bool:
             f"Neo4j Browser: {neo.browser_url}  (user {cfg.neo4j_user}, "
             "password: NEO4J_PASSWORD in .env)"
         )
+    if guide.running:
+        console.print(f"Browser guide: {guide.url}  (opens with the style sheet on login)")
     if flower.running:
         console.print(
             f"Celery Flower: {flower.url}  (user {flower.user}, "
@@ -126,6 +131,7 @@ def _log_sources(cfg: Settings) -> dict[str, list[LogSource]]:
         "redis": [LogSource("redis", redis_process(cfg).logfile)],
         "worker": [LogSource(spec.node_name(), spec.process(cfg).logfile) for spec in WORKERS],
         "flower": [LogSource("flower", flower_process(cfg).logfile)],
+        "guide": [LogSource("guide", guide_process(cfg).logfile)],
     }
 
 

@@ -38,7 +38,7 @@ from tests.stacks import PrivateStack, assert_nothing_left
 from workers.app import CPU_QUEUE, create_app
 from workers.launcher import WORKERS
 
-SERVICES = "neo4j, redis, worker, flower"
+SERVICES = "neo4j, redis, worker, flower, guide"
 
 
 # --- without services -------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """SASRec, its data and its training loop on small synthetic data (no services)."""
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from kgstore.models import SASRec
 from kgstore.recsys.data import Vocabulary, sequence_data
 from kgstore.recsys.evaluate import evaluate, rerank, retrieve
 from kgstore.recsys.split import LeaveOneOut
-from kgstore.train.sasrec import SASRecConfig, train_sasrec
+from kgstore.train.sasrec import SASRecConfig, build_model, train_sasrec
 
 ITEMS = 50
 SMALL = {"hidden_channels": 32, "batch_size": 64, "max_len": 20, "ks": [10], "patience": 3}
@@ -156,6 +157,26 @@ def test_item_features_are_the_item_representation() -> None:
     features[1] += 1.0  # the model keeps its own frozen copy
     assert not torch.equal(model.item_features[1], features[1])
     assert model.score(model(torch.tensor([[1, 2]]))[:, -1])[0, 0] == float("-inf")
+
+
+def test_description_starts_the_item_table_from_the_texts_by_default() -> None:
+    """`item_text = init`: a free table whose start follows the texts (items with the same
+    text start equal, unlike ones with other texts), at the random start's spread;
+    `projection`: the frozen texts behind a linear map."""
+    torch.manual_seed(0)
+    features = torch.randn(21, 40)
+    features[0] = 0.0
+    features[2] = features[1]
+    config = SASRecConfig(item="description", hidden_channels=16)
+    model = build_model(config, 20, 5, item_features=features)
+    table = model.item_embedding.weight.detach()
+    assert model.item_projection is None and model.item_embedding.weight.requires_grad
+    assert torch.equal(table[0], torch.zeros(16))
+    assert torch.allclose(table[1], table[2]) and not torch.allclose(table[1], table[3])
+    random_start = build_model(SASRecConfig(hidden_channels=16), 20, 5).item_embedding.weight
+    assert table[1:].std().item() == pytest.approx(random_start[1:].std().item(), rel=0.3)
+    projected = build_model(replace(config, item_text="projection"), 20, 5, item_features=features)
+    assert projected.item_embedding is None and projected.item_projection is not None
 
 
 def test_reranking_keeps_the_retrievers_hits_and_misses_the_rest(rule_result, rule_data) -> None:

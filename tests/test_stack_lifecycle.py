@@ -34,7 +34,7 @@ def test_up_twice_status_down(stack: PrivateStack) -> None:
 
     status = stack.kgctl("services", "status")
     assert status.returncode == 0, status.stdout + status.stderr
-    assert status.stdout.count("running") == 4  # neo4j, redis, cpu and gpu workers
+    assert status.stdout.count("running") == 5  # neo4j, redis, guide, cpu and gpu workers
     assert "5.26" in status.stdout
     pids = {path.name: path.read_text() for path in stack.pidfiles()}
     assert len(pids) == 5  # and the guide server, which runs with Neo4j
@@ -50,7 +50,7 @@ def test_up_twice_status_down(stack: PrivateStack) -> None:
     after = stack.kgctl("services", "status")
     assert after.returncode == 1
     assert "running" not in after.stdout
-    assert after.stdout.count("down") == 2
+    assert after.stdout.count("down") == 3  # neo4j, redis, guide
     assert_nothing_left(stack)
 
     # The database keeps the password it was created with: a changed one is refused clearly.

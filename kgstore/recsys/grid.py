@@ -173,7 +173,11 @@ def prepare_grid(
     features = None
     if "description" in items:
         features = item_text_features(db, domain, split.vocabulary)
-        labels["item description"] = "stored Item.textEmbedding through a learned projection"
+        labels["item description"] = (
+            "stored Item.textEmbedding through a learned projection"
+            if config.sasrec.item_text == "projection"
+            else "item table started from the stored Item.textEmbedding (principal components)"
+        )
     personas = None
     if "kg" in users:
         personas = persona_vectors(db, store, domain, split)

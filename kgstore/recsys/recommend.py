@@ -106,7 +106,10 @@ def recommend_session(
     if config.user == "kg":
         encoder = load_encoder(db, store, saved.persona_run)
         persona = torch.from_numpy(infer_personas(encoder, [session])).float()
-    features = saved.state.get("item_features")
+    features = saved.state.get("item_features")  # frozen texts of a projection model
+    if config.item == "description" and features is None:
+        # a text-initialised table: the start is overwritten by the trained weights below
+        features = torch.zeros(len(saved.items) + 1, config.hidden_channels)
     model = build_model(config, len(saved.items), 0, persona, features)
     model.load_state_dict(saved.state)
     model.eval()

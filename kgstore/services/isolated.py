@@ -18,6 +18,8 @@ MAIN_STACK_SETTINGS = (
     "VIRTUOSO_HTTP_PORT",
     "VIRTUOSO_SQL_PORT",
     "VIRTUOSO_DBA_PASSWORD",
+    "FLOWER_PORT",
+    "FLOWER_PASSWORD",
 )
 
 
@@ -37,6 +39,7 @@ def isolated_stack_env(root: Path) -> dict[str, str]:
         NEO4J_HTTP_PORT=str(free_port()),
         NEO4J_GUIDE_PORT=str(free_port()),
         REDIS_PORT=str(free_port()),
+        FLOWER_PORT=str(free_port()),
         NEO4J_HEAP="512m",
         NEO4J_PAGECACHE="128m",
     )
