@@ -25,7 +25,7 @@ from kgstore.recsys.evaluation import evaluate_grid
 from kgstore.recsys.grid import GridConfig
 from kgstore.report.gather import RunNode, read_run
 from kgstore.report.page import page
-from kgstore.report.persona_map import dominant_entities
+from kgstore.report.persona_map import dominant_colour
 from kgstore.report.sections import table3
 from kgstore.schema import apply_schema
 from kgstore.settings import Settings
@@ -128,7 +128,8 @@ def test_evaluation_run_records_its_persona_run_and_curves(db: Database, runs: R
 @pytest.mark.slow
 def test_dominant_genre_is_the_genre_of_most_training_items(db: Database, runs: Runs) -> None:
     users = [f"u{n:04d}" for n in range(0, 400, 7)]
-    dominant = dominant_entities(db, Domain.MOVIES, users)
+    kind, dominant = dominant_colour(db, Domain.MOVIES, users)
+    assert kind == "genre"
     assert dominant == {user: GENRES[2 * (int(user[1:]) % GROUPS)] for user in users}
 
 

@@ -19,6 +19,7 @@ DPI = 110
 BASELINE_COLOUR = "#9aa5b1"
 ACCENT = "#2f6fb0"
 SIGNIFICANT = "#2e8b57"
+WORSE = "#c0392b"
 OTHER_COLOUR = "#c7c7c7"
 NONE_COLOUR = "#e9e9e9"
 STYLE = {
@@ -53,9 +54,11 @@ def data_uri(fig: Figure) -> str:
 
 
 def palette(count: int) -> list[str]:
-    """Distinct colours for `count` categories (tab10, then tab20's lighter shades)."""
-    colours = [matplotlib.colors.to_hex(c) for c in plt.get_cmap("tab10").colors]
-    colours += [matplotlib.colors.to_hex(c) for c in plt.get_cmap("tab20").colors[1::2]]
+    """Distinct colours for `count` categories: tab10, then tab20's lighter shades, both
+    without their greys (grey means `other` / `none` on the persona map)."""
+    tab10 = [c for k, c in enumerate(plt.get_cmap("tab10").colors) if k != 7]
+    tab20 = [c for k, c in enumerate(plt.get_cmap("tab20").colors) if k % 2 and k != 15]
+    colours = [matplotlib.colors.to_hex(c) for c in (*tab10, *tab20)]
     return [colours[k % len(colours)] for k in range(count)]
 
 

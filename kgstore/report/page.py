@@ -143,7 +143,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.highlight td { background: #eef4fb; }
 tr.baseline td { color: var(--muted); }
 td.best { font-weight: 700; color: #0b2540; }
-td.sig { color: var(--good); font-weight: 600; }
+td.better { color: var(--good); font-weight: 600; }
+td.worse { color: #c0392b; font-weight: 600; }
 code { font: 12.5px/1.4 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 .facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr));
   gap: 12px 24px; margin: 0; }

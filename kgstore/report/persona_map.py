@@ -23,13 +23,19 @@ NEIGHBOURS = 10
 NONE = "none"
 OTHER = "other"
 
-DOMINANT: dict[Domain, tuple[str, tuple[str, ...]]] = {
-    Domain.MOVIES: ("genre", ("HAS_GENRE", "HAS_LITERARY_GENRE")),
-    Domain.BOOKS: ("author", ("AUTHORED_BY",)),
+Colour = tuple[str, tuple[str, ...]]
+"""An entity kind and the item relationships reaching it."""
+
+DOMINANT: dict[Domain, tuple[Colour, ...]] = {
+    Domain.MOVIES: (("genre", ("HAS_GENRE", "HAS_LITERARY_GENRE")), ("director", ("DIRECTED_BY",))),
+    Domain.BOOKS: (("author", ("AUTHORED_BY",)),),
 }
-"""What colours a domain's users: the entity kind and the item relationships reaching it
-(the genre family of kgstore.train.metapaths, named here so the report imports no torch)."""
-if not all(rel in BY_TYPE for _, rels in DOMINANT.values() for rel in rels):
+"""What colours a domain's users, in order of preference: the first kind that at least
+`MIN_COVERAGE` of the drawn users have (DBpedia films seldom carry dbo:genre; the films
+demo has none, so its users are coloured by director). The genre relationships are the
+genre family of kgstore.train.metapaths, named here so the report imports no torch."""
+MIN_COVERAGE = 0.1
+if not all(rel in BY_TYPE for kinds in DOMINANT.values() for _, rels in kinds for rel in rels):
     raise ValueError("DOMINANT names a relationship type the mapping table lacks")
 
 
@@ -73,8 +79,8 @@ def sample_personas(
     return PersonaSample(list(row["ids"]), vectors, planted, len(ids))
 
 
-def dominant_query(domain: Domain) -> str:
-    rel_types = "|".join(cypher_rel_type(rel) for rel in DOMINANT[domain][1])
+def dominant_query(domain: Domain, relations: tuple[str, ...]) -> str:
+    rel_types = "|".join(cypher_rel_type(rel) for rel in relations)
     label = cypher_label(domain.label)
     return (
         f"UNWIND $users AS id MATCH (u:User {{id: id}})-[r:RATED]->(i:{label}) "
@@ -88,17 +94,30 @@ def dominant_query(domain: Domain) -> str:
     )
 
 
-def dominant_entities(db: Database, domain: Domain, users: list[str]) -> dict[str, str]:
-    """Each user's dominant genre/author: the entity reached by most of their training
-    interactions (all but the last two, the leave-one-out rule), ties by name. Users whose
-    training items reach none are absent."""
-    rows = db.query(dominant_query(domain), users=users, min=MIN_EVALUATED)
+def dominant_entities(
+    db: Database, domain: Domain, users: list[str], relations: tuple[str, ...]
+) -> dict[str, str]:
+    """Each user's dominant entity along `relations`: the one reached by most of their
+    training interactions (all but the last two, the leave-one-out rule), ties by name.
+    Users whose training items reach none are absent."""
+    rows = db.query(dominant_query(domain, relations), users=users, min=MIN_EVALUATED)
     return {row["user"]: row["dominant"] for row in rows}
 
 
-def dominant_rule(domain: Domain) -> str:
+def dominant_colour(db: Database, domain: Domain, users: list[str]) -> tuple[str, dict[str, str]]:
+    """(the kind, each user's dominant entity) of the first of the domain's `DOMINANT`
+    kinds that `MIN_COVERAGE` of `users` have; the last kind when none reaches it."""
+    kinds = DOMINANT[domain]
+    for number, (kind, relations) in enumerate(kinds):
+        by_user = dominant_entities(db, domain, users, relations)
+        if len(by_user) >= MIN_COVERAGE * len(users) or number == len(kinds) - 1:
+            return kind, by_user
+    raise AssertionError("every domain has a DOMINANT kind")
+
+
+def dominant_rule(domain: Domain, kind: str) -> str:
     """What `dominant` means, in words, for the page."""
-    kind, relations = DOMINANT[domain]
+    relations = dict(DOMINANT[domain])[kind]
     return (
         f"a user's dominant {kind} is the {kind} entity ({', '.join(relations)}) reached by "
         "more of their training interactions than any other (all but the last two items of "
@@ -192,13 +211,14 @@ def persona_map(
     sample = sample_personas(db, run_id, cap, seed)
     if len(sample.users) < 5:
         return None
-    kind = DOMINANT[domain][0]
-    by_user = dominant_entities(db, domain, sample.users)
+    kind, by_user = dominant_colour(db, domain, sample.users)
+    rule = dominant_rule(domain, kind)
+    preferred = DOMINANT[domain][0][0]
+    if kind != preferred:
+        rule += f" (by {kind}: fewer than {MIN_COVERAGE:.0%} of these users reach a {preferred})"
     raw = [by_user.get(user, NONE) for user in sample.users]
     labels, order = top_categories(raw)
-    colourings = [
-        Colouring(f"dominant {kind}", labels, order, dominant_rule(domain), *_agree(sample, raw))
-    ]
+    colourings = [Colouring(f"dominant {kind}", labels, order, rule, *_agree(sample, raw))]
     if sample.has_planted:
         groups = [NONE if g is None else f"group {g}" for g in sample.planted]
         shown, group_order = top_categories(groups, top=20)

@@ -76,6 +76,13 @@ def table1(stats: GraphStats, domain: str | None) -> Html:
     )
 
 
+def verdict(test: dict[str, Any]) -> str:
+    """`better` / `worse` than the baseline at p < ALPHA, else ""."""
+    if test["p_value"] >= ALPHA:
+        return ""
+    return "better" if test["difference"] > 0 else "worse"
+
+
 def _slice_table(name: str, rows: list[dict[str, Any]], metrics: list[str]) -> Html:
     best = {m: max(row["metrics"][m]["mean"] for row in rows) for m in metrics}
     body, attrs = [], []
@@ -89,8 +96,7 @@ def _slice_table(name: str, rows: list[dict[str, Any]], metrics: list[str]) -> H
         if test is None:
             cells += [Cell("baseline", "num"), ""]
         else:
-            marker = " sig" if test["p_value"] < ALPHA else ""
-            cells.append(Cell(f"{test['p_value']:.3g}", "num" + marker))
+            cells.append(Cell(f"{test['p_value']:.3g}", f"num {verdict(test)}".strip()))
             cells.append(f"{test['difference']:+.4f}")
         body.append(cells)
         attrs.append(
@@ -112,7 +118,8 @@ def table3(run: RunNode) -> Html:
             Html(
                 f"Mean &plusmn; std over {seeds} seed(s) (sample std; 0 for one seed). "
                 f"p: paired t-test of per-user {TESTED} against {BASELINE} on the same users "
-                f"(green: p &lt; {ALPHA}); diff: mean per-user difference of {TESTED}. "
+                f"(green / red: better / worse at p &lt; {ALPHA}); diff: mean per-user "
+                f"difference of {TESTED}. "
                 "Bold: the best mean of each column within the slice."
             )
         )
@@ -121,7 +128,7 @@ def table3(run: RunNode) -> Html:
     cold_start = metrics["config"].get("cold_start", "?")
     for name in slices:
         rows = [row for row in stored if row["slice"] == name]
-        title = SLICE_TITLES.get(name, name).format(cold_start=cold_start)
+        title = SLICE_TITLES.get(name, name).replace("{cold_start}", str(cold_start))
         parts += [element("h3", title), _slice_table(name, rows, names)]
     chart_rows = [row for row in stored if row["slice"] == "all users"] or stored
     shown = [m for m in CHART_METRICS if m in names]
@@ -138,8 +145,8 @@ def table3(run: RunNode) -> Html:
             figure(
                 uri,
                 "Table 3 chart",
-                f"Grey: the baseline {BASELINE}; green: p < {ALPHA} against it on {TESTED}; "
-                "blue: not significant.",
+                f"Grey: the baseline {BASELINE}; green / red: better / worse than it on "
+                f"{TESTED} at p < {ALPHA}; blue: no significant difference.",
             )
         )
     parts.append(_notes(metrics))
@@ -150,7 +157,9 @@ def _bar_colour(row: dict[str, Any]) -> str:
     test = row["paired"].get(TESTED)
     if test is None:
         return figures.BASELINE_COLOUR
-    return figures.SIGNIFICANT if test["p_value"] < ALPHA else figures.ACCENT
+    return {"better": figures.SIGNIFICANT, "worse": figures.WORSE}.get(
+        verdict(test), figures.ACCENT
+    )
 
 
 def _notes(metrics: dict[str, Any]) -> Html:
@@ -310,8 +319,8 @@ def personas(run: RunNode, persona: RunNode | None, view: PersonaMap | None) -> 
     drawn = (
         f"all {sample.total:,} users"
         if len(sample.users) == sample.total
-        else f"{len(sample.users):,} of {sample.total:,} users drawn at random (seeded; "
-        f"at most {view.cap:,})"
+        else f"a seeded random sample of {len(sample.users):,} of its {sample.total:,} "
+        "users, the cap of --map-users"
     )
     maps = []
     for colouring in view.colourings:
