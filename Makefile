@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test test-fast install provision services lint down
 
 # The whole pipeline on the bundled demo data: ingest, embed, keywords, HDGI personas and
-# the paper's Table 3 grid per domain (tables and charts under .kgstore/runs/<run id>/).
+# the paper's Table 3 grid per domain, each with its HTML report (under .kgstore/runs/<run id>/).
 demo: services
 	$(BIN)/kgctl schema apply
 	$(BIN)/kgctl schema show
@@ -22,7 +22,9 @@ demo: services
 	$(BIN)/kgctl train hdgi --domain movies
 	$(BIN)/kgctl train hdgi --domain books
 	$(BIN)/kgctl evaluate --grid table3 --domain movies --config configs/table3-demo.toml
+	$(BIN)/kgctl report latest
 	$(BIN)/kgctl evaluate --grid table3 --domain books --config configs/table3-demo.toml
+	$(BIN)/kgctl report latest
 	$(BIN)/kgctl services status
 
 # CI sets CI=true: then every service must be there (no skipping) — REQUIRE_SERVICES=1.

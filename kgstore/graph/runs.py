@@ -141,6 +141,32 @@ def list_runs(db: Database, kind: RunKind | None = None, limit: int = 20) -> lis
     ]
 
 
+@dataclass(frozen=True)
+class TrainRun:
+    """A training run's status (None: no such run), config and metrics, as stored."""
+
+    status: str | None
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+
+
+def train_run(db: Database, run_id: str, model_prefix: str) -> TrainRun:
+    """The `Run {kind: 'train'}` of that id whose model starts with `model_prefix`
+    (`hdgi`, `sasrec`), for the stages that load what it trained."""
+    rows = db.query(
+        "MATCH (r:Run {id: $id, kind: 'train'}) WHERE r.model STARTS WITH $model "
+        "RETURN r.status AS status, r.config AS config, r.metrics AS metrics",
+        id=run_id,
+        model=model_prefix,
+    )
+    if not rows:
+        return TrainRun(None, {}, {})
+    row = rows[0]
+    return TrainRun(
+        row["status"], json.loads(row["config"] or "{}"), json.loads(row["metrics"] or "{}")
+    )
+
+
 def node_key(labels: list[str]) -> str:
     """`Item:Movie`, `Entity:Person`, `User`: the base label, then the others sorted."""
     base = next((label for label in ("User", "Item", "Entity") if label in labels), labels[0])

@@ -11,7 +11,6 @@ rows are not changed by the newcomer), and the semantic attention fuses the
 paths. Its random input feature is the mean of N(0, sigma^2 I), zero.
 """
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +23,7 @@ from kgstore.errors import PersonaError
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.export.store import get_snapshot
 from kgstore.graph.mapping import Domain
+from kgstore.graph.runs import train_run
 from kgstore.models.hdgi import HDGI, MetaPathInput
 from kgstore.personas.checkpoint import get_checkpoint
 from kgstore.train.hdgi import PersonaGraph, persona_graph
@@ -60,16 +60,10 @@ def latest_persona_run(db: Database, domain: Domain | None = None) -> str:
 
 
 def load_encoder(db: Database, store: ArtifactStore, run_id: str) -> PersonaEncoder:
-    rows = db.query(
-        "MATCH (r:Run {id: $id, kind: 'train', model: 'hdgi'}) RETURN r.status AS status, "
-        "r.metrics AS metrics",
-        id=run_id,
-    )
-    if not rows or rows[0]["status"] != "finished":
-        state = rows[0]["status"] if rows else "not a persona run"
-        raise PersonaError(f"run {run_id} has no encoder ({state})")
-    metrics = json.loads(rows[0]["metrics"])
-    checkpoint = get_checkpoint(store, metrics["checkpoint"])
+    run = train_run(db, run_id, "hdgi")
+    if run.status != "finished":
+        raise PersonaError(f"run {run_id} has no encoder ({run.status or 'not a persona run'})")
+    checkpoint = get_checkpoint(store, run.metrics["checkpoint"])
     snapshot = get_snapshot(store, checkpoint.snapshot_key)
     graph = persona_graph(snapshot, checkpoint.config)
     return PersonaEncoder(run_id, snapshot, graph, checkpoint.model(), checkpoint.config.neighbours)

@@ -16,6 +16,7 @@ import torch
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.errors import RecsysInputError
+from kgstore.graph.runs import train_run
 from kgstore.personas.infer import infer_personas, load_encoder
 from kgstore.query.library import find_query
 from kgstore.query.run import run_query
@@ -62,17 +63,12 @@ def latest_session_model(db: Database, domain: str | None = None) -> str:
 
 
 def _run_metrics(db: Database, run_id: str) -> tuple[dict, SASRecConfig]:
-    rows = db.query(
-        "MATCH (r:Run {id: $id, kind: 'train'}) WHERE r.model STARTS WITH 'sasrec' "
-        "RETURN r.status AS status, r.metrics AS metrics, r.config AS config",
-        id=run_id,
-    )
-    if not rows or rows[0]["status"] != "finished":
-        state = rows[0]["status"] if rows else "not a SASRec run"
+    run = train_run(db, run_id, "sasrec")
+    if run.status != "finished":
+        state = run.status or "not a SASRec run"
         raise RecsysInputError(f"run {run_id} cannot recommend ({state}): see `kgctl runs`")
-    config = json.loads(rows[0]["config"])
-    config.pop("domain", None)
-    return json.loads(rows[0]["metrics"]), SASRecConfig.from_dict(config, f"run {run_id}")
+    config = {key: value for key, value in run.config.items() if key != "domain"}
+    return run.metrics, SASRecConfig.from_dict(config, f"run {run_id}")
 
 
 def recommend_session(
