@@ -11,10 +11,9 @@ import typer
 from tqdm import tqdm
 
 from cli.console import console, settings
-from cli.worker_task import run_in_worker
+from cli.worker_task import follow_run_in_worker
 from kgstore.graph.mapping import Domain
 from kgstore.recsys.names import ITEMS, USERS
-from workers.app import GPU_QUEUE
 from workers.task_names import TRAIN_SASREC_TASK
 
 if TYPE_CHECKING:
@@ -36,14 +35,15 @@ def _train(domain: Domain, config: "SASRecConfig", local: bool) -> None:
         bar.set_postfix(loss=f"{update['loss']:.4f}")
         bar.update(update["epoch"] - bar.n)
 
+    run_id = uuid.uuid4().hex
     try:
         if local:
             report = train_model_from_settings(
-                settings(), domain, config, progress, uuid.uuid4().hex
+                settings(), domain, config, progress, run_id
             ).as_dict()
         else:
-            report = run_in_worker(
-                TRAIN_SASREC_TASK, (domain.value, config.to_dict()), progress, GPU_QUEUE
+            report = follow_run_in_worker(
+                TRAIN_SASREC_TASK, (domain.value, config.to_dict(), run_id), progress, run_id
             )
     finally:
         bar.close()

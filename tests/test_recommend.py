@@ -135,3 +135,17 @@ def test_kgctl_recommend_prints_titles_and_paths(
     log.write_text("")
     code = run_kgctl(settings, *args, "--run", "no-such-run", output=log)
     assert code == 2 and "no-such-run" in log.read_text()
+
+
+def test_kgctl_train_reranker_in_the_worker_records_its_run(
+    db: Database, retriever: str, settings: Settings, tmp_path: Path
+) -> None:
+    config = tmp_path / "quick.toml"
+    config.write_text("hidden_channels = 16\nmax_epochs = 2\n")
+    log = tmp_path / "kgctl.log"
+    code = run_kgctl(settings, "train", "reranker", "--config", str(config), output=log)
+    assert code == 0, log.read_text()
+    run = log.read_text().split("run ", 1)[1].split(":", 1)[0]
+    [row] = db.query("MATCH (r:Run {id: $id}) RETURN r.status AS s, r.model AS m", id=run)
+    assert row == {"s": "finished", "m": "sasrec-reranker"}
+    assert recommend_session(db, ArtifactStore.from_settings(settings), SESSION, run, k=3).items
