@@ -95,7 +95,10 @@ def find_query(name: str, root: Path = CYPHER_DIR) -> QueryFile:
 
 def read_query(path: Path, name: str) -> QueryFile:
     """Parse a file's header and its one statement; a malformed header names the line."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QueryFileError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
     description: list[str] = []
     params: list[QueryParam] = []
     columns: tuple[str, ...] = ()

@@ -58,14 +58,14 @@ def run_query(
     # Server notices (a property no node has yet, say) would go to stderr as log lines;
     # library files are written knowing that, so they are switched off.
     with db.session(default_access_mode=mode, notifications_min_severity="OFF") as session:
-        if not write:
-            plan = session.run("EXPLAIN " + query.statement, params).consume()
-            if plan.query_type != "r":
-                raise QueryInputError(
-                    f"{query.name} ({query.path}) writes to the graph (query type "
-                    f"{plan.query_type!r}): run it with --write to allow that"
-                )
         try:
+            if not write:
+                plan = session.run("EXPLAIN " + query.statement, params).consume()
+                if plan.query_type != "r":
+                    raise QueryInputError(
+                        f"{query.name} ({query.path}) writes to the graph (query type "
+                        f"{plan.query_type!r}): run it with --write to allow that"
+                    )
             result = session.run(query.statement, params)
             columns = list(result.keys())
             rows = [{key: plain(value) for key, value in record.items()} for record in result]
