@@ -230,6 +230,18 @@ def test_a_query_that_writes_is_refused_without_write(
     assert graph_size(empty_graph) == (1, 0)
 
 
+def test_a_broken_or_unreadable_file_is_a_clear_error(
+    empty_graph: Database, tmp_path: Path
+) -> None:
+    broken = scratch_query(tmp_path, "MATCH (n RETURN n.id AS id;")
+    with pytest.raises(QueryInputError, match=r"scratch.cypher\): Invalid input"):
+        run_query(empty_graph, find_query(str(broken)), {"id": "a"})
+    binary = tmp_path / "binary.cypher"
+    binary.write_bytes(b"\xff\xfe// not UTF-8\n")
+    with pytest.raises(QueryFileError, match=r"binary\.cypher: cannot read it as UTF-8"):
+        find_query(str(binary))
+
+
 def test_parameters_are_checked_against_the_header(tmp_path: Path) -> None:
     query = find_query("personas/similar_users")
     assert bind_params(query, ["userId=u1"]) == {"userId": "u1", "k": 10}
