@@ -5,7 +5,7 @@ from pathlib import Path
 from kgstore.db import Database
 from kgstore.graph.mapping import Domain
 from kgstore.report import sections
-from kgstore.report.gather import RunNode, persona_run_of, report_run
+from kgstore.report.gather import ReportError, RunNode, persona_run_of, report_run
 from kgstore.report.limits import MAP_CAP, MAP_SEED
 from kgstore.report.page import Html, page
 from kgstore.report.persona_map import persona_map
@@ -61,6 +61,9 @@ def write_report(
     run = report_run(db, run_id)
     path = out or default_path(run, runs_dir)
     html = render_report(db, run, cap)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot write the report to {path}: {exc.strerror}") from None
     return path
