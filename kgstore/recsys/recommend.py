@@ -44,14 +44,12 @@ class SessionRecommendations:
     items: list[Recommendation]
 
 
-def latest_session_model(db: Database, domain: str | None = None) -> str:
+def latest_session_model(db: Database) -> str:
     """The newest finished SASRec run (retriever or reranker) that can serve a session."""
     rows = db.query(
         "MATCH (r:Run {kind: 'train', status: 'finished'}) "
         "WHERE r.model IN ['sasrec-retriever', 'sasrec-reranker'] "
-        "AND ($domain IS NULL OR r.domain = $domain) "
-        "RETURN r.id AS id, r.metrics AS metrics ORDER BY r.finishedAt DESC",
-        domain=domain,
+        "RETURN r.id AS id, r.metrics AS metrics ORDER BY r.finishedAt DESC"
     )
     for row in rows:
         if json.loads(row["metrics"])["row"].split("/")[0] in SESSION_USERS:
