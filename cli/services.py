@@ -137,7 +137,7 @@ def _log_sources(cfg: Settings) -> dict[str, list[LogSource]]:
 
 @app.command("logs")
 def services_logs(
-    service: str = typer.Argument(..., help="neo4j, redis, worker (all workers) or flower."),
+    service: str = typer.Argument(..., help="neo4j, redis, worker (all workers), flower or guide."),
     lines: int = typer.Option(50, "--lines", "-n", min=0, help="How many lines to show."),
     follow: bool = typer.Option(
         False, "--follow", "-f", help="Keep printing what is appended, until Ctrl-C."
