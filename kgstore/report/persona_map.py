@@ -2,7 +2,7 @@
 user's dominant genre (movies) or author (books), the planted group of demo users, and a
 t-SNE layout.
 
-Why a sample: t-SNE costs grows faster than linearly with the points and a scatter of a
+Why a sample: t-SNE's cost grows faster than linearly with the points and a scatter of a
 million dots says no more than one of a few thousand; `MAP_CAP` users are drawn uniformly
 (seeded), so the same graph gives the same picture.
 """
@@ -199,7 +199,6 @@ class PersonaMap:
     points: np.ndarray
     sample: PersonaSample
     colourings: list[Colouring]
-    cap: int
 
 
 def persona_map(
@@ -227,7 +226,7 @@ def persona_map(
         colourings.append(
             Colouring("planted group", shown, group_order, rule, *_agree(sample, groups))
         )
-    return PersonaMap(layout(sample.vectors, seed), sample, colourings, cap)
+    return PersonaMap(layout(sample.vectors, seed), sample, colourings)
 
 
 def _agree(sample: PersonaSample, labels: list[str]) -> tuple[float, float]:
