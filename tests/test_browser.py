@@ -29,7 +29,7 @@ from kgstore.services.guide_content import (
     GUIDE_TEMPLATE,
     STYLE_FILE,
     STYLE_PATH,
-    library_files,
+    guide_query_files,
     render_guide,
 )
 from kgstore.services.guide_server import (
@@ -132,7 +132,7 @@ def test_guide_queries_are_the_library_files(guide_server: Settings) -> None:
     blocks = runnable_blocks(response.text)
     from_library = [(name, text) for name, text in blocks if name is not None]
     assert [name for name, _ in from_library] == [
-        str(path.relative_to(CYPHER_DIR)) for path in library_files()
+        str(path.relative_to(CYPHER_DIR)) for path in guide_query_files()
     ]
     assert "personas/similar_users.cypher" in dict(from_library)
     for name, text in from_library:
@@ -337,7 +337,7 @@ def test_browser_runs_the_persona_query_of_the_library(
             expected_conditions.visibility_of_element_located(by_test_id("guidesDrawer"))
         )
         WebDriverWait(driver, WAIT_S).until(lambda _: "kgstore: the demo graph" in drawer.text)
-        first_query = library_files()[0].read_text(encoding="utf-8")
+        first_query = guide_query_files()[0].read_text(encoding="utf-8")
         first_statement_line = next(line for line in first_query.splitlines() if line[:2] != "//")
         assert first_statement_line in drawer.text  # the first slide shows the file's text
 

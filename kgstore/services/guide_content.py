@@ -21,7 +21,7 @@ GUIDE_PATH = "/guide/kgstore.html"
 _LIBRARY_BLOCK = re.compile(r'(<pre\b[^>]*\bdata-cypher="([^"]+)"[^>]*>)\s*(</pre>)')
 
 
-def library_files(template: Path = GUIDE_TEMPLATE, root: Path = CYPHER_DIR) -> list[Path]:
+def guide_query_files(template: Path = GUIDE_TEMPLATE, root: Path = CYPHER_DIR) -> list[Path]:
     """The Cypher files the guide shows, in the order it shows them."""
     return [root / match.group(2) for match in _LIBRARY_BLOCK.finditer(_read(template))]
 
