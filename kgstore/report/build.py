@@ -6,7 +6,7 @@ from kgstore.db import Database
 from kgstore.graph.mapping import Domain
 from kgstore.report import sections
 from kgstore.report.gather import ReportError, RunNode, persona_run_of, report_run
-from kgstore.report.limits import MAP_CAP, MAP_SEED
+from kgstore.report.limits import MAP_CAP
 from kgstore.report.page import Html, page
 from kgstore.report.persona_map import persona_map
 from kgstore.stats import graph_stats
@@ -14,7 +14,7 @@ from kgstore.stats import graph_stats
 REPORT_FILE = "report.html"
 
 
-def render_report(db: Database, run: RunNode, cap: int = MAP_CAP, seed: int = MAP_SEED) -> str:
+def render_report(db: Database, run: RunNode, cap: int = MAP_CAP) -> str:
     """The page of a finished evaluation run (Table 1, Table 3, SASRec and HDGI curves, the
     persona map and attention of the persona run it used) or persona run (the same without
     Table 3 and SASRec)."""
@@ -22,7 +22,7 @@ def render_report(db: Database, run: RunNode, cap: int = MAP_CAP, seed: int = MA
     domain = run.metrics.get("domain") if run.is_evaluation else run.domain
     view = None
     if persona is not None and persona.domain is not None:
-        view = persona_map(db, persona.id, Domain(persona.domain), cap, seed)
+        view = persona_map(db, persona.id, Domain(persona.domain), cap)
     parts: list[tuple[str, str, Html]] = [
         ("overview", "Overview", sections.overview(run, persona)),
         ("table1", "Table 1", sections.table1(graph_stats(db), domain)),
