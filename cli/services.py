@@ -1,4 +1,4 @@
-"""`kgctl services …`: the local Neo4j, Redis, Celery workers and Flower together."""
+"""`kgctl services ...`: the local Neo4j, Redis, Celery workers and Flower together."""
 
 import typer
 from rich.table import Table

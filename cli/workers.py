@@ -1,4 +1,4 @@
-"""`kgctl workers …`: the background Celery workers alone."""
+"""`kgctl workers ...`: the background Celery workers alone."""
 
 import typer
 
