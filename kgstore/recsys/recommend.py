@@ -60,7 +60,8 @@ def latest_session_model(db: Database) -> str:
     )
 
 
-def _run_metrics(db: Database, run_id: str) -> tuple[dict, SASRecConfig]:
+def _finished_sasrec_run(db: Database, run_id: str) -> tuple[dict, SASRecConfig]:
+    """(metrics, config) of a finished SASRec training run; anything else is refused."""
     run = train_run(db, run_id, "sasrec")
     if run.status != "finished":
         state = run.status or "not a SASRec run"
@@ -82,7 +83,7 @@ def recommend_session(
     if not session:
         raise RecsysInputError("the session is empty: give at least one item id")
     run_id = run_id or latest_session_model(db)
-    metrics, config = _run_metrics(db, run_id)
+    metrics, config = _finished_sasrec_run(db, run_id)
     if config.user not in SESSION_USERS:
         raise RecsysInputError(
             f"run {run_id} is a {config.user}/{config.item} retriever: its user representation "
