@@ -18,8 +18,9 @@ from kgstore.db import Database
 from kgstore.errors import RecsysInputError
 from kgstore.graph.runs import train_run
 from kgstore.personas.infer import infer_personas, load_encoder
-from kgstore.query.library import find_query
+from kgstore.query.library import QueryFile, find_query
 from kgstore.query.run import run_query
+from kgstore.recsys.grid import parse_row
 from kgstore.recsys.model_store import load_model
 from kgstore.train.sasrec import SASRecConfig, build_model
 
@@ -52,7 +53,7 @@ def latest_session_model(db: Database) -> str:
         "RETURN r.id AS id, r.metrics AS metrics ORDER BY r.finishedAt DESC"
     )
     for row in rows:
-        if json.loads(row["metrics"])["row"].split("/")[0] in SESSION_USERS:
+        if parse_row(json.loads(row["metrics"])["row"])[0] in SESSION_USERS:
             return row["id"]
     raise RecsysInputError(
         "no finished retriever that serves sessions (user none or kg): train one with "
@@ -115,6 +116,7 @@ def recommend_session(
         scores[[index[item] for item in session]] = float("-inf")
     top = torch.topk(scores, min(k, len(saved.items))).indices.tolist()
     items = [saved.items[i - 1] for i in top]
+    paths = find_query("recommend/session_paths")
     titles = {
         row["id"]: row["title"]
         for row in db.query(
@@ -128,14 +130,16 @@ def recommend_session(
         saved.persona_run,
         session,
         [
-            Recommendation(item, titles.get(item), float(scores[i]), kg_paths(db, session, item))
+            Recommendation(
+                item, titles.get(item), float(scores[i]), kg_paths(db, paths, session, item)
+            )
             for i, item in zip(top, items, strict=True)
         ],
     )
 
 
-def kg_paths(db: Database, session: list[str], item: str) -> list[str]:
-    """The shortest KG paths from the session's items to `item`, shortest first."""
-    query = find_query("recommend/session_paths")
+def kg_paths(db: Database, query: QueryFile, session: list[str], item: str) -> list[str]:
+    """The shortest KG paths (by `query`, the session_paths file read once per call of
+    `recommend_session`) from the session's items to `item`, shortest first."""
     rows = run_query(db, query, {"items": session, "target": item}).rows
     return [row["path"] for row in sorted(rows, key=lambda row: row["hops"])]
