@@ -1,6 +1,7 @@
 """The `kgctl` entry point: assembles the command groups and turns errors into messages."""
 
 import sys
+import warnings
 
 import typer
 
@@ -25,6 +26,13 @@ from cli import (
 )
 from cli.console import err_console
 from kgstore.errors import KgstoreError
+
+# Recent torch warns on every `torch.jit.script` call, and torch_geometric scripts two
+# classes at import: a library's own deprecation, nothing a kgctl user can act on, printed
+# in the middle of every command that trains or evaluates.
+warnings.filterwarnings(
+    "ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning
+)
 
 app = typer.Typer(
     name="kgctl",

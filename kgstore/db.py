@@ -44,11 +44,18 @@ class Database:
 
 
 def create_driver(settings: Settings) -> Driver:
-    """A driver whose connectivity has been checked."""
+    """A driver whose connectivity has been checked.
+
+    Server notifications are switched off: the driver would log each one (a label no node
+    has yet, a deprecated `id()` in the writer, an index the planner cannot use) as a
+    warning line on stderr in the middle of a command's output; our queries are written
+    knowing them, and a user's own Cypher runs in Browser or cypher-shell, which show them.
+    """
     driver = GraphDatabase.driver(
         settings.neo4j_uri,
         auth=(settings.neo4j_user, settings.require_neo4j_password()),
         connection_acquisition_timeout=30,
+        notifications_min_severity="OFF",
     )
     try:
         driver.verify_connectivity()

@@ -107,6 +107,20 @@ def test_bad_sessions_and_models_are_refused(
     )
     with pytest.raises(RecsysInputError, match="known users"):
         recommend_session(db, store, ["s-00"], "test-random-user")
+    db.query(
+        "CREATE (:Run {id: 'test-not-a-checkpoint', kind: 'train', model: 'sasrec-retriever', "
+        "status: 'finished', config: $config, metrics: $metrics})",
+        config=json.dumps(replace(ONE_ITEM_WINDOW, user="none").to_dict()),
+        metrics=json.dumps(
+            {
+                "row": "none/random",
+                "domain": "movies",
+                "checkpoint": store.put(b"plain text, not torch", ".pt"),
+            }
+        ),
+    )
+    with pytest.raises(RecsysInputError, match="not a SASRec checkpoint"):
+        recommend_session(db, store, ["s-00"], "test-not-a-checkpoint")
     with pytest.raises(RecsysInputError, match="not a SASRec run"):
         recommend_session(db, store, ["s-00"], "no-such-run")
 

@@ -98,6 +98,24 @@ def test_same_seed_same_metrics_other_seed_other_metrics(rule_data) -> None:
     assert not torch.equal(first, run(1))
 
 
+def test_early_stopping_waits_for_min_epochs(rule_data) -> None:
+    """With a learning rate too small to move validation NDCG@10, no epoch after the first
+    improves on it: patience alone stops after 1 + patience epochs, `min_epochs` later."""
+    frozen = {**SMALL, "max_epochs": 12, "patience": 1, "lr": 1e-12}
+
+    def epochs(min_epochs: int) -> list[int]:
+        result = train_sasrec(
+            SASRecConfig.from_dict({**frozen, "min_epochs": min_epochs}), rule_data
+        )
+        assert result.best_epoch == 1
+        return [record.epoch for record in result.history]
+
+    assert epochs(0) == [1, 2]
+    assert epochs(6) == [1, 2, 3, 4, 5, 6]
+    with pytest.raises(ValueError, match="min_epochs"):
+        SASRecConfig(min_epochs=-1)
+
+
 def test_bce_with_sampled_negatives_also_learns(rule_data) -> None:
     config = SASRecConfig.from_dict({**SMALL, "max_epochs": 40, "loss": "bce"})
     assert train_sasrec(config, rule_data).validation.means()["HR@10"] > 0.8

@@ -48,3 +48,13 @@ def test_server_not_running_is_reported_with_the_uri(settings: Settings) -> None
     nowhere = settings.model_copy(update={"neo4j_uri": "bolt://127.0.0.1:1"})
     with pytest.raises(Neo4jUnavailable, match=r"NEO4J_URI=bolt://127\.0\.0\.1:1"):
         create_driver(nowhere)
+
+
+def test_server_notifications_do_not_reach_the_log(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A query naming a label no node has makes the server warn; kgctl's output must not
+    carry that warning as a log line (the driver asks for no notifications)."""
+    with caplog.at_level("DEBUG", logger="neo4j.notifications"):
+        db.query("MATCH (n:NoNodeHasThisLabel) RETURN n.noSuchProperty AS p")
+    assert not [r for r in caplog.records if r.name == "neo4j.notifications"]

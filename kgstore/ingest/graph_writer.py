@@ -149,5 +149,5 @@ class GraphWriter(Writer):
 
     def _execute(self, work: Callable[[ManagedTransaction], Any]) -> Any:
         """Run `work` in one write transaction (retried by the driver on transient errors)."""
-        with self._db.session(notifications_disabled_classifications=["DEPRECATION"]) as session:
+        with self._db.session() as session:
             return session.execute_write(work)

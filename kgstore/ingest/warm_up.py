@@ -37,7 +37,7 @@ def writer_statements() -> list[str]:
 def warm_up(db: Database) -> int:
     """Run every writer statement once on no rows (nothing is written); returns how many."""
     statements = writer_statements()
-    with db.session(notifications_disabled_classifications=["DEPRECATION"]) as session:
+    with db.session() as session:
         for statement in statements:
             session.run(statement, rows=[], keys=[], prov=NO_PROVENANCE).consume()
     return len(statements)

@@ -2,7 +2,8 @@
 
 Nodes are merged by key and return their internal ids; relationships are then merged
 or created between nodes found by id (`id()` rather than `elementId()`: measured faster
-on Neo4j 5.26, see BENCHMARKS.md; its deprecation notice is silenced for these queries).
+on Neo4j 5.26, see BENCHMARKS.md; the driver asks for no server notifications, so its
+deprecation notice is not printed, see kgstore.db).
 """
 
 from neo4j import ManagedTransaction

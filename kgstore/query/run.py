@@ -55,9 +55,7 @@ def run_query(
     transaction, so the server itself refuses any write; a query whose plan writes is
     refused first with a message that says how to allow it."""
     mode = neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS
-    # Server notices (a property no node has yet, say) would go to stderr as log lines;
-    # library files are written knowing that, so they are switched off.
-    with db.session(default_access_mode=mode, notifications_min_severity="OFF") as session:
+    with db.session(default_access_mode=mode) as session:
         try:
             if not write:
                 plan = session.run("EXPLAIN " + query.statement, params).consume()

@@ -357,7 +357,8 @@ def run_grid(
     say({"done": done, "total": total})
     notes = list(data.notes)
     notes.append(
-        f"sasrec: at most {config.sasrec.max_epochs} epochs, patience {config.sasrec.patience}, "
+        f"sasrec: {config.sasrec.min_epochs} to {config.sasrec.max_epochs} epochs, patience "
+        f"{config.sasrec.patience}, "
         f"max_len {config.sasrec.max_len}, loss {config.sasrec.loss}; seeds {config.seed_values}"
     )
     return GridResult(

@@ -3,6 +3,7 @@ it later on a graph that may have changed since -- the item ids in index order a
 persona run whose vectors it was trained with."""
 
 import io
+import pickle
 from dataclasses import dataclass
 
 import torch
@@ -35,7 +36,18 @@ def save_model(
 
 
 def load_model(store: ArtifactStore, key: str) -> SavedModel:
-    saved = torch.load(io.BytesIO(store.get(key)), map_location="cpu", weights_only=True)
+    try:
+        saved = torch.load(io.BytesIO(store.get(key)), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
+        raise RecsysInputError(
+            f"checkpoint {key} in the artifact store is not a SASRec checkpoint ({error}); "
+            "train the model again with `kgctl train retriever`"
+        ) from error
+    if not isinstance(saved, dict) or "state" not in saved:
+        raise RecsysInputError(
+            f"checkpoint {key} holds no SASRec state: train the model again with "
+            "`kgctl train retriever`"
+        )
     if "items" not in saved:
         raise RecsysInputError(
             f"checkpoint {key} holds weights only (trained before item ids were kept): "

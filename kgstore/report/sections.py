@@ -249,7 +249,8 @@ def overview(run: RunNode, persona: RunNode | None) -> Html:
             ("evaluated users", f"{m.get('slices', {}).get('all users', 0):,}"),
             (
                 "SASRec",
-                f"<= {sasrec.get('max_epochs')} epochs, patience {sasrec.get('patience')}, "
+                f"{sasrec.get('min_epochs', 0)} to {sasrec.get('max_epochs')} epochs, patience "
+                f"{sasrec.get('patience')}, "
                 f"max_len {sasrec.get('max_len')}, loss {sasrec.get('loss')}",
             ),
             ("persona run", code(persona.id) if persona else "none (no kg row)"),
