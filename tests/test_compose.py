@@ -18,7 +18,7 @@ def compose() -> dict:
 
 def test_services_and_pinned_images(compose: dict) -> None:
     services = compose["services"]
-    assert set(services) == {"neo4j", "redis", "worker", "worker-gpu", "guide"}
+    assert set(services) == {"neo4j", "redis", "worker", "worker-gpu", "flower", "guide"}
     assert services["neo4j"]["image"] == "neo4j:5.26-community"
     assert services["redis"]["image"] == "redis:7"
     assert "127.0.0.1:7474:7474" in services["neo4j"]["ports"]
@@ -39,3 +39,20 @@ def test_worker_queues_match_the_celery_routes(compose: dict) -> None:
     assert cpu[cpu.index("-Q") + 1] == CPU_QUEUE
     assert gpu[gpu.index("-Q") + 1] == GPU_QUEUE
     assert gpu[gpu.index("--pool") + 1] == "solo"
+
+
+def test_flower_watches_the_workers_broker_behind_a_password(compose: dict) -> None:
+    flower = compose["services"]["flower"]
+    assert flower["profiles"] == ["flower"]
+    assert flower["command"][:4] == ["celery", "-A", "workers.worker", "flower"]
+    assert (
+        flower["environment"]["REDIS_URL"]
+        == compose["services"]["worker"]["environment"]["REDIS_URL"]
+    )
+    # FLOWER_BASIC_AUTH is Flower's own option (read from the environment), so the
+    # password is never on the command line.
+    assert flower["environment"]["FLOWER_BASIC_AUTH"].endswith(
+        ":${FLOWER_PASSWORD:?set FLOWER_PASSWORD in .env}"
+    )
+    assert not any("PASSWORD" in part for part in flower["command"])
+    assert flower["ports"] == ["127.0.0.1:5555:5555"]
