@@ -16,6 +16,7 @@ from kgstore.errors import ConfigError, PersonaError, RecsysInputError
 from kgstore.generation.pipeline import generate_keywords
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import Domain
+from kgstore.paths import PROJECT_ROOT
 from kgstore.personas.runner import train_personas
 from kgstore.recsys.evaluation import evaluate_grid
 from kgstore.recsys.grid import GridConfig, prepare_grid, run_grid
@@ -163,3 +164,17 @@ def test_without_a_planted_signal_kg_does_not_beat_none(
         evaluate_grid(db, store, tmp_path, Domain.MOVIES, KG_VS_NONE)
     train_personas(db, store, Domain.MOVIES, HDGIConfig())
     assert ndcg_gap(db, store) < MARGIN / 2
+
+
+@pytest.mark.parametrize("name", ["table3-demo.toml", "table3-sessions.toml"])
+def test_shipped_grid_configs_parse_with_the_paper_settings(name: str) -> None:
+    """The configs the README and `make demo` name: strict parse, paper model settings."""
+    config = GridConfig.from_file(PROJECT_ROOT / "configs" / name)
+    assert config.seeds >= 3 and config.rows == GridConfig().rows
+    paper = SASRecConfig()
+    assert (config.sasrec.hidden_channels, config.sasrec.num_blocks, config.sasrec.lr) == (
+        paper.hidden_channels,
+        paper.num_blocks,
+        paper.lr,
+    )
+    assert config.sasrec.min_epochs <= config.sasrec.max_epochs
