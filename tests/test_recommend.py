@@ -3,11 +3,13 @@ item (after which a group item follows) reveals its group only through the items
 it; a one-item-window kg retriever, whose persona is inferred from the whole session,
 recommends the session's group; each recommendation is explained by a KG path."""
 
+import io
 import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
@@ -15,6 +17,7 @@ from kgstore.errors import RecsysInputError
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import Domain
 from kgstore.personas.runner import train_personas
+from kgstore.recsys.model_store import load_model
 from kgstore.recsys.recommend import recommend_session
 from kgstore.recsys.single import train_model
 from kgstore.schema import apply_schema
@@ -163,3 +166,17 @@ def test_kgctl_train_reranker_in_the_worker_records_its_run(
     [row] = db.query("MATCH (r:Run {id: $id}) RETURN r.status AS s, r.model AS m", id=run)
     assert row == {"s": "finished", "m": "sasrec-reranker"}
     assert recommend_session(db, ArtifactStore.from_settings(settings), SESSION, run, k=3).items
+
+
+def test_checkpoints_that_cannot_serve_are_named(store: ArtifactStore) -> None:
+    """No Neo4j needed: what `load_model` says of artifacts that are not our checkpoints."""
+    weights = io.BytesIO()
+    torch.save({"item_embedding.weight": torch.zeros(3, 2)}, weights)
+    with pytest.raises(RecsysInputError, match="weights only"):
+        load_model(store, store.put(weights.getvalue(), ".pt"))
+    listed = io.BytesIO()
+    torch.save([1, 2, 3], listed)
+    with pytest.raises(RecsysInputError, match="holds no SASRec state"):
+        load_model(store, store.put(listed.getvalue(), ".pt"))
+    with pytest.raises(RecsysInputError, match="not a SASRec checkpoint"):
+        load_model(store, store.put(b"", ".pt"))

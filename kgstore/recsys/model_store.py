@@ -43,7 +43,7 @@ def load_model(store: ArtifactStore, key: str) -> SavedModel:
             f"checkpoint {key} in the artifact store is not a SASRec checkpoint ({error}); "
             "train the model again with `kgctl train retriever`"
         ) from error
-    if not isinstance(saved, dict) or "state" not in saved:
+    if not isinstance(saved, dict):
         raise RecsysInputError(
             f"checkpoint {key} holds no SASRec state: train the model again with "
             "`kgctl train retriever`"
