@@ -94,6 +94,18 @@ def test_without_personas_the_window_cannot_tell_the_group(
     assert sum(rec.item.startswith(f"{GROUP}-") for rec in result.items) <= 4
 
 
+def finished_retriever_run(db: Database, run_id: str, user: str, checkpoint: str) -> None:
+    """A finished `{user}/random` retriever Run node pointing at `checkpoint`, as
+    `kgctl train retriever` records one, without training it."""
+    db.query(
+        "CREATE (:Run {id: $id, kind: 'train', model: 'sasrec-retriever', "
+        "status: 'finished', config: $config, metrics: $metrics})",
+        id=run_id,
+        config=json.dumps(replace(ONE_ITEM_WINDOW, user=user).to_dict()),
+        metrics=json.dumps({"row": f"{user}/random", "domain": "movies", "checkpoint": checkpoint}),
+    )
+
+
 def test_bad_sessions_and_models_are_refused(
     db: Database, store: ArtifactStore, retriever: str
 ) -> None:
@@ -101,27 +113,11 @@ def test_bad_sessions_and_models_are_refused(
         recommend_session(db, store, ["s-00", "no-such-film"], retriever)
     with pytest.raises(RecsysInputError, match="empty"):
         recommend_session(db, store, [], retriever)
-    config = replace(ONE_ITEM_WINDOW, user="random").to_dict()
-    db.query(
-        "CREATE (:Run {id: 'test-random-user', kind: 'train', model: 'sasrec-retriever', "
-        "status: 'finished', config: $config, metrics: $metrics})",
-        config=json.dumps(config),
-        metrics=json.dumps({"row": "random/random", "domain": "movies", "checkpoint": "x"}),
-    )
+    finished_retriever_run(db, "test-random-user", "random", checkpoint="x")
     with pytest.raises(RecsysInputError, match="known users"):
         recommend_session(db, store, ["s-00"], "test-random-user")
-    db.query(
-        "CREATE (:Run {id: 'test-not-a-checkpoint', kind: 'train', model: 'sasrec-retriever', "
-        "status: 'finished', config: $config, metrics: $metrics})",
-        config=json.dumps(replace(ONE_ITEM_WINDOW, user="none").to_dict()),
-        metrics=json.dumps(
-            {
-                "row": "none/random",
-                "domain": "movies",
-                "checkpoint": store.put(b"plain text, not torch", ".pt"),
-            }
-        ),
-    )
+    text = store.put(b"plain text, not torch", ".pt")
+    finished_retriever_run(db, "test-not-a-checkpoint", "none", checkpoint=text)
     with pytest.raises(RecsysInputError, match="not a SASRec checkpoint"):
         recommend_session(db, store, ["s-00"], "test-not-a-checkpoint")
     with pytest.raises(RecsysInputError, match="not a SASRec run"):

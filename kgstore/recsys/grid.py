@@ -356,10 +356,11 @@ def run_grid(
             rows[anonymous_name(kg_row)].ranks.append(metrics.rank)
     say({"done": done, "total": total})
     notes = list(data.notes)
+    sasrec = config.sasrec
     notes.append(
-        f"sasrec: {config.sasrec.min_epochs} to {config.sasrec.max_epochs} epochs, patience "
-        f"{config.sasrec.patience}, "
-        f"max_len {config.sasrec.max_len}, loss {config.sasrec.loss}; seeds {config.seed_values}"
+        f"sasrec: {sasrec.min_epochs} to {sasrec.max_epochs} epochs, patience "
+        f"{sasrec.patience}, max_len {sasrec.max_len}, loss {sasrec.loss}; "
+        f"seeds {config.seed_values}"
     )
     return GridResult(
         inputs.split.domain,
