@@ -95,6 +95,15 @@ class RecsysInputError(KgstoreError):
     keywords); raised before any model trains, naming the command that makes it."""
 
 
+class ModelDiverged(KgstoreError):
+    """A model scored an evaluated positive (or any candidate) NaN or +inf: its metrics would
+    be meaningless (a NaN positive used to count as rank 1). The message names the
+    evaluation row and, from the training loop, the grid row, seed and epoch."""
+
+    row: int | None = None
+    """The first offending row of the batch that was being ranked, when known."""
+
+
 class GenerationError(KgstoreError):
     """The text generator (GENERATOR_URL) failed, timed out or answered something that is
     not a chat completion; the message names the URL and the setting to check. Batches

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from kgstore.errors import ModelDiverged
 from kgstore.recsys.metrics import RankingMetrics, metric_at, ranks, sampled_ranks
 from kgstore.recsys.stats import mean_std, paired_test
 
@@ -28,6 +29,25 @@ def test_positive_first_and_last() -> None:
 def test_minus_infinity_columns_never_count() -> None:
     scores = torch.tensor([[float("-inf"), 0.2, 0.1]])
     assert ranks(scores, torch.tensor([2])).tolist() == [2.0]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ([0.5, float("nan"), 0.1], "its positive scored nan"),
+        ([0.5, float("inf"), 0.1], "its positive scored inf"),
+        ([0.5, float("-inf"), 0.1], "its positive scored -inf"),
+        ([float("nan"), 0.2, 0.1], "a candidate scored nan or \\+inf"),
+        ([float("inf"), 0.2, 0.1], "a candidate scored nan or \\+inf"),
+    ],
+)
+def test_non_finite_scores_are_an_error_not_a_rank(row: list[float], message: str) -> None:
+    """A NaN positive compared false with everything and ranked 1 (HR 1, NDCG and MRR inf
+    at rank 0); a NaN competitor never counted before the positive."""
+    scores = torch.tensor([[0.3, 0.2, 0.1], row])
+    with pytest.raises(ModelDiverged, match=f"1 of 2 rows; {message}") as excinfo:
+        ranks(scores, torch.tensor([1, 1]))
+    assert excinfo.value.row == 1
 
 
 def test_metrics_by_hand() -> None:

@@ -1,17 +1,19 @@
 """SASRec, its data and its training loop on small synthetic data (no services)."""
 
+import itertools
 import random
+import re
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
-from kgstore.errors import ConfigError
+from kgstore.errors import ConfigError, ModelDiverged
 from kgstore.graph.sequences import Interaction, Sequences
 from kgstore.models import SASRec
-from kgstore.recsys.data import Vocabulary, sequence_data
-from kgstore.recsys.evaluate import evaluate, rerank, retrieve
+from kgstore.recsys.data import SequenceTensors, Vocabulary, sequence_data
+from kgstore.recsys.evaluate import NO_CANDIDATE, evaluate, rerank, retrieve
 from kgstore.recsys.split import LeaveOneOut
 from kgstore.train.sasrec import SASRecConfig, build_model, train_sasrec
 
@@ -65,6 +67,32 @@ def test_long_sequences_keep_their_last_items() -> None:
     data = sequence_data(split_of({"a": items}), max_len=5)
     index = data.vocabulary.item_index()
     assert data.test.items.tolist() == [[index[i] for i in items[6:11]]]
+
+
+def test_every_training_transition_is_a_target_at_any_window() -> None:
+    """`max_len` is the model's window, not a cut of the data: a short window trains on the
+    same (input item, target) transitions as a long one, each exactly once."""
+    sequences = rule_sequences(40, seed=3)
+    split = split_of(sequences)
+    expected = sorted(
+        (user, a, b) for user, items in split.train.items() for a, b in itertools.pairwise(items)
+    )
+
+    def transitions(max_len: int) -> list[tuple[str, str, str]]:
+        data = sequence_data(split, max_len=max_len)
+        vocab, train = data.vocabulary, data.train
+        pairs = []
+        for user, row, target in zip(train.users, train.items, train.targets, strict=True):
+            for a, b in zip(row.tolist(), target.tolist(), strict=True):
+                if b:
+                    pairs.append((vocab.users[int(user)], vocab.items[a - 1], vocab.items[b - 1]))
+        return sorted(pairs)
+
+    assert transitions(50) == expected
+    assert transitions(5) == expected
+    assert transitions(1) == expected
+    windows = sequence_data(split, max_len=5).train
+    assert int(windows.lengths.max()) == 5 and len(windows) > len(split.train)
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +235,53 @@ def test_reranking_keeps_the_retrievers_hits_and_misses_the_rest(rule_result, ru
     assert torch.equal(reranked[inside], full[inside])
     assert torch.isinf(reranked[~inside]).all()
     assert "reranked" in rerank(model, test, candidates, ks=(5,)).name("HR", 5)
+
+
+def test_a_diverged_model_is_an_error_naming_row_seed_and_epoch(rule_data) -> None:
+    """NaN scores used to rank every positive first: HR 1."""
+    features = torch.full((rule_data.vocabulary.num_items + 1, 4), float("nan"))
+    config = SASRecConfig.from_dict(
+        {**SMALL, "max_epochs": 2, "item": "description", "item_text": "projection", "seed": 7}
+    )
+    with pytest.raises(ModelDiverged) as excinfo:
+        train_sasrec(config, rule_data, item_features=features)
+    message = str(excinfo.value)
+    assert "row none/description, seed 7, epoch 1, validation" in message
+    assert re.search(r"evaluation row \d+ \(user index \d+\)", message)
+    assert "300 of 300 rows; its positive scored nan" in message
+
+
+def constant_model(num_items: int) -> SASRec:
+    """A SASRec that scores item i as i (later items first), whatever the sequence: the
+    item table's first channel is the item index, the hidden state a constant."""
+    model = SASRec(num_items, 4, dropout=0.0).eval()
+    with torch.no_grad():
+        model.item_embedding.weight.zero_()
+        model.item_embedding.weight[:, 0] = torch.arange(num_items + 1, dtype=torch.float)
+    model.forward = lambda seq, user=None: torch.ones(*seq.shape, 4)  # type: ignore[method-assign]
+    return model
+
+
+def test_history_exclusion_keeps_the_positive_and_never_offers_padding() -> None:
+    """Retrieval with the history left out kept the positive out when it repeated a history
+    item (a miss at every cutoff), and offered the padding item when fewer than K were left."""
+    model = constant_model(6)
+    # Two users; history {6, 5} for both; the first user's positive 6 repeats its history.
+    seqs = SequenceTensors(
+        items=torch.tensor([[6, 5], [5, 6]]),
+        lengths=torch.tensor([2, 2]),
+        users=torch.tensor([0, 1]),
+        positives=torch.tensor([6, 4]),
+        history=torch.tensor([[6, 5], [5, 6]]),
+    )
+    candidates = retrieve(model, seqs, k=6, exclude_history=True)
+    # Items 1-4 are left (and the repeated positive 6 of the first user); the rest is empty.
+    assert candidates.tolist() == [[6, 4, 3, 2, 1, NO_CANDIDATE], [4, 3, 2, 1, -1, -1]]
+    full = evaluate(model, seqs, (3,), exclude_history=True).rank
+    reranked = rerank(model, seqs, candidates, ks=(3,), history_excluded=True).rank
+    assert full.tolist() == reranked.tolist() == [1.0, 1.0]
+    kept = retrieve(model, seqs, k=6)
+    assert 0 not in kept.tolist()[0] and kept.tolist()[0][:2] == [6, 5]
 
 
 def test_chunked_cross_entropy_equals_the_plain_one(monkeypatch: pytest.MonkeyPatch) -> None:

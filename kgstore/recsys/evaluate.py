@@ -10,16 +10,27 @@ candidates per user over the full catalogue; the reranker scores only those K an
 positive's rank is its place among them. A positive the retriever did not return counts as
 a miss at every cutoff — so HR@K of the reranked list equals the retriever's HR@K, and
 only the order inside the K can improve.
+
+Leaving the user's history out (`exclude_history`) never leaves out the positive itself,
+in ranking and in retrieval alike (a repeated item is a fair target), and a retriever's
+K never holds the padding item or an excluded one: where fewer than K items are left, the
+rest of the row is `NO_CANDIDATE` (-1), which the reranker scores -inf (never counted).
+Non-finite scores are a `ModelDiverged` error naming the evaluation row and user index.
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import Tensor
 
+from kgstore.errors import ModelDiverged
 from kgstore.models.sasrec import SASRec
 from kgstore.recsys.data import SequenceTensors, length_batches
-from kgstore.recsys.metrics import FULL, RankingMetrics, ranks, sampled_ranks
+from kgstore.recsys.metrics import FULL, RankingMetrics, check_finite, ranks, sampled_ranks
+
+NO_CANDIDATE = -1
+"""Fills a retriever's row where fewer than K items could be candidates."""
 
 
 def user_input(model: SASRec, users: Tensor, user_vectors: Tensor | None) -> Tensor | None:
@@ -57,6 +68,20 @@ def _last_scores(
             yield rows, model.score(last, candidates)
 
 
+@contextmanager
+def _naming_rows(rows: Tensor, seqs: SequenceTensors) -> Iterator[None]:
+    """Re-raise a batch's `ModelDiverged` naming the evaluation row and its user index."""
+    try:
+        yield
+    except ModelDiverged as exc:
+        if exc.row is None:
+            raise
+        row = int(rows[exc.row])
+        raise ModelDiverged(
+            f"evaluation row {row} (user index {int(seqs.users[row])}): {exc}"
+        ) from None
+
+
 def evaluate(
     model: SASRec,
     seqs: SequenceTensors,
@@ -77,11 +102,13 @@ def evaluate(
     generator = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
     for rows, scores in _last_scores(model, seqs, batch_size, user_vectors):
         positives = seqs.positives[rows].to(scores.device)
-        if sampled_negatives:
-            rank[rows] = sampled_ranks(scores, positives, sampled_negatives, generator).cpu()
-        else:
-            history = seqs.history[rows].to(scores.device) if exclude_history else None
-            rank[rows] = ranks(scores, positives, history, overwrite=True).cpu()
+        with _naming_rows(rows, seqs):
+            if sampled_negatives:
+                check_finite(scores, scores.gather(1, positives.view(-1, 1)))
+                rank[rows] = sampled_ranks(scores, positives, sampled_negatives, generator).cpu()
+            else:
+                history = seqs.history[rows].to(scores.device) if exclude_history else None
+                rank[rows] = ranks(scores, positives, history, overwrite=True).cpu()
     protocol = f"sampled {sampled_negatives}" if sampled_negatives else FULL
     return RankingMetrics(rank, ks, protocol, exclude_history)
 
@@ -95,14 +122,24 @@ def retrieve(
     user_vectors: Tensor | None = None,
 ) -> Tensor:
     """The retriever's top `k` item indices per row of `seqs` `[N, k]`, best first (the
-    user's history left out when `exclude_history`)."""
+    user's history left out when `exclude_history`, but never the row's positive when
+    `seqs` has positives); `NO_CANDIDATE` where fewer than `k` items are left."""
     k = min(k, model.num_items)
     candidates = torch.empty(len(seqs), k, dtype=torch.long)
     for rows, scores in _last_scores(model, seqs, batch_size, user_vectors):
+        positives = None
+        if seqs.positives is not None:
+            positives = seqs.positives[rows].view(-1, 1).to(scores.device)
+            positive_scores = scores.gather(1, positives)
+            with _naming_rows(rows, seqs):
+                check_finite(scores, positive_scores)
         if exclude_history:
             history = seqs.history[rows].to(scores.device)
             scores.scatter_(1, history.clamp(min=0), float("-inf"))
-        candidates[rows] = scores.topk(k, dim=1).indices.cpu()
+            if positives is not None:
+                scores.scatter_(1, positives, positive_scores)
+        values, top = scores.topk(k, dim=1)
+        candidates[rows] = top.masked_fill(values == float("-inf"), NO_CANDIDATE).cpu()
     return candidates
 
 
@@ -119,10 +156,17 @@ def rerank(
     `retrieve`); +inf (a miss at every cutoff) where the positive is not a candidate.
     `history_excluded` says whether `retrieve` left the history out, for the label."""
     rank = torch.full((len(seqs),), float("inf"), dtype=torch.float64)
-    for rows, scores in _last_scores(reranker, seqs, batch_size, user_vectors, candidates):
+    missing = candidates == NO_CANDIDATE
+    scored = candidates.clamp(min=0)
+    for rows, scores in _last_scores(reranker, seqs, batch_size, user_vectors, scored):
+        scores.masked_fill_(missing[rows].to(scores.device), float("-inf"))
         found = candidates[rows] == seqs.positives[rows].unsqueeze(1)
         present = found.any(dim=1)
+        if not bool(present.any()):
+            continue
         column = found.long().argmax(dim=1).to(scores.device)
-        rank[rows[present]] = ranks(scores, column, overwrite=True).cpu()[present]
+        keep = present.to(scores.device)
+        with _naming_rows(rows[present], seqs):
+            rank[rows[present]] = ranks(scores[keep], column[keep], overwrite=True).cpu()
     label = f"{FULL}, top {candidates.size(1)} reranked"
     return RankingMetrics(rank, ks, label, history_excluded)

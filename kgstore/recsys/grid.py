@@ -40,7 +40,7 @@ from kgstore.recsys.inputs import (
 )
 from kgstore.recsys.names import ITEMS, USERS
 from kgstore.train.config import config_from_dict, read_config_table
-from kgstore.train.sasrec import SELECT, SASRecConfig, TrainResult, train_sasrec
+from kgstore.train.sasrec import SELECT, SASRecConfig, TrainResult, diverged_in, train_sasrec
 
 BASELINE = "none/random"
 TABLE3_ROWS = (
@@ -331,28 +331,34 @@ def run_grid(
                 sasrec.eval_batch_size,
                 vectors,
             )
-            reranked = rerank(
-                models[BASELINE],
-                data.test,
-                candidates,
-                sasrec.ks,
-                sasrec.eval_batch_size,
-                None,
-                sasrec.exclude_history,
-            )
+            base = replace(sasrec, user="none", item="random", seed=seed)
+            with diverged_in(base, f"reranking the candidates of {config.rerank}, test"):
+                reranked = rerank(
+                    models[BASELINE],
+                    data.test,
+                    candidates,
+                    sasrec.ks,
+                    sasrec.eval_batch_size,
+                    None,
+                    sasrec.exclude_history,
+                )
             rows[rerank_name(config.rerank)].ranks.append(reranked.rank)
         if anonymous is not None:
             kg_row, held, anonymous_vectors = anonymous
-            metrics = evaluate(
-                models[kg_row],
-                held,
-                sasrec.ks,
-                sasrec.exclude_history,
-                0,
-                seed + 1,
-                sasrec.eval_batch_size,
-                anonymous_vectors,
-            )
+            user, item = parse_row(kg_row)
+            with diverged_in(
+                replace(sasrec, user=user, item=item, seed=seed), "anonymous sessions, test"
+            ):
+                metrics = evaluate(
+                    models[kg_row],
+                    held,
+                    sasrec.ks,
+                    sasrec.exclude_history,
+                    0,
+                    seed + 1,
+                    sasrec.eval_batch_size,
+                    anonymous_vectors,
+                )
             rows[anonymous_name(kg_row)].ranks.append(metrics.rank)
     say({"done": done, "total": total})
     notes = list(data.notes)

@@ -8,11 +8,16 @@ The rank is defined once, here, and every metric is a function of it:
 so an item that ties with the positive is counted *before* it (ties ranked pessimistically:
 a model that scores everything alike gets the worst rank, not a lucky one). The columns of
 the score matrix are the candidates; a column scored -inf (the padding column of
-`kgstore.models.SASRec`, an excluded item) never counts, unless the positive itself is
--inf. Excluded items are set to -inf *except the positive*, which is always ranked: a
-repeated item the user already had in training is still a fair target. With rank r and
-cutoff K: HR@K = [r <= K], NDCG@K = [r <= K] / log2(r + 1), MRR@K = [r <= K] / r. A K above
-the number of candidates is allowed and simply counts every ranked positive.
+`kgstore.models.SASRec`, an excluded item) never counts. Excluded items are set to -inf
+*except the positive*, which is always ranked: a repeated item the user already had in
+training is still a fair target. With rank r and cutoff K: HR@K = [r <= K],
+NDCG@K = [r <= K] / log2(r + 1), MRR@K = [r <= K] / r. A K above the number of candidates
+is allowed and simply counts every ranked positive.
+
+Scores must be numbers: a NaN anywhere, or a positive at ±inf, or a competitor at +inf, is
+a `ModelDiverged` error naming the first such row, never a metric (a NaN positive compares
+false with everything and would otherwise count as rank 1, and a NaN competitor never
+before the positive). -inf competitors are how columns are left out, so they are allowed.
 
 A rank of +inf means "not among the candidates" (a reranker's positive outside the
 retriever's K): a miss at every cutoff.
@@ -27,6 +32,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+from kgstore.errors import ModelDiverged
 
 METRICS = ("HR", "NDCG", "MRR")
 FULL = "full ranking"
@@ -48,12 +55,34 @@ def ranks(
     """
     positives = positives.view(-1, 1)
     positive_scores = scores.gather(1, positives)
+    check_finite(scores, positive_scores)
     work = scores if overwrite else scores.clone()
     if exclude is not None:
         work.scatter_(1, torch.where(exclude < 0, positives, exclude), float("-inf"))
         work.scatter_(1, positives, positive_scores)
     # Exact: a float32 sum of 0/1 values is exact below 2**24 candidates.
     return work.ge_(positive_scores).sum(dim=1).double()
+
+
+def check_finite(scores: Tensor, positive_scores: Tensor) -> None:
+    """Refuse scores no rank can be taken from (see the module docstring). One reduction
+    per row finds them (the row maximum is NaN or +inf exactly when a NaN or +inf is in
+    the row). The error's `row` is the first offending row of this batch, which callers
+    map to their users, rows and epochs."""
+    positive = positive_scores.view(-1)
+    row_max = scores.amax(dim=1)
+    bad_positive = ~torch.isfinite(positive)
+    bad = bad_positive | torch.isnan(row_max) | torch.isposinf(row_max)
+    if bool(bad.any()):
+        row = int(bad.nonzero()[0])
+        what = (
+            f"its positive scored {float(positive[row])}"
+            if bool(bad_positive[row])
+            else "a candidate scored nan or +inf"
+        )
+        error = ModelDiverged(f"non-finite scores in {int(bad.sum())} of {len(bad)} rows; {what}")
+        error.row = row
+        raise error
 
 
 def sampled_ranks(

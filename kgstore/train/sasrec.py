@@ -13,7 +13,8 @@ negatives) follows `seed`, so the same seed and device give the same numbers.
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from kgstore.errors import ModelDiverged
 from kgstore.models.sasrec import SASRec
 from kgstore.recsys.data import SequenceData, length_batches
 from kgstore.recsys.evaluate import evaluate, user_input
@@ -236,6 +238,18 @@ def train_epoch(
     return total / max(batches, 1)
 
 
+@contextmanager
+def diverged_in(config: SASRecConfig, when: str) -> Iterator[None]:
+    """Name the row (user/item), seed and `when` in a `ModelDiverged` raised inside."""
+    try:
+        yield
+    except ModelDiverged as exc:
+        raise ModelDiverged(
+            f"row {config.user}/{config.item}, seed {config.seed}, {when}: {exc} "
+            "(the model diverged: try a lower lr)"
+        ) from None
+
+
 def train_sasrec(
     config: SASRecConfig,
     data: SequenceData,
@@ -272,17 +286,18 @@ def train_sasrec(
             model.parameters(), lr=config.lr, betas=(0.9, 0.98), weight_decay=config.weight_decay
         )
 
-        def validate() -> RankingMetrics:
-            return evaluate(
-                model,
-                data.validation,
-                config.ks,
-                config.exclude_history,
-                config.sampled_negatives,
-                config.seed,
-                config.eval_batch_size,
-                vectors,
-            )
+        def validate(epoch: int) -> RankingMetrics:
+            with diverged_in(config, f"epoch {epoch}, validation"):
+                return evaluate(
+                    model,
+                    data.validation,
+                    config.ks,
+                    config.exclude_history,
+                    config.sampled_negatives,
+                    config.seed,
+                    config.eval_batch_size,
+                    vectors,
+                )
 
         history: list[EpochRecord] = []
         best_score, best_epoch, waited = float("-inf"), 0, 0
@@ -294,7 +309,7 @@ def train_sasrec(
             seconds = time.perf_counter() - started
             means = None
             if epoch % config.eval_every == 0 or epoch == config.max_epochs:
-                metrics = validate()
+                metrics = validate(epoch)
                 means = metrics.means()
                 score = means[metrics.name(*SELECT)]
                 if score > best_score:
@@ -309,23 +324,24 @@ def train_sasrec(
             if waited >= config.patience and epoch >= config.min_epochs:
                 break
         model.load_state_dict(best_state)
-        test = evaluate(
-            model,
-            data.test,
-            config.ks,
-            config.exclude_history,
-            config.sampled_negatives,
-            config.seed + 1,
-            config.eval_batch_size,
-            vectors,
-        )
+        with diverged_in(config, f"epoch {best_epoch} (the selected model), test"):
+            test = evaluate(
+                model,
+                data.test,
+                config.ks,
+                config.exclude_history,
+                config.sampled_negatives,
+                config.seed + 1,
+                config.eval_batch_size,
+                vectors,
+            )
         return TrainResult(
             config,
             model,
             best_state,
             best_epoch,
             history,
-            best_validation or validate(),
+            best_validation or validate(best_epoch),
             test,
             list(data.notes),
         )
