@@ -62,6 +62,24 @@ def test_sequence_tensors_by_hand() -> None:
         sequence_data(split, Vocabulary(("x", "y", "z"), ("a", "b")))
 
 
+def test_held_out_pairs_are_the_interactions_persona_learning_must_not_see() -> None:
+    """A validation or test item the user also had in training is a training interaction
+    (persona learning may hold it); one that only occurs held out is held out, once,
+    whether it is the validation item, the test item or both."""
+    split = split_of(
+        {
+            "repeat": ["a", "b", "a", "b"],  # validation a and test b both repeat training
+            "new": ["a", "b", "c", "d"],  # validation c and test d never trained on
+            "twice": ["a", "b", "e", "e"],  # e held out twice: one pair
+            "short": ["a", "f"],  # too short to evaluate: all training
+        }
+    )
+    assert split.held_out_pairs() == {("new", "c"), ("new", "d"), ("twice", "e")}
+    training = set(split.training_pairs())
+    assert ("repeat", "a") in training and ("short", "f") in training
+    assert not training & split.held_out_pairs()
+
+
 def test_long_sequences_keep_their_last_items() -> None:
     items = [f"i{t:02d}" for t in range(12)]
     data = sequence_data(split_of({"a": items}), max_len=5)
@@ -251,13 +269,14 @@ def test_a_diverged_model_is_an_error_naming_row_seed_and_epoch(rule_data) -> No
     assert "300 of 300 rows; its positive scored nan" in message
 
 
-def constant_model(num_items: int) -> SASRec:
-    """A SASRec that scores item i as i (later items first), whatever the sequence: the
-    item table's first channel is the item index, the hidden state a constant."""
+def constant_model(num_items: int, order: float = 1.0) -> SASRec:
+    """A SASRec that scores item i as `order * i` (later items first for order 1, earlier
+    ones for -1), whatever the sequence: the item table's first channel is the scaled item
+    index, the hidden state a constant."""
     model = SASRec(num_items, 4, dropout=0.0).eval()
     with torch.no_grad():
         model.item_embedding.weight.zero_()
-        model.item_embedding.weight[:, 0] = torch.arange(num_items + 1, dtype=torch.float)
+        model.item_embedding.weight[:, 0] = order * torch.arange(num_items + 1).float()
     model.forward = lambda seq, user=None: torch.ones(*seq.shape, 4)  # type: ignore[method-assign]
     return model
 
@@ -282,6 +301,26 @@ def test_history_exclusion_keeps_the_positive_and_never_offers_padding() -> None
     assert full.tolist() == reranked.tolist() == [1.0, 1.0]
     kept = retrieve(model, seqs, k=6)
     assert 0 not in kept.tolist()[0] and kept.tolist()[0][:2] == [6, 5]
+
+
+def test_the_reranker_orders_the_retrievers_candidates_by_its_own_scores() -> None:
+    """Retriever: later items first; reranker: earlier items first. The positive's rank is
+    its place in the reranker's order of the retriever's top 4, so a reranker that kept
+    the retriever's order (or ignored its own scores) would give other ranks."""
+    retriever, reranker = constant_model(10), constant_model(10, order=-1.0)
+    seqs = SequenceTensors(
+        items=torch.tensor([[1], [1], [1], [1]]),
+        lengths=torch.tensor([1, 1, 1, 1]),
+        users=torch.tensor([0, 1, 2, 3]),
+        positives=torch.tensor([10, 9, 7, 3]),
+        history=torch.tensor([[1], [1], [1], [1]]),
+    )
+    candidates = retrieve(retriever, seqs, k=4)
+    assert candidates.tolist() == [[10, 9, 8, 7]] * 4
+    # Reranked order 7, 8, 9, 10: item 10 last (4), 9 third, 7 first; 3 was not retrieved.
+    reranked = rerank(reranker, seqs, candidates, ks=(4,)).rank
+    assert reranked.tolist() == [4.0, 3.0, 1.0, float("inf")]
+    assert rerank(retriever, seqs, candidates, ks=(4,)).rank.tolist() == [1.0, 2.0, 4.0, float("inf")]
 
 
 def test_chunked_cross_entropy_equals_the_plain_one(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,8 +11,11 @@ and cached in it.
 
 Beside each text: the model (`…Model`), the prompt version (`…PromptVersion`), the run
 (`…Run`) and `…Hash`, a hash of model, version and input (the prompt, or the non-LLM
-text). A node is sent to the generator again only when that hash changed: a new title,
-new training items, new facts, another model or another prompt version. Without a
+text); beside keywords also `…Items`, the training items they were made from, written
+when a run has finished (so the grid can refuse keywords made from another split, or from
+a held-out item: kgstore.recsys.leakage). A node is sent to the generator again only when
+that hash changed: a new title, new training items, new facts, another model or another
+prompt version. Without a
 generator the non-LLM texts of `fallback` are written, with model `FALLBACK_MODEL`.
 
 Nodes go in batches; each batch is generated in full (or not at all) and then written in
@@ -183,7 +186,40 @@ def generate_keywords(
 
     versions = (KEYWORDS_PROMPT_VERSION, FALLBACK_KEYWORDS_VERSION)
     job = _job(GenerateTarget.KEYWORDS, domain, "User", prefix, generator, versions)
-    return _run(db, generator, job, rows, inputs, batch_size, progress)
+    report = _run(db, generator, job, rows, inputs, batch_size, progress)
+    record_keyword_items(db, domain, train)
+    return report
+
+
+def keyword_items_property(domain: Domain) -> str:
+    """The User property listing the training items the domain's keywords came from."""
+    return f"{keywords_property(domain)}Items"
+
+
+def record_keyword_items(db: Database, domain: Domain, train: dict[str, list[str]]) -> None:
+    """After a finished run every user's keywords come from its current training items
+    (regenerated, or unchanged because the input was the same): record them."""
+    rows = [{"id": user, "items": items} for user, items in train.items()]
+    for low in range(0, len(rows), 5_000):
+        db.query(
+            "UNWIND $rows AS row MATCH (u:User {id: row.id}) WHERE u[$text] IS NOT NULL "
+            f"SET u.{keyword_items_property(domain)} = row.items",
+            rows=rows[low : low + 5_000],
+            text=keywords_property(domain),
+        )
+
+
+def keyword_items(db: Database, domain: Domain, users: list[str]) -> dict[str, list[str] | None]:
+    """The training items each of `users` that has keywords had them made from (None for
+    keywords written before this was recorded)."""
+    rows = db.query(
+        "UNWIND $users AS id MATCH (u:User {id: id}) WHERE u[$text] IS NOT NULL "
+        "RETURN u.id AS id, u[$items] AS items",
+        users=users,
+        text=keywords_property(domain),
+        items=keyword_items_property(domain),
+    )
+    return {row["id"]: row["items"] for row in rows}
 
 
 def _job(

@@ -26,6 +26,7 @@ from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.embeddings.base import Embedder
 from kgstore.errors import ConfigError
+from kgstore.generation.pipeline import keyword_items
 from kgstore.graph.mapping import Domain
 from kgstore.recsys.data import SequenceTensors
 from kgstore.recsys.evaluate import evaluate, rerank, retrieve
@@ -38,6 +39,7 @@ from kgstore.recsys.inputs import (
     persona_vectors,
     session_personas,
 )
+from kgstore.recsys.leakage import checked, keyword_check, persona_check
 from kgstore.recsys.names import ITEMS, USERS
 from kgstore.train.config import config_from_dict, read_config_table
 from kgstore.train.sasrec import SELECT, SASRecConfig, TrainResult, diverged_in, train_sasrec
@@ -151,6 +153,8 @@ class GridInputs:
     item_features: Tensor | None
     personas: Personas | None
     labels: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    """Labels the table must carry (stale inputs run with `allow_stale`)."""
 
 
 def prepare_grid(
@@ -159,9 +163,12 @@ def prepare_grid(
     domain: Domain,
     config: GridConfig,
     embedder: Callable[[], Embedder],
+    allow_stale: bool = False,
 ) -> GridInputs:
     """Read the split and only the representations the rows use; every missing input is an
-    error here, before training (`embedder` is built only when a row has user llm)."""
+    error here, before training (`embedder` is built only when a row has user llm). Inputs
+    made from held-out interactions are refused; inputs made from another split are
+    refused unless `allow_stale`, then labelled (kgstore.recsys.leakage)."""
     split = load_split(db, domain, config.sasrec.max_len, config.min_users)
     users = {parse_row(row)[0] for row in config.rows}
     items = {parse_row(row)[1] for row in config.rows}
@@ -179,15 +186,21 @@ def prepare_grid(
             else "item table started from the stored Item.textEmbedding (principal components)"
         )
     personas = None
+    checks = []
     if "kg" in users:
         personas = persona_vectors(db, store, domain, split)
         vectors["kg"] = personas.vectors
         labels["user kg"] = personas.label
+        checks.append(persona_check(personas.encoder.snapshot, split.split, personas.run))
+    if "llm" in users:
+        made_from = keyword_items(db, domain, list(split.vocabulary.users))
+        checks.append(keyword_check(made_from, split.split, domain.value))
+    notes = checked(checks, allow_stale)
     if "llm" in users:
         vectors["llm"], labels["user llm"] = keyword_vectors(
             db, embedder(), domain, split.vocabulary
         )
-    return GridInputs(split, vectors, features, personas, labels)
+    return GridInputs(split, vectors, features, personas, labels, notes)
 
 
 @dataclass
@@ -361,7 +374,7 @@ def run_grid(
                 )
             rows[anonymous_name(kg_row)].ranks.append(metrics.rank)
     say({"done": done, "total": total})
-    notes = list(data.notes)
+    notes = [*inputs.notes, *data.notes]
     sasrec = config.sasrec
     notes.append(
         f"sasrec: {sasrec.min_epochs} to {sasrec.max_epochs} epochs, patience "
