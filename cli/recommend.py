@@ -36,6 +36,13 @@ def recommend(
         bool, typer.Option(help="Also rank the session's own items.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            help="Use a persona run made before the latest interactions were ingested "
+            "(refused otherwise); the answer says it is stale."
+        ),
+    ] = False,
 ) -> None:
     """Recommend for an anonymous session (no user id): the model scores every item after
     the session (a kg retriever infers the session's persona from its items), and each
@@ -51,12 +58,15 @@ def recommend(
             run,
             k,
             exclude_session=not include_session,
+            allow_stale=allow_stale,
         )
     if as_json:
         sys.stdout.write(json.dumps(asdict(result), indent=1) + "\n")
         return
     persona = f", persona run {result.persona_run}" if result.persona_run else ""
     console.print(f"run {result.run} ({result.domain}, {result.row}{persona})")
+    for note in result.notes:
+        console.print(f"[yellow]{escape(note)}[/yellow]")
     table = Table("#", "item", "title", "score", "why (KG path from the session)")
     for rank, rec in enumerate(result.items, start=1):
         shown = rec.paths[:paths]

@@ -16,6 +16,7 @@ from kgstore.db import Database
 from kgstore.errors import RecsysInputError
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import Domain
+from kgstore.personas.infer import load_encoder
 from kgstore.personas.runner import train_personas
 from kgstore.recsys.model_store import load_model
 from kgstore.recsys.recommend import recommend_session
@@ -176,3 +177,26 @@ def test_checkpoints_that_cannot_serve_are_named(store: ArtifactStore) -> None:
         load_model(store, store.put(listed.getvalue(), ".pt"))
     with pytest.raises(RecsysInputError, match="not a SASRec checkpoint"):
         load_model(store, store.put(b"", ".pt"))
+
+
+def test_a_persona_run_older_than_the_interactions_is_refused_or_labelled(
+    db: Database, store: ArtifactStore, retriever: str
+) -> None:
+    """Last in the module: it adds interactions to the planted graph."""
+    assert recommend_session(db, store, SESSION, retriever, k=3).notes == []
+    [run] = db.query("MATCH (r:Run {id: $id}) RETURN r.metrics AS m", id=retriever)
+    persona_run = load_model(store, json.loads(run["m"])["checkpoint"]).persona_run
+    learned = load_encoder(db, store, persona_run).snapshot.users[0]
+    user = db.query(
+        "MATCH (u:User {id: $id})-[r:RATED]->() RETURN u.id AS id, max(r.pos) AS last",
+        id=learned,
+    )[0]
+    db.query(
+        "MATCH (u:User {id: $id}) UNWIND [1, 2] AS extra MATCH (i:Item {id: 's-00'}) "
+        "CREATE (u)-[:RATED {pos: $last + extra, rating: 5.0, orderAssumed: false}]->(i)",
+        **user,
+    )
+    with pytest.raises(RecsysInputError, match=r"STALE: persona run .* 1 users changed"):
+        recommend_session(db, store, SESSION, retriever, k=3)
+    labelled = recommend_session(db, store, SESSION, retriever, k=3, allow_stale=True)
+    assert len(labelled.items) == 3 and labelled.notes[0].startswith("STALE: persona run")

@@ -9,19 +9,23 @@ generated keywords) and are refused with that reason.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.errors import RecsysInputError
+from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import train_run
+from kgstore.graph.sequences import read_sequences
 from kgstore.personas.infer import infer_personas, load_encoder
 from kgstore.query.library import QueryFile, find_query
 from kgstore.query.run import run_query
 from kgstore.recsys.grid import parse_row
+from kgstore.recsys.leakage import checked, persona_check
 from kgstore.recsys.model_store import load_model
+from kgstore.recsys.split import LeaveOneOut
 from kgstore.train.sasrec import SASRecConfig, build_model
 
 SESSION_USERS = ("none", "kg")
@@ -43,6 +47,8 @@ class SessionRecommendations:
     persona_run: str | None
     session: list[str]
     items: list[Recommendation]
+    notes: list[str] = field(default_factory=list)
+    """Labels the answer must carry: a stale persona run used with `allow_stale`."""
 
 
 def latest_session_model(db: Database) -> str:
@@ -78,9 +84,12 @@ def recommend_session(
     run_id: str | None = None,
     k: int = 10,
     exclude_session: bool = True,
+    allow_stale: bool = False,
 ) -> SessionRecommendations:
     """The top-`k` items after `session` by the run's model (the latest that can serve a
-    session when `run_id` is None), with titles and KG paths from the session."""
+    session when `run_id` is None), with titles and KG paths from the session. A kg model's
+    persona run made from other training interactions than the graph holds now is refused
+    unless `allow_stale`, then labelled (kgstore.recsys.leakage)."""
     if not session:
         raise RecsysInputError("the session is empty: give at least one item id")
     run_id = run_id or latest_session_model(db)
@@ -98,9 +107,11 @@ def recommend_session(
             f"{len(unknown)} session item(s) unknown to run {run_id} ({metrics['domain']}): "
             + ", ".join(unknown[:5])
         )
-    persona = None
+    persona, notes = None, []
     if config.user == "kg":
         encoder = load_encoder(db, store, saved.persona_run)
+        split = LeaveOneOut.of(read_sequences(db, Domain(metrics["domain"])))
+        notes = checked([persona_check(encoder.snapshot, split, encoder.run)], allow_stale)
         persona = torch.from_numpy(infer_personas(encoder, [session])).float()
     features = saved.state.get("item_features")  # frozen texts of a projection model
     if config.item == "description" and features is None:
@@ -135,6 +146,7 @@ def recommend_session(
             )
             for i, item in zip(top, items, strict=True)
         ],
+        notes,
     )
 
 
