@@ -207,5 +207,6 @@ def test_the_report_shows_every_comparison_with_adjusted_p() -> None:
     below = by_pair(rows)[KG, "none/description"].metrics["NDCG@10"].mixed
     line = html.split(f'data-config="{KG}" data-against="none/description"')[1]
     cells = line.split("</tr>")[0]
-    assert f'<td class="num worse">{below.p_value:.3g} ({below.p_holm:.3g})</td>' in cells
+    shown = f'{below.p_value:.3g}<span class="std">Holm {below.p_holm:.3g}</span>'
+    assert f'<td class="num worse">{shown}</td>' in cells
     assert "p users x seeds (HR@100)" in html and "Holm-Bonferroni" in html

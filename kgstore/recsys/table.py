@@ -219,9 +219,11 @@ def statistics_notes(result: GridResult, rows: list[TableRow]) -> list[str]:
     lines += [
         f"Holm-Bonferroni over this table's family of {family} tests: the {pairs} "
         f"comparisons of every slice, each on {first} and {second}; each kind of test "
-        "corrected separately; adjusted p in parentheses. The tests of the other metrics "
-        "(JSON, CSV) are uncorrected.",
-        f"Marked (bold here, green / red in the report): adjusted p users x seeds < {ALPHA}.",
+        "corrected separately; each p is shown with its adjusted value (in parentheses in "
+        "the Markdown, below it in the report). The tests of the other metrics (JSON, CSV) "
+        "are uncorrected.",
+        f"Marked (bold in the Markdown, green / red in the report): adjusted p users x seeds "
+        f"< {ALPHA}.",
     ]
     return lines
 

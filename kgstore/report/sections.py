@@ -99,7 +99,10 @@ def _means_table(name: str, rows: list[dict[str, Any]], metrics: list[str]) -> H
 
 
 def _p_cell(test: dict[str, Any] | None, mark: str = "") -> Cell:
-    shown = NO_SEED_TEST if test is None else p_text(test["p_value"], test["p_holm"])
+    """Raw p over its Holm-adjusted value (smaller, below it), as `pm` keeps columns narrow."""
+    if test is None:
+        return Cell(NO_SEED_TEST, "num")
+    shown = Html(f'{p_text(test["p_value"])}<span class="std">Holm {p_text(test["p_holm"])}</span>')
     return Cell(shown, f"num {mark}".strip())
 
 
