@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
+from torch import Tensor
 
 from kgstore.recsys.grid import (
     ALL,
@@ -100,7 +101,8 @@ def slice_rows(result: GridResult) -> dict[str, list[str]]:
 
 
 def one_component(row: str, other: str) -> str | None:
-    """ "user" or "item" when two `user/item` rows differ in that component only."""
+    """The one component (`user` or `item`) in which two `user/item` rows differ; None
+    when they differ in both."""
     (user, item), (other_user, other_item) = parse_row(row), parse_row(other)
     if user == other_user and item != other_item:
         return "item"
@@ -110,7 +112,9 @@ def one_component(row: str, other: str) -> str | None:
 
 
 def comparisons(result: GridResult, shown: list[str]) -> list[tuple[str, str, str]]:
-    """(row, against, why) for one slice's rows `shown`, in row order, each pair once."""
+    """(row, against, why) for one slice's rows `shown` (module docstring), in row order,
+    each pair once: a row is compared with rows listed before it, so its difference reads
+    "this row minus an earlier, simpler one" in the default row order."""
     config = result.config
     natural = {}
     if config.rerank:
@@ -133,7 +137,7 @@ def comparisons(result: GridResult, shown: list[str]) -> list[tuple[str, str, st
 
 
 def _per_user(
-    result: GridResult, name: str, positions: Any, ks: tuple[int, ...]
+    result: GridResult, name: str, positions: Tensor, ks: tuple[int, ...]
 ) -> dict[str, np.ndarray]:
     """`[seeds, users]` of every metric of row `name` on a slice's test positions."""
     ranks, covered = positions_in(result.rows[name], positions)
