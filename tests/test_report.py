@@ -161,9 +161,20 @@ def test_report_of_an_evaluation_run_renders_in_chromium(
             for name, value in row["metrics"].items():
                 shown = cells[headers.index(name)]
                 assert shown.split() == [f"{value['mean']:.4f}", "±", f"{value['std']:.4f}"]
-            p_value = row["paired"].get("NDCG@10")
-            expected = "baseline" if p_value is None else f"{p_value['p_value']:.3g}"
-            assert cells[headers.index("p (NDCG@10)")] == expected
+            # Its comparisons: the users x seeds test, raw p with the Holm-adjusted p.
+            tests = driver.find_element(
+                By.CSS_SELECTOR, f'table.table3-tests[data-slice="{row["slice"]}"]'
+            )
+            headers = [th.text for th in tests.find_elements(By.TAG_NAME, "th")]
+            for test in row["tests"]:
+                line = tests.find_element(
+                    By.CSS_SELECTOR,
+                    f'tr[data-config="{row["config"]}"][data-against="{test["against"]}"]',
+                )
+                cells = [td.text for td in line.find_elements(By.TAG_NAME, "td")]
+                mixed = test["metrics"]["NDCG@10"]["mixed"]
+                expected = [f"{mixed['p_value']:.3g}", "Holm", f"{mixed['p_holm']:.3g}"]
+                assert cells[headers.index("p users x seeds (NDCG@10)")].split() == expected
         assert tables[0].is_displayed()
         box = tables[0].rect
 

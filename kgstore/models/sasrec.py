@@ -119,6 +119,22 @@ class SASRec(nn.Module):
     :math:`r_{i,t} = \mathbf{F}_t \cdot \mathbf{e}_i` (Eq. 6), with the *same* item
     representations as the input (the paper's shared embedding).
 
+    What follows Kang & McAuley and what does not: Eq. 1-3 and 6 are theirs, in the layout
+    of the authors' TensorFlow code (layer-normed queries, residuals, layer norm epsilon
+    1e-8, a final layer norm, one item table for input and output). Three things differ:
+
+    - padding is on the right; the authors pad on the left, so their last item always
+      sits at the last learned position, where here the first item of the window sits at
+      position 0;
+    - the training loss (kgstore.train.sasrec) is full-softmax cross-entropy by default;
+      the authors train the binary cross-entropy of Eq. 7 with one uniformly sampled
+      negative per position, which is :obj:`loss = "bce"` with :obj:`num_negatives = 1`;
+    - initialisation: the item, user and position embeddings are Xavier-normal, but the
+      linear layers (attention, feed-forward, the user and item projections) keep
+      PyTorch's default, weights and biases uniform in :math:`\pm 1/\sqrt{fan_{in}}`.
+      The authors' code leaves TensorFlow's default, Xavier-uniform, on every weight
+      matrix, embeddings included, and starts every bias at zero.
+
     Args:
         num_items (int): Number of items (indices :obj:`1 … num_items`).
         hidden_channels (int, optional): Size :math:`d` of every representation.
@@ -185,7 +201,8 @@ class SASRec(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Xavier-normal weights as in the authors' code, zero padding row."""
+        """Xavier-normal embeddings with a zero padding row; linear and layer-norm layers
+        get PyTorch's default (the class docstring says how the authors' code differs)."""
         for module in (self.item_projection, self.user_projection, self.final_norm):
             if module is not None:
                 module.reset_parameters()

@@ -151,7 +151,8 @@ code { font: 12.5px/1.4 "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 .facts dt { color: var(--muted); font-size: 12px; }
 .facts dd { margin: 0; font-size: 14px; font-weight: 600; overflow-wrap: anywhere; }
 .std { display: block; color: var(--muted); font-size: 11px; font-weight: 400; }
-td.best .std { font-weight: 400; }
+td.best .std, td.better .std, td.worse .std { font-weight: 400; }
+table.table3-tests th, table.table3-tests td:first-child { white-space: normal; }
 figure { margin: 10px 0 14px; }
 figure img { max-width: 100%; display: block; margin: 0 auto; }
 figcaption { color: var(--muted); font-size: 12.5px; margin-top: 6px; }

@@ -4,6 +4,7 @@ metrics hold (plain dicts and dataclasses; the figures are drawn here)."""
 import json
 from typing import Any
 
+from kgstore.recsys.stats import ALPHA, MARKED_BY, NO_SEED_TEST, TEST_TITLES, p_text
 from kgstore.report import figures
 from kgstore.report.gather import RunNode
 from kgstore.report.page import (
@@ -23,9 +24,7 @@ from kgstore.stats import GraphStats
 
 TABLE1_COLUMNS = ("users", "items", "interactions", "entities", "triples")
 BASELINE = "none/random"
-TESTED = "NDCG@10"
 CHART_METRICS = ("HR@10", "NDCG@10")
-ALPHA = 0.05
 METRICS = ("HR", "NDCG", "MRR")
 """Column order of each cutoff (kgstore.recsys.metrics.METRICS, which imports torch)."""
 SLICE_TITLES = {
@@ -35,8 +34,11 @@ SLICE_TITLES = {
 }
 
 
-def pm(mean: float, std: float) -> Html:
-    """Mean over the std (smaller, below it): keeps the many metric columns narrow."""
+def pm(mean: float, std: float | None) -> Html:
+    """Mean over the std (smaller, below it): keeps the many metric columns narrow. No std
+    (one seed): the mean alone."""
+    if std is None:
+        return Html(f"{mean:.4f}")
     return Html(f'{mean:.4f}<span class="std">&plusmn; {std:.4f}</span>')
 
 
@@ -76,14 +78,12 @@ def table1(stats: GraphStats, domain: str | None) -> Html:
     )
 
 
-def verdict(test: dict[str, Any]) -> str:
-    """`better` / `worse` than the baseline at p < ALPHA, else ""."""
-    if test["p_value"] >= ALPHA:
-        return ""
-    return "better" if test["difference"] > 0 else "worse"
+def _stored_std(value: dict[str, Any]) -> float | None:
+    """The std over seeds, None with one seed (runs stored before issue 18 held 0 there)."""
+    return value["std"] if value.get("seeds", 2) > 1 else None
 
 
-def _slice_table(name: str, rows: list[dict[str, Any]], metrics: list[str]) -> Html:
+def _means_table(name: str, rows: list[dict[str, Any]], metrics: list[str]) -> Html:
     best = {m: max(row["metrics"][m]["mean"] for row in rows) for m in metrics}
     body, attrs = [], []
     for row in rows:
@@ -91,54 +91,85 @@ def _slice_table(name: str, rows: list[dict[str, Any]], metrics: list[str]) -> H
         for m in metrics:
             value = row["metrics"][m]
             best_mark = " best" if value["mean"] == best[m] else ""
-            cells.append(Cell(pm(value["mean"], value["std"]), "num" + best_mark))
-        test = row["paired"].get(TESTED)
-        if test is None:
-            cells += [Cell("baseline", "num"), ""]
-        else:
-            cells.append(Cell(f"{test['p_value']:.3g}", f"num {verdict(test)}".strip()))
-            cells.append(f"{test['difference']:+.4f}")
+            cells.append(Cell(pm(value["mean"], _stored_std(value)), "num" + best_mark))
         body.append(cells)
-        attrs.append(
-            {"data_config": row["config"], "class_": "baseline" if not row["paired"] else None}
-        )
-    headers = ["config", "users", *metrics, f"p ({TESTED})", f"diff {TESTED}"]
-    return table(headers, body, attrs, class_="table3", data_slice=name)
+        baseline = "baseline" if row["config"] == BASELINE else None
+        attrs.append({"data_config": row["config"], "class_": baseline})
+    return table(["config", "users", *metrics], body, attrs, class_="table3", data_slice=name)
+
+
+def _p_cell(test: dict[str, Any] | None, mark: str = "") -> Cell:
+    """Raw p over its Holm-adjusted value (smaller, below it), as `pm` keeps columns narrow."""
+    if test is None:
+        return Cell(NO_SEED_TEST, "num")
+    shown = Html(f'{p_text(test["p_value"])}<span class="std">Holm {p_text(test["p_holm"])}</span>')
+    return Cell(shown, f"num {mark}".strip())
+
+
+def _tests_table(name: str, rows: list[dict[str, Any]], tested: list[str]) -> Html:
+    """Every comparison of the slice: the difference and the three tests of each headline
+    metric, raw p with the Holm-adjusted p in parentheses; the marked test coloured."""
+    body, attrs = [], []
+    for row in rows:
+        for test in row["tests"]:
+            cells: list[object] = [row["config"], test["against"], test["differs"]]
+            for m in tested:
+                stored = test["metrics"][m]
+                cells.append(Cell(f"{stored['difference']:+.4f}", "num"))
+                marks = {MARKED_BY: stored["verdict"]}
+                cells += [_p_cell(stored[kind], marks.get(kind, "")) for kind in TEST_TITLES]
+            body.append(cells)
+            attrs.append({"data_config": row["config"], "data_against": test["against"]})
+    headers = ["row", "against", "differs"]
+    for m in tested:
+        headers += [f"Δ {m}", *[f"{TEST_TITLES[kind]} ({m})" for kind in TEST_TITLES]]
+    return table(headers, body, attrs, class_="table3-tests", data_slice=name)
 
 
 def table3(run: RunNode) -> Html:
-    """Every slice's rows (mean +- std over seeds, the best of each column bold), the
-    paired test against the baseline, and one chart of HR@10 and NDCG@10."""
+    """Every slice's rows (mean +- std over seeds, the best of each column bold), its
+    comparisons with their tests, and one chart of HR@10 and NDCG@10."""
     metrics = run.metrics
     stored = metrics["rows"]
     names = sorted(stored[0]["metrics"], key=metric_order) if stored else []
     seeds = metrics["config"]["seeds"]
+    statistics = metrics.get("statistics")
+    spread = (
+        f"Mean &plusmn; std over {seeds} seeds (sample std)."
+        if seeds > 1
+        else f"Mean over one seed ({NO_SEED_TEST}: no std)."
+    )
     parts: list[object] = [
-        note(
-            Html(
-                f"Mean &plusmn; std over {seeds} seed(s) (sample std; 0 for one seed). "
-                f"p: paired t-test of per-user {TESTED} against {BASELINE} on the same users "
-                f"(green / red: better / worse at p &lt; {ALPHA}); diff: mean per-user "
-                f"difference of {TESTED}. "
-                "Bold: the best mean of each column within the slice."
+        note(Html(f"{spread} Bold: the best mean of each column within the slice."))
+    ]
+    if statistics is None:
+        parts.append(
+            note(
+                "This run was stored before rows were compared with their neighbours and "
+                "corrected for multiple tests: its tables show means only (run the grid "
+                "again for the tests)."
             )
         )
-    ]
+    else:
+        parts.append(element("ul", join(element("li", line) for line in statistics["notes"])))
     slices = list(dict.fromkeys(row["slice"] for row in stored))
     cold_start = metrics["config"].get("cold_start", "?")
     for name in slices:
         rows = [row for row in stored if row["slice"] == name]
         title = SLICE_TITLES.get(name, name).replace("{cold_start}", str(cold_start))
-        parts += [element("h3", title), _slice_table(name, rows, names)]
+        parts += [element("h3", title), _means_table(name, rows, names)]
+        if statistics is not None:
+            parts.append(_tests_table(name, rows, statistics["headline"]))
     chart_rows = [row for row in stored if row["slice"] == "all users"] or stored
     shown = [m for m in CHART_METRICS if m in names]
     if chart_rows and shown:
+        marked = statistics["headline"][0] if statistics else None
         uri = figures.metric_bars(
             [row["config"] for row in chart_rows],
             shown,
             [[row["metrics"][m]["mean"] for m in shown] for row in chart_rows],
-            [[row["metrics"][m]["std"] for m in shown] for row in chart_rows],
-            [_bar_colour(row) for row in chart_rows],
+            [[_stored_std(row["metrics"][m]) or 0.0 for m in shown] for row in chart_rows],
+            [_bar_colour(row, marked) for row in chart_rows],
             f"{chart_rows[0]['slice']}: mean and std over {seeds} seed(s)",
         )
         parts.append(
@@ -146,20 +177,20 @@ def table3(run: RunNode) -> Html:
                 uri,
                 "Table 3 chart",
                 f"Grey: the baseline {BASELINE}; green / red: better / worse than it on "
-                f"{TESTED} at p < {ALPHA}; blue: no significant difference.",
+                f"{marked} (adjusted p users x seeds < {ALPHA}); blue: no significant "
+                "difference.",
             )
         )
     parts.append(_notes(metrics))
     return section("table3", f"Table 3: recommendation ({metrics['domain']})", *parts)
 
 
-def _bar_colour(row: dict[str, Any]) -> str:
-    test = row["paired"].get(TESTED)
-    if test is None:
+def _bar_colour(row: dict[str, Any], metric: str | None) -> str:
+    if row["config"] == BASELINE:
         return figures.BASELINE_COLOUR
-    return {"better": figures.SIGNIFICANT, "worse": figures.WORSE}.get(
-        verdict(test), figures.ACCENT
-    )
+    against = [t for t in row.get("tests", []) if t["differs"] == "baseline"]
+    mark = against[0]["metrics"][metric]["verdict"] if against and metric else ""
+    return {"better": figures.SIGNIFICANT, "worse": figures.WORSE}.get(mark, figures.ACCENT)
 
 
 def _notes(metrics: dict[str, Any]) -> Html:
