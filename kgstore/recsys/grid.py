@@ -29,6 +29,7 @@ from kgstore.errors import ConfigError
 from kgstore.graph.mapping import Domain
 from kgstore.recsys.data import SequenceTensors
 from kgstore.recsys.evaluate import evaluate, rerank, retrieve
+from kgstore.recsys.grid_progress import PrepareSteps
 from kgstore.recsys.inputs import (
     DomainSplit,
     Personas,
@@ -55,7 +56,8 @@ COLD_START = "cold-start"
 ALL = "all users"
 
 Progress = Callable[[dict[str, Any]], None]
-"""Called with {"done", "total", "row", "seed"} and, while a row trains, {"epoch", "loss"}."""
+"""Called with the preparation's steps (kgstore.recsys.grid_progress), then with {"done",
+"total", "row", "seed"} and, while a row trains, {"epoch", "loss"}."""
 
 
 def parse_row(name: str) -> tuple[str, str]:
@@ -159,10 +161,16 @@ def prepare_grid(
     domain: Domain,
     config: GridConfig,
     embedder: Callable[[], Embedder],
+    progress: Progress | None = None,
 ) -> GridInputs:
     """Read the split and only the representations the rows use; every missing input is an
-    error here, before training (`embedder` is built only when a row has user llm)."""
-    split = load_split(db, domain, config.sasrec.max_len, config.min_users)
+    error here, before training (`embedder` is built only when a row has user llm). Each
+    read is said as it starts and ends through `progress` (kgstore.recsys.grid_progress)."""
+    steps = PrepareSteps(progress)
+    with steps.step("sequences") as read:
+        split = load_split(db, domain, config.sasrec.max_len, config.min_users)
+        read.update(users=len(split.vocabulary.users), items=len(split.vocabulary.items))
+        read["evaluated users"] = len(split.split.test)
     users = {parse_row(row)[0] for row in config.rows}
     items = {parse_row(row)[1] for row in config.rows}
     vectors: dict[str, Tensor] = {}
@@ -172,7 +180,9 @@ def prepare_grid(
     }
     features = None
     if "description" in items:
-        features = item_text_features(db, domain, split.vocabulary)
+        with steps.step("item texts") as read:
+            features = item_text_features(db, domain, split.vocabulary)
+            read["items"] = features.shape[0] - 1
         labels["item description"] = (
             "stored Item.textEmbedding through a learned projection"
             if config.sasrec.item_text == "projection"
@@ -180,13 +190,18 @@ def prepare_grid(
         )
     personas = None
     if "kg" in users:
-        personas = persona_vectors(db, store, domain, split)
+        with steps.step("personas") as read:
+            personas = persona_vectors(db, store, domain, split)
+            read.update(run=personas.run, inferred=len(personas.inferred))
+            read["stored"] = len(split.vocabulary.users) - len(personas.inferred)
         vectors["kg"] = personas.vectors
         labels["user kg"] = personas.label
     if "llm" in users:
-        vectors["llm"], labels["user llm"] = keyword_vectors(
-            db, embedder(), domain, split.vocabulary
-        )
+        with steps.step("keywords") as read:
+            vectors["llm"], labels["user llm"] = keyword_vectors(
+                db, embedder(), domain, split.vocabulary
+            )
+            read["users"] = len(vectors["llm"])
     return GridInputs(split, vectors, features, personas, labels)
 
 
