@@ -168,10 +168,14 @@ def evaluate(
         return
     if grid != GRID:
         raise KgstoreError(f"give a run id, or --grid {GRID}")
+    run_id = uuid.uuid4().hex
+    # Before the seconds of importing torch: the user sees at once that the grid started.
+    err_console.print(
+        f"{GRID}: run {run_id}: loading the config and the training code, then reading the "
+        "inputs (`kgctl runs` lists the run from then on)"
+    )
     grid_settings = grid_config(config, seeds, max_epochs)
     bar = GridBar()
-    run_id = uuid.uuid4().hex
-    err_console.print(f"run {run_id}: reading the grid's inputs (`kgctl runs` lists it)")
     try:
         if local:
             from kgstore.recsys.evaluation import evaluate_grid_from_settings

@@ -22,6 +22,7 @@ from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.recsys.grid import GridConfig, Progress, prepare_grid, run_grid
+from kgstore.recsys.grid_progress import carrying_lines
 from kgstore.recsys.names import GRID
 from kgstore.recsys.saved_ranks import save_ranks
 from kgstore.recsys.table import as_json, markdown, table_rows, write_table
@@ -53,6 +54,7 @@ def evaluate_grid(
 ) -> GridReport:
     """Run the grid on `domain` and write its table into `directory / run id`."""
     run_id = run_id or uuid.uuid4().hex
+    progress = carrying_lines(progress)
     record_run_start(
         db,
         run_id,

@@ -3,9 +3,9 @@ reading sequences, item texts, personas and keywords takes minutes, and a user w
 nothing for that long cannot tell a slow read from a hang.
 
 Each update is `{"stage": "prepare", "step", "status" ("started" or "finished"), "counts",
-"lines"}`, where `lines` holds every line said so far (a handful): a follower that only
-polls the latest state (the CLI following a Celery task) prints the lines it has not
-printed yet and so misses none.
+"lines"}`, where `lines` holds every line said so far (a handful; `carrying_lines` adds
+them to the trainings' updates too): a follower that only polls the latest state (the CLI
+following a Celery task) prints the lines it has not printed yet and so misses none.
 """
 
 import time
@@ -56,3 +56,20 @@ class PrepareSteps:
         yield counts
         seconds = time.perf_counter() - started
         self._update(name, "finished", counts, f"{name}: {counts_text(counts)} ({seconds:.1f} s)")
+
+
+def carrying_lines(
+    progress: Callable[[dict[str, Any]], None] | None,
+) -> Callable[[dict[str, Any]], None] | None:
+    """`progress` with the preparation's lines added to every later update too (the
+    trainings' included): a follower that polls only after a fast preparation has ended
+    still finds every line."""
+    if progress is None:
+        return None
+    said: list[str] = []
+
+    def forward(update: dict[str, Any]) -> None:
+        said[:] = update.get("lines", said)
+        progress({**update, "lines": list(said)})
+
+    return forward
