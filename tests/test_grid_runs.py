@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from cli.evaluate import GridBar
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.errors import KgstoreError, RecsysInputError
@@ -31,12 +32,13 @@ from kgstore.recsys.grid import (
     ANONYMOUS,
     BASELINE,
     GridConfig,
+    GridResult,
     anonymous_name,
     prepare_grid,
     run_grid,
 )
 from kgstore.recsys.metrics import metric_at
-from kgstore.recsys.saved_ranks import RANKS_FILE, load_ranks, save_ranks
+from kgstore.recsys.saved_ranks import RANKS_FILE, SavedRanks, load_ranks, save_ranks
 from kgstore.recsys.stats import paired_test
 from kgstore.recsys.table import write_table
 from kgstore.report.figures import SliceBars, slice_bars_figure
@@ -55,6 +57,13 @@ TINY = GridConfig(
 )
 
 
+def saved_made_up(directory: Path) -> tuple[GridResult, SavedRanks]:
+    """A made-up result and its ranks saved (run "r") and loaded back."""
+    result = made_up_result()
+    save_ranks(result, [str(n) for n in range(len(result.slices[ALL]))], directory, "r")
+    return result, load_ranks(directory / RANKS_FILE)
+
+
 def test_saved_ranks_round_trip(tmp_path: Path) -> None:
     result = made_up_result()
     users = [f"user-{position}" for position in range(len(result.slices[ALL]))]
@@ -66,7 +75,6 @@ def test_saved_ranks_round_trip(tmp_path: Path) -> None:
     for name, row in result.rows.items():
         assert saved.rows[name].positions.equal(row.positions), name
         assert saved.rows[name].matrix.equal(row.matrix), name  # +inf misses included
-    assert saved.rows[next(iter(saved.rows))].matrix.isinf().sum() == 0
     assert any(row.matrix.isinf().any() for row in saved.rows.values())
     assert {name: p.tolist() for name, p in saved.slices.items()} == {
         name: p.tolist() for name, p in result.slices.items()
@@ -75,9 +83,7 @@ def test_saved_ranks_round_trip(tmp_path: Path) -> None:
 
 
 def test_compare_gives_the_p_of_the_grid_result(tmp_path: Path) -> None:
-    result = made_up_result()
-    save_ranks(result, [str(n) for n in range(len(result.slices[ALL]))], tmp_path, "r")
-    saved = load_ranks(tmp_path / RANKS_FILE)
+    result, saved = saved_made_up(tmp_path)
     kg = result.config.rerank
     users, [ndcg] = compare_rows(saved, "none/description", BASELINE, metrics=["NDCG@10"])
     direct = paired_test(
@@ -101,9 +107,7 @@ def test_compare_gives_the_p_of_the_grid_result(tmp_path: Path) -> None:
 
 
 def test_compare_names_what_it_does_not_know(tmp_path: Path) -> None:
-    result = made_up_result()
-    save_ranks(result, [str(n) for n in range(len(result.slices[ALL]))], tmp_path, "r")
-    saved = load_ranks(tmp_path / RANKS_FILE)
+    _, saved = saved_made_up(tmp_path)
     with pytest.raises(
         KgstoreError, match=r"no row 'kg/descripton' in run r; its rows: none/random, "
     ):
@@ -258,3 +262,15 @@ def test_compare_prints_the_paired_test_of_the_grid_result(
     old = runner.invoke(app, args)
     assert isinstance(old.exception, KgstoreError)
     assert "ran before the grid saved them" in str(old.exception)
+
+
+def test_the_cli_prints_each_preparation_line_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """A follower of a Celery task sees some states twice and misses others."""
+    bar = GridBar()
+    lines = ["sequences: reading", "sequences: 60 users (0.1 s)", "item texts: reading"]
+    bar({"stage": "prepare", "lines": lines[:1]})
+    bar({"stage": "prepare", "lines": lines[:1]})
+    bar({"done": 0, "total": 2, "row": "none/random", "seed": 0, "lines": lines})
+    bar.bar.close()
+    printed = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert printed == [f"table3: {line}" for line in lines]
