@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.table import Table
 from tqdm import tqdm
 
-from cli.console import console, database, settings
+from cli.console import console, database, err_console, settings
 from cli.worker_task import follow_run_in_worker
 from kgstore.errors import KgstoreError
 from kgstore.graph.mapping import Domain
@@ -23,12 +24,19 @@ if TYPE_CHECKING:
 
 
 class GridBar:
-    """A bar over the grid's (row, seed) trainings, with the current row, seed and epoch."""
+    """The preparation's steps as lines (on a terminal or not: they are few and say what
+    minutes went on), then a bar over the grid's (row, seed) trainings, with the current
+    row, seed and epoch."""
 
     def __init__(self) -> None:
         self.bar = tqdm(desc=GRID, unit=" model", leave=False, disable=not sys.stderr.isatty())
+        self.said = 0
 
     def __call__(self, update: dict[str, Any]) -> None:
+        lines = update.get("lines", [])
+        for line in lines[self.said :]:
+            tqdm.write(f"{GRID}: {line}", file=sys.stderr)
+        self.said = max(self.said, len(lines))
         if "total" not in update:
             self.bar.set_description(f"{GRID}: {update.get('stage', '')}")
             return
@@ -75,9 +83,58 @@ def show_run(run_id: str) -> None:
     console.print(f"files: {metrics['artifacts']}")
 
 
+def compare(
+    run_id: str, rows: tuple[str, str], slice_name: str | None, metrics: list[str] | None
+) -> None:
+    """The paired test of two rows of a finished grid run, from its saved ranks."""
+    from kgstore.recsys.compare import compare_rows, run_ranks
+    from kgstore.recsys.grid import ALL
+
+    slice_name = slice_name or ALL
+    with database() as db:
+        saved = run_ranks(db, run_id)
+    users, results = compare_rows(saved, *rows, slice_name, metrics)
+    a, b = rows
+    console.print(
+        f"run {run_id}, {slice_name}: {a} (a) against {b} (b), {users:,} users, "
+        f"{len(saved.seeds)} seed(s) {saved.seeds}; each user's metric averaged over the "
+        "seeds, then a two-sided paired test over users"
+    )
+    table = Table("metric", "a", "b", "a - b", "test", "statistic", "p")
+    for row in results:
+        test = row.test
+        table.add_row(
+            row.metric,
+            f"{row.mean_a:.4f}",
+            f"{row.mean_b:.4f}",
+            f"{test.difference:+.4f}",
+            test.test,
+            f"{test.statistic:.4g}",
+            f"{test.p_value:.6g}",
+        )
+    console.print(table)
+
+
 def evaluate(
     run: Annotated[
-        str | None, typer.Argument(help="A finished evaluation run: print its table.")
+        str | None,
+        typer.Argument(help="A finished evaluation run: print its table (or --compare rows)."),
+    ] = None,
+    pair: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--compare",
+            help="With RUN: the paired test of row A against row B (names as in the table, "
+            "quoted when they hold spaces), from the run's saved per-user ranks.",
+        ),
+    ] = None,
+    slice_name: Annotated[
+        str | None,
+        typer.Option("--slice", help="With --compare: the users compared (default: all users)."),
+    ] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(help="With --compare: only this metric (repeatable), e.g. NDCG@10."),
     ] = None,
     grid: Annotated[
         str | None, typer.Option(help=f"Run a grid: `{GRID}` (the paper's Table 3 rows).")
@@ -98,15 +155,27 @@ def evaluate(
 ) -> None:
     """Train every Table 3 row (user / item representation) over several seeds, the
     reranking row, the anonymous-session row and the cold-start slice; write the table as
-    Markdown, CSV, JSON and PNG into the run's directory and record the run."""
+    Markdown, CSV, JSON and PNG, and every row's per-user ranks, into the run's directory
+    and record the run (created at the start, so `kgctl runs` shows it while the inputs are
+    read). `kgctl evaluate RUN --compare A B` tests two rows of a finished run."""
+    if pair is not None:
+        if run is None:
+            raise KgstoreError("--compare A B compares two rows of a run: give its id")
+        compare(run, pair, slice_name, metric)
+        return
     if run is not None:
         show_run(run)
         return
     if grid != GRID:
         raise KgstoreError(f"give a run id, or --grid {GRID}")
+    run_id = uuid.uuid4().hex
+    # Before the seconds of importing torch: the user sees at once that the grid started.
+    err_console.print(
+        f"{GRID}: run {run_id}: loading the config and the training code, then reading the "
+        "inputs (`kgctl runs` lists the run from then on)"
+    )
     grid_settings = grid_config(config, seeds, max_epochs)
     bar = GridBar()
-    run_id = uuid.uuid4().hex
     try:
         if local:
             from kgstore.recsys.evaluation import evaluate_grid_from_settings

@@ -18,6 +18,7 @@ COMMANDS = [
     ["evaluate", "--grid", "table3", "--domain", "movies"],
     ["evaluate", "--grid", "table3", "--domain", "books", "--local"],
     ["evaluate", "some-run"],
+    ["evaluate", "some-run", "--compare", "kg/description", "none/random"],
     ["train", "retriever", "--user", "kg", "--item", "description", "--local"],
     ["train", "reranker"],
     ["train", "hdgi", "--local"],

@@ -20,6 +20,7 @@ from kgstore.paths import PROJECT_ROOT
 from kgstore.personas.runner import train_personas
 from kgstore.recsys.evaluation import evaluate_grid
 from kgstore.recsys.grid import GridConfig, prepare_grid, run_grid
+from kgstore.recsys.saved_ranks import RANKS_FILE
 from kgstore.recsys.table import FILES, table_rows
 from kgstore.schema import apply_schema
 from kgstore.train.hdgi import HDGIConfig
@@ -113,7 +114,7 @@ def test_grid_writes_the_table_files_and_a_run(
     config = GridConfig(seeds=2, cold_start=20, sasrec=replace(SHORT, max_epochs=2))
     report = evaluate_grid(planted, store, tmp_path, Domain.MOVIES, config)
     directory = Path(report.directory)
-    assert sorted(path.name for path in directory.iterdir()) == sorted(FILES)
+    assert sorted(path.name for path in directory.iterdir()) == sorted([*FILES, RANKS_FILE])
     table = json.loads((directory / "table3.json").read_text())
     shown = {(row["slice"], row["config"]) for row in table["rows"]}
     for row in ("none/random", "none/description", "random/description", "llm/description",
@@ -136,7 +137,8 @@ def test_grid_writes_the_table_files_and_a_run(
 def test_bad_input_is_refused_before_training(
     planted: Database, store: ArtifactStore, tmp_path: Path
 ) -> None:
-    runs = "MATCH (r:Run {kind: 'evaluate'}) RETURN count(r) AS n"
+    # A refusal while reading closes the run as failed (tests/test_grid_runs.py): no other.
+    runs = "MATCH (r:Run {kind: 'evaluate'}) WHERE r.status <> 'failed' RETURN count(r) AS n"
     before = planted.query(runs)[0]["n"]
     with pytest.raises(RecsysInputError, match="fewer than the 100000"):
         evaluate_grid(planted, store, tmp_path, Domain.MOVIES, GridConfig(min_users=100_000))

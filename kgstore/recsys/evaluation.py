@@ -1,7 +1,10 @@
-"""`kgctl evaluate --grid table3`: one recorded evaluation run — read the inputs (every
-refusal happens here, before a model trains or a `Run` is recorded), run the grid, write
-the table's files into the run's directory and close the `Run` node with the config, the
-table and where the files lie.
+"""`kgctl evaluate --grid table3`: one recorded evaluation run. Its `Run` node is created
+first (status running, so `kgctl runs` shows it while the inputs are read); then the inputs
+are read, each step said through the progress callback (every refusal happens there,
+before a model trains, and closes the run as failed with its message); then the grid runs,
+the table's files and every row's per-user ranks (kgstore.recsys.saved_ranks) are written
+into the run's directory, and the `Run` is closed with the config, the table and where the
+files lie.
 
 The run reads only the stored graph (sequences, vectors, personas) and run artifacts (the
 persona encoder); it writes nothing to the graph but its own `Run` node.
@@ -19,7 +22,9 @@ from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.recsys.grid import GridConfig, Progress, prepare_grid, run_grid
+from kgstore.recsys.grid_progress import carrying_lines
 from kgstore.recsys.names import GRID
+from kgstore.recsys.saved_ranks import save_ranks
 from kgstore.recsys.table import as_json, markdown, table_rows, write_table
 from kgstore.settings import Settings
 
@@ -48,12 +53,8 @@ def evaluate_grid(
     run_id: str | None = None,
 ) -> GridReport:
     """Run the grid on `domain` and write its table into `directory / run id`."""
-    say = progress or (lambda _update: None)
-    say({"stage": "read"})
-    inputs = prepare_grid(
-        db, store, domain, config, lambda: SentenceTransformerEmbedder(device=device)
-    )
     run_id = run_id or uuid.uuid4().hex
+    progress = carrying_lines(progress)
     record_run_start(
         db,
         run_id,
@@ -62,11 +63,22 @@ def evaluate_grid(
         {"model": "sasrec", "grid": GRID, "domain": domain.value},
     )
     try:
+        inputs = prepare_grid(
+            db,
+            store,
+            domain,
+            config,
+            lambda: SentenceTransformerEmbedder(device=device),
+            progress,
+        )
         result = run_grid(inputs, config, device, progress)
         out = directory / run_id
         files = write_table(result, out, run_id)
+        test_users = inputs.split.data.test.users.tolist()
+        users = [inputs.split.vocabulary.users[index] for index in test_users]
+        files["ranks"] = save_ranks(result, users, out, run_id)
     except BaseException as exc:
-        record_run_end(db, run_id, "failed", {"error": repr(exc)})
+        record_run_end(db, run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
         raise
     rows = table_rows(result)
     table = as_json(result, rows, run_id)

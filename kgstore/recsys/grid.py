@@ -30,6 +30,7 @@ from kgstore.generation.pipeline import keyword_items
 from kgstore.graph.mapping import Domain
 from kgstore.recsys.data import SequenceTensors
 from kgstore.recsys.evaluate import evaluate, rerank, retrieve
+from kgstore.recsys.grid_progress import PrepareSteps
 from kgstore.recsys.inputs import (
     DomainSplit,
     Personas,
@@ -57,7 +58,8 @@ COLD_START = "cold-start"
 ALL = "all users"
 
 Progress = Callable[[dict[str, Any]], None]
-"""Called with {"done", "total", "row", "seed"} and, while a row trains, {"epoch", "loss"}."""
+"""Called with the preparation's steps (kgstore.recsys.grid_progress), then with {"done",
+"total", "row", "seed"} and, while a row trains, {"epoch", "loss"}."""
 
 
 def parse_row(name: str) -> tuple[str, str]:
@@ -163,13 +165,19 @@ def prepare_grid(
     domain: Domain,
     config: GridConfig,
     embedder: Callable[[], Embedder],
+    progress: Progress | None = None,
     allow_stale: bool = False,
 ) -> GridInputs:
     """Read the split and only the representations the rows use; every missing input is an
-    error here, before training (`embedder` is built only when a row has user llm). Inputs
-    made from held-out interactions are refused; inputs made from another split are
-    refused unless `allow_stale`, then labelled (kgstore.recsys.leakage)."""
-    split = load_split(db, domain, config.sasrec.max_len, config.min_users)
+    error here, before training (`embedder` is built only when a row has user llm). Each
+    read is said as it starts and ends through `progress` (kgstore.recsys.grid_progress).
+    Inputs made from held-out interactions are refused; inputs made from another split
+    are refused unless `allow_stale`, then labelled (kgstore.recsys.leakage)."""
+    steps = PrepareSteps(progress)
+    with steps.step("sequences") as read:
+        split = load_split(db, domain, config.sasrec.max_len, config.min_users)
+        read.update(users=len(split.vocabulary.users), items=len(split.vocabulary.items))
+        read["evaluated users"] = len(split.split.test)
     users = {parse_row(row)[0] for row in config.rows}
     items = {parse_row(row)[1] for row in config.rows}
     vectors: dict[str, Tensor] = {}
@@ -179,7 +187,9 @@ def prepare_grid(
     }
     features = None
     if "description" in items:
-        features = item_text_features(db, domain, split.vocabulary)
+        with steps.step("item texts") as read:
+            features = item_text_features(db, domain, split.vocabulary)
+            read["items"] = features.shape[0] - 1
         labels["item description"] = (
             "stored Item.textEmbedding through a learned projection"
             if config.sasrec.item_text == "projection"
@@ -188,7 +198,10 @@ def prepare_grid(
     personas = None
     checks = []
     if "kg" in users:
-        personas = persona_vectors(db, store, domain, split)
+        with steps.step("personas") as read:
+            personas = persona_vectors(db, store, domain, split)
+            read.update(run=personas.run, inferred=len(personas.inferred))
+            read["stored"] = len(split.vocabulary.users) - len(personas.inferred)
         vectors["kg"] = personas.vectors
         labels["user kg"] = personas.label
         checks.append(persona_check(personas.encoder.snapshot, split.split, personas.run))
@@ -197,9 +210,11 @@ def prepare_grid(
         checks.append(keyword_check(made_from, split.split, domain.value))
     notes = checked(checks, allow_stale)
     if "llm" in users:
-        vectors["llm"], labels["user llm"] = keyword_vectors(
-            db, embedder(), domain, split.vocabulary
-        )
+        with steps.step("keywords") as read:
+            vectors["llm"], labels["user llm"] = keyword_vectors(
+                db, embedder(), domain, split.vocabulary
+            )
+            read["users"] = len(vectors["llm"])
     return GridInputs(split, vectors, features, personas, labels, notes)
 
 

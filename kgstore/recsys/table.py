@@ -402,32 +402,22 @@ def _write_csv(path: Path, rows: list[TableRow]) -> None:
 
 def _write_chart(path: Path, result: GridResult, rows: list[TableRow]) -> None:
     """HR@10 and NDCG@10 of every slice's rows, with the std over seeds as error bars."""
-    import matplotlib
+    from kgstore.report.figures import SliceBars, write_slice_bars
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    slices = list(dict.fromkeys(row.slice for row in rows))
-    figure, axes = plt.subplots(len(slices), 2, figsize=(12, 3.2 * len(slices)), squeeze=False)
-    for line, slice_name in enumerate(slices):
-        shown = [row for row in rows if row.slice == slice_name]
-        for column, metric in enumerate(("HR@10", "NDCG@10")):
-            axis = axes[line][column]
-            axis.barh(
-                [row.config for row in shown],
-                [row.means[metric].mean for row in shown],
-                xerr=[row.means[metric].std or 0.0 for row in shown],
-                color="tab:blue",
-            )
-            axis.invert_yaxis()
-            axis.set_title(f"{metric} — {_slice_title(result, slice_name)}", fontsize=9)
-            axis.tick_params(labelsize=8)
+    metrics = ("HR@10", "NDCG@10")
+    slices = [
+        SliceBars(
+            _slice_title(result, name),
+            [row.config for row in shown],
+            {metric: [row.means[metric].mean for row in shown] for metric in metrics},
+            {metric: [row.means[metric].std or 0.0 for row in shown] for metric in metrics},
+        )
+        for name in dict.fromkeys(row.slice for row in rows)
+        for shown in [[row for row in rows if row.slice == name]]
+    ]
     seeds = result.config.seeds
     spread = f"mean ± std over {seeds} seeds" if seeds > 1 else f"one seed ({NO_SEED_TEST})"
-    figure.suptitle(f"Table 3, {result.domain.value}: {spread}")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    write_slice_bars(path, slices, metrics, f"Table 3, {result.domain.value}: {spread}")
 
 
 def write_table(result: GridResult, directory: Path, run: str) -> dict[str, Path]:

@@ -5,6 +5,8 @@ import base64
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -206,3 +208,54 @@ def persona_scatter(points: np.ndarray, labels: Sequence[str], order: Sequence[s
 
 def _name(legend_text: str) -> str:
     return legend_text.rsplit(" (", 1)[0]
+
+
+@dataclass(frozen=True)
+class SliceBars:
+    """One slice of a table: its title, its rows' configs and each metric's mean and std
+    over seeds per config (in config order)."""
+
+    title: str
+    configs: Sequence[str]
+    means: dict[str, Sequence[float]]
+    stds: dict[str, Sequence[float]]
+
+
+def slice_bars_figure(slices: Sequence[SliceBars], metrics: Sequence[str], title: str) -> Figure:
+    """A row of panels per slice, one per metric: a horizontal bar per config with the std
+    over seeds as error bars. The slice's title heads its row across the full width and each
+    panel is titled by its metric alone, so long slice titles are never cut at the figure's
+    edge; the constrained layout keeps every label inside. The caller closes the figure."""
+    height = sum(0.9 + 0.32 * len(part.configs) for part in slices) + 0.5
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(10.5, height), layout="constrained", dpi=DPI)
+        rows = fig.subfigures(len(slices), 1, squeeze=False)[:, 0]
+        for row, part in zip(rows, slices, strict=True):
+            axes = row.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+            for axis, metric in zip(axes, metrics, strict=True):
+                axis.barh(
+                    part.configs,
+                    part.means[metric],
+                    xerr=part.stds[metric],
+                    color=ACCENT,
+                    capsize=3,
+                    height=0.6,
+                )
+                axis.set_title(metric)
+                axis.grid(axis="y", visible=False)
+                axis.xaxis.set_major_locator(MaxNLocator(nbins=5))
+            axes[0].invert_yaxis()
+            row.suptitle(part.title, fontsize=10)
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def write_slice_bars(
+    path: Path, slices: Sequence[SliceBars], metrics: Sequence[str], title: str
+) -> None:
+    """`slice_bars_figure` saved as a PNG at `path`."""
+    fig = slice_bars_figure(slices, metrics, title)
+    try:
+        fig.savefig(path, format="png", facecolor="white")
+    finally:
+        plt.close(fig)
