@@ -172,7 +172,7 @@ def prepare_grid(
     }
     features = None
     if "description" in items:
-        features = item_text_features(db, domain, split.vocabulary)
+        features, labels["item texts"] = item_text_features(db, domain, split.vocabulary)
         labels["item description"] = (
             "stored Item.textEmbedding through a learned projection"
             if config.sasrec.item_text == "projection"
