@@ -19,6 +19,8 @@ from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.writer import Provenance
 from kgstore.recsys.data import Vocabulary
 from kgstore.recsys.inputs import item_text_features
+from kgstore.report import sections
+from kgstore.report.gather import TextSources, text_sources
 from kgstore.settings import Settings
 from tests.ingest_checks import count, run_kgctl
 
@@ -161,6 +163,13 @@ def test_every_item_and_entity_gets_a_text_and_its_source_is_recorded(
     unnamed = vectors(empty_graph, "Entity")[DBR + "Roy_Sch%C3%A9ider"]
     assert np.allclose(unnamed, embedder.embed(["Roy Sch\u00e9ider"])[0], atol=1e-5)
     assert stored_sources(empty_graph, "Entity")[DBR + "Roy_Sch%C3%A9ider"] == "uri"
+
+    # The report says what the vectors it rests on were made from.
+    sources = text_sources(empty_graph, "movies")
+    assert sources == TextSources(items.sources, {"name": 1, "uri": 1})
+    html = str(sections.texts(sources))
+    assert "Entities are embedded from their names" in html and "name 1, uri 1" in html
+    assert "uri 2, description 1, facts 1, llm 1, placeholder 1, title 1" in html
 
     # A title that replaces the uri's name changes the text: that item alone is re-encoded.
     empty_graph.query("MATCH (i:Item {id: 'linked'}) SET i.title = 'The Prophet'")
