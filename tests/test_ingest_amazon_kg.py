@@ -155,37 +155,37 @@ def test_all_files_give_sequences_links_titles_subjects_and_facts(
     assert "1 item metadata lines of items not ingested skipped" in report.notes
 
 
+WARTS: dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {
+    "inter": (
+        ("user_id:token", "item_id:token", "rating:float"),
+        [(user, item, "1") for user in ("U1", "U2", "U3") for item in ("M1", "M6", "M7")]
+        + [(user, "M8", "1") for user in ("U2", "U3")],
+    ),
+    "link": (
+        ("item_id:token", "entity_id:token"),
+        [("M1", FILM), ("M6", "res:The_Prophet_(book)")],
+    ),
+    "items": (
+        ("iid", "title", "uri"),
+        [("M1", "The.*Film", DBR + "The_Film_(1999)")]
+        + [("M9", "Solo", DBR + f"Solo_({which})") for which in "AB"],
+    ),
+    "item_metadata": (("iid", "metadata"), [("M7", "cat:Memoirs")]),
+    "kg": (
+        ("head_id:token", "relation_id:token", "tail_id:token"),
+        [(FILM, "directed_by", "res:Jane_Doe")],
+    ),
+}
+"""Items as real Amazon-KG has them: M1 named by the item table, M6 only linked, M7 with
+nothing but a subject category, M8 with nothing at all; M9 ambiguous and not rated."""
+
+
 def warts(tmp_path: Path) -> AmazonKgFiles:
-    """Items as real Amazon-KG has them: M1 named by the item table, M6 only linked, M7
-    with nothing but a subject category, M8 with nothing at all."""
     return AmazonKgFiles(
-        inter=write(
-            tmp_path / "warts.inter",
-            tsv("user_id:token", "item_id:token", "rating:float"),
-            *(tsv(user, item, "1") for user in ("U1", "U2", "U3") for item in ("M1", "M6", "M7")),
-            *(tsv(user, "M8", "1") for user in ("U2", "U3")),
-        ),
-        link=write(
-            tmp_path / "warts.link",
-            tsv("item_id:token", "entity_id:token"),
-            tsv("M1", FILM),
-            tsv("M6", "res:The_Prophet_(book)"),
-        ),
-        items=write(
-            tmp_path / "warts_items.csv",
-            tsv("iid", "title", "uri"),
-            tsv("M1", "The.*Film", DBR + "The_Film_(1999)"),
-            tsv("M9", "Solo", DBR + "Solo_(A)"),
-            tsv("M9", "Solo", DBR + "Solo_(B)"),
-        ),
-        item_metadata=write(
-            tmp_path / "warts_metadata.csv", tsv("iid", "metadata"), tsv("M7", "cat:Memoirs")
-        ),
-        kg=write(
-            tmp_path / "warts.kg",
-            tsv("head_id:token", "relation_id:token", "tail_id:token"),
-            tsv(FILM, "directed_by", "res:Jane_Doe"),
-        ),
+        **{
+            kind: write(tmp_path / f"warts.{kind}", tsv(*header), *(tsv(*row) for row in rows))
+            for kind, (header, rows) in WARTS.items()
+        }
     )
 
 
@@ -223,8 +223,7 @@ def test_an_item_the_item_table_does_not_name_is_titled_by_its_dbpedia_resource(
 def test_only_ingested_items_count_as_ambiguous(
     empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
-    files = warts(tmp_path)
-    only = AmazonKgFiles(inter=files.inter, items=files.items)
+    only = replace(warts(tmp_path), link=None, item_metadata=None, kg=None)
     report = ingest_amazon_kg(empty_graph, only, Domain.MOVIES, options=ingest_options)
 
     # M9 has two candidate IRIs but is in no interaction: it is not an ingested item.
