@@ -29,8 +29,6 @@ TITLE_FROM_URI = "dbpedia uri"
 """`Item.titleSource` of a title an ingest made from the item's DBpedia uri."""
 TITLE_FROM_TABLE = "item table"
 """`Item.titleSource` of a title an ingest read from a source's item table."""
-
-
 UNRECORDED_SOURCE = "not recorded"
 """How a vector written before `textSource` was recorded is counted (`kgctl embed`
 records it without re-encoding)."""
