@@ -11,13 +11,17 @@ from cli.console import console, settings
 from cli.worker_task import count_progress, run_in_worker
 from kgstore.embeddings.pipeline import DEFAULT_CHUNK, EmbedTarget, embed_from_settings
 from kgstore.embeddings.sentence_transformers import DEFAULT_MODEL
+from kgstore.embeddings.texts import sources_summary
 from workers.task_names import EMBED_TASK
 
 
 def embed(
     target: Annotated[
         EmbedTarget,
-        typer.Argument(help="items (llmDescription, else title + description) or entities (name)."),
+        typer.Argument(
+            help="items (llmDescription, else title + description, else the uri's name, else "
+            "KG facts, else a placeholder) or entities (name, else the uri's name)."
+        ),
     ],
     model: Annotated[
         str,
@@ -53,9 +57,9 @@ def embed(
     console.print(
         f"run {report['run']}: {report['encoded']:,} {target.value} encoded with "
         f"{report['model']} ({report['dimension']} dimensions), {report['unchanged']:,} "
-        f"unchanged, {report['without_text']:,} without text, in {report['seconds']:.1f} s "
-        f"({report['textsPerSecond']:,.1f} texts/s); vector index "
-        f"{target.index_name}"
+        f"unchanged, in {report['seconds']:.1f} s ({report['textsPerSecond']:,.1f} texts/s); "
+        f"vector index {target.index_name}\n"
+        f"texts by source (textSource): {sources_summary(report['sources'])}"
     )
 
 

@@ -177,10 +177,11 @@ def test_llm_descriptions_are_what_items_embed_and_keywords_embed_per_user(
     small_graph(empty_graph)
     embedder = SentenceTransformerEmbedder()
     before = embed_nodes(empty_graph, embedder, EmbedTarget.ITEMS)
-    assert before.encoded == 7  # title only (m7 has no text)
+    assert before.encoded == 8  # m7, with nothing, gets a placeholder text
     generate_descriptions(empty_graph, None, Domain.MOVIES)
     after = embed_nodes(empty_graph, embedder, EmbedTarget.ITEMS)
-    assert (after.encoded, after.unchanged) == (6, 1)  # the films with a description; b1
+    assert (after.encoded, after.unchanged) == (6, 2)  # the films with a description; b1, m7
+    assert after.sources == {"title+facts": 6, "title": 1, "placeholder": 1}
     [row] = empty_graph.query("MATCH (i:Item {id: 'm1'}) RETURN i.textEmbedding AS v")
     expected = embedder.embed(["Jaws. Directed by Steven Spielberg. Genre is Thriller."])[0]
     assert np.allclose(row["v"], expected, atol=1e-5)

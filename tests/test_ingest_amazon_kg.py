@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 
 from kgstore.db import Database
+from kgstore.embeddings.pipeline import EmbedTarget, embed_nodes
+from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.errors import CorruptSource, TooManyRejects
+from kgstore.export.reader import export_snapshot
 from kgstore.graph.mapping import DBR, Domain
 from kgstore.ingest.amazon_kg import AmazonKgFiles, ingest_amazon_kg, title_from_pattern
+from kgstore.ingest.bulk_writer import BulkGraph
 from kgstore.ingest.session import IngestOptions
 from kgstore.settings import Settings
 from tests.ingest_checks import (
@@ -149,6 +153,114 @@ def test_all_files_give_sequences_links_titles_subjects_and_facts(
     assert "1 items have several candidate IRIs and no .link line: no uri" in report.notes
     assert "1 items of the item table or .link are not ingested items" in report.notes
     assert "1 item metadata lines of items not ingested skipped" in report.notes
+
+
+WARTS: dict[str, tuple[tuple[str, ...], list[tuple[str, ...]]]] = {
+    "inter": (
+        ("user_id:token", "item_id:token", "rating:float"),
+        [(user, item, "1") for user in ("U1", "U2", "U3") for item in ("M1", "M6", "M7")]
+        + [(user, "M8", "1") for user in ("U2", "U3")],
+    ),
+    "link": (
+        ("item_id:token", "entity_id:token"),
+        [("M1", FILM), ("M6", "res:The_Prophet_(book)")],
+    ),
+    "items": (
+        ("iid", "title", "uri"),
+        [("M1", "The.*Film", DBR + "The_Film_(1999)")]
+        + [("M9", "Solo", DBR + f"Solo_({which})") for which in "AB"],
+    ),
+    "item_metadata": (("iid", "metadata"), [("M7", "cat:Memoirs")]),
+    "kg": (
+        ("head_id:token", "relation_id:token", "tail_id:token"),
+        [(FILM, "directed_by", "res:Jane_Doe")],
+    ),
+}
+"""Items as real Amazon-KG has them: M1 named by the item table, M6 only linked, M7 with
+nothing but a subject category, M8 with nothing at all; M9 ambiguous and not rated."""
+
+
+def warts(tmp_path: Path) -> AmazonKgFiles:
+    return AmazonKgFiles(
+        **{
+            kind: write(tmp_path / f"warts.{kind}", tsv(*header), *(tsv(*row) for row in rows))
+            for kind, (header, rows) in WARTS.items()
+        }
+    )
+
+
+def titles(db: Database) -> dict[str, tuple[str | None, str | None]]:
+    rows = db.query("MATCH (i:Item) RETURN i.id AS id, i.title AS t, i.titleSource AS s")
+    return {row["id"]: (row["t"], row["s"]) for row in rows}
+
+
+EXPECTED_TITLES = {
+    "M1": ("The Film", "item table"),
+    "M6": ("The Prophet (book)", "dbpedia uri"),
+    "M7": (None, None),
+    "M8": (None, None),
+}
+
+
+def test_an_item_the_item_table_does_not_name_is_titled_by_its_dbpedia_resource(
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+) -> None:
+    files = warts(tmp_path)
+    report = ingest_amazon_kg(empty_graph, files, Domain.MOVIES, options=ingest_options)
+
+    assert titles(empty_graph) == EXPECTED_TITLES
+    assert (
+        "1 items the item table does not name are titled by their DBpedia resource's name "
+        "(titleSource 'dbpedia uri')" in report.notes
+    )
+
+    # A later ingest of the .link alone keeps the item table's title of M1.
+    relink = AmazonKgFiles(link=files.link)
+    ingest_amazon_kg(empty_graph, relink, Domain.MOVIES, options=ingest_options)
+    assert titles(empty_graph) == EXPECTED_TITLES
+
+
+def test_only_ingested_items_count_as_ambiguous(
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+) -> None:
+    only = replace(warts(tmp_path), link=None, item_metadata=None, kg=None)
+    report = ingest_amazon_kg(empty_graph, only, Domain.MOVIES, options=ingest_options)
+
+    # M9 has two candidate IRIs but is in no interaction: it is not an ingested item.
+    assert not any("several candidate IRIs" in note for note in report.notes)
+    assert "1 items of the item table or .link are not ingested items" in report.notes
+
+
+def test_the_bulk_path_titles_items_by_their_dbpedia_resource_as_online(
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+) -> None:
+    files = warts(tmp_path)
+    graph = BulkGraph()
+    bulk = replace(ingest_options, bulk=graph)
+    ingest_amazon_kg(empty_graph, files, Domain.MOVIES, options=bulk)
+    ingest_amazon_kg(empty_graph, AmazonKgFiles(link=files.link), Domain.MOVIES, options=bulk)
+
+    collected = {
+        key: (node.props.get("title"), node.props.get("titleSource"))
+        for (base, key), node in graph.nodes.items()
+        if base == "Item"
+    }
+    assert collected == EXPECTED_TITLES
+
+
+def test_items_without_title_uri_or_facts_are_all_embedded_and_exported(
+    empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
+) -> None:
+    ingest_amazon_kg(empty_graph, warts(tmp_path), Domain.MOVIES, options=ingest_options)
+    embedder = SentenceTransformerEmbedder()
+    items = embed_nodes(empty_graph, embedder, EmbedTarget.ITEMS)
+    embed_nodes(empty_graph, embedder, EmbedTarget.ENTITIES)
+
+    assert items.sources == {"title": 1, "uri": 1, "facts": 1, "placeholder": 1}
+    # What `kgctl train hdgi` reads first: it refused while an item had no vector.
+    snapshot = export_snapshot(empty_graph, Domain.MOVIES)
+    assert sorted(snapshot.items) == ["M1", "M6", "M7", "M8"]
+    assert snapshot.x_item.shape == (4, 384)
 
 
 def test_link_naming_an_item_not_in_the_data_is_skipped_not_rejected(

@@ -1,28 +1,42 @@
 """`kgctl embed items|entities`: read node texts from Neo4j, encode the ones that changed,
 write the vectors back as `textEmbedding` with a cosine vector index.
 
-An item's text is its `llmDescription` (`kgctl generate descriptions`) when there is one,
-else its title and description. Texts are read in dense-`idx` ranges as columns (one
-record per range, not per node); while a range is encoded, the next one is read and the
-previous one written, so Neo4j's I/O overlaps the encoder (the CPU-bound part). A node
-is re-encoded only when its text or the model changed: `textEmbeddingHash` holds a hash
-of both (so a new `llmDescription` re-encodes its item). Every vector carries the model
-(`textEmbeddingModel`) and the run that wrote it (`textEmbeddingRun`).
+Every node gets a text (`kgstore.embeddings.texts`: an item's `llmDescription`, else its
+title and description, else its uri's readable name, else its KG facts, else a labelled
+placeholder; an entity's name, else its uri's readable name), and where it came from is
+written beside the vector as `textSource` and counted per source in the report. Texts are
+read in dense-`idx` ranges as columns (one record per range, not per node); while a range
+is encoded, the next one is read and the previous one written, so Neo4j's I/O overlaps the
+encoder (the CPU-bound part). A node is re-encoded only when its text or the model
+changed: `textEmbeddingHash` holds a hash of both (so a new `llmDescription`, or a title
+that replaces a uri's name, re-encodes its item); a node whose text is unchanged but whose
+recorded source differs (a graph embedded before sources were recorded) only gets its
+`textSource` written. Every vector carries the model (`textEmbeddingModel`) and the run
+that wrote it (`textEmbeddingRun`).
 """
 
 import hashlib
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
 from kgstore.db import Database, open_database
 from kgstore.device import resolve_device
 from kgstore.embeddings.base import Embedder
+from kgstore.embeddings.texts import (
+    ItemFields,
+    TextSource,
+    entity_text,
+    item_text,
+    needs_facts,
+)
+from kgstore.generation.facts import read_item_facts
 from kgstore.graph.dense_idx import assign_dense_indices
-from kgstore.graph.mapping import cypher_label
+from kgstore.graph.mapping import Domain, cypher_label
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.graph.vector_index import drop_other_vector_index, ensure_vector_index
 from kgstore.ingest.write_pipeline import WritePipeline
@@ -55,11 +69,17 @@ class EmbedTarget(StrEnum):
         return f"{self.label.lower()}_text_embedding"
 
 
+SOURCE_PROPERTY = "textSource"
+DOMAIN_LABELS = [domain.label for domain in Domain]
+
+
 @dataclass(frozen=True)
 class Row:
     key: str
-    text: str | None
+    text: str
+    source: TextSource
     stored_hash: str | None
+    stored_source: str | None
 
 
 @dataclass(frozen=True)
@@ -71,8 +91,9 @@ class EmbedReport:
     nodes: int
     encoded: int
     unchanged: int
-    without_text: int
     seconds: float
+    sources: dict[str, int] = field(default_factory=dict)
+    """Nodes per `TextSource`: what the vectors were made from."""
 
     @property
     def texts_per_second(self) -> float:
@@ -82,36 +103,53 @@ class EmbedReport:
         return {**asdict(self), "textsPerSecond": round(self.texts_per_second, 1)}
 
 
-def node_text(target: EmbedTarget, fields: list[str | None]) -> str | None:
-    """An item's `llmDescription` when `kgctl generate descriptions` wrote one (it names the
-    title), else its title and description (either may be missing); an entity's name,
-    else its uri."""
-    parts = [part.strip() for part in fields if part and part.strip()]
-    if not parts:
-        return None
-    return ". ".join(parts) if target is EmbedTarget.ITEMS else parts[0]
-
-
 def text_hash(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()[:24]
 
 
-def _read_range(db: Database, target: EmbedTarget, low: int, high: int) -> list[Row]:
-    # n[$generated]: a graph without generated descriptions has no such key, and Neo4j
-    # warns about a literal unknown key in every query (not about a parameter).
-    fields = (
-        "CASE WHEN n[$generated] IS NULL THEN [n.title, n.description] ELSE [n[$generated]] END"
-        if target is EmbedTarget.ITEMS
-        else "[n.name, n.uri]"
-    )
+def _read_items(db: Database, low: int, high: int) -> list[Row]:
+    # n[$key]: a graph without generated descriptions or recorded sources has no such
+    # key, and Neo4j warns about a literal unknown key in every query (not a parameter).
     [result] = db.query(
-        f"MATCH (n:{target.cypher}) WHERE n.idx >= $low AND n.idx < $high "
-        f"RETURN collect([n.{target.key}, {fields}, n.textEmbeddingHash]) AS rows",
+        "MATCH (n:Item) WHERE n.idx >= $low AND n.idx < $high "
+        "RETURN collect([n.id, [l IN labels(n) WHERE l IN $domains][0], n[$generated], "
+        "n[$generatedModel], n.title, n[$titleSource], n.description, n.uri, "
+        "n.textEmbeddingHash, n[$source]]) AS rows",
         low=low,
         high=high,
+        domains=DOMAIN_LABELS,
         generated="llmDescription",
+        generatedModel="llmDescriptionModel",
+        titleSource="titleSource",
+        source=SOURCE_PROPERTY,
     )
-    return [Row(key, node_text(target, texts), stored) for key, texts, stored in result["rows"]]
+    items = [(ItemFields(*values[:8]), values[8], values[9]) for values in result["rows"]]
+    bare = [fields.id for fields, _, _ in items if needs_facts(fields)]
+    facts = read_item_facts(db, bare) if bare else {}
+    return [
+        Row(fields.id, *item_text(fields, facts.get(fields.id)), stored, source)
+        for fields, stored, source in items
+    ]
+
+
+def _read_entities(db: Database, low: int, high: int) -> list[Row]:
+    [result] = db.query(
+        "MATCH (n:Entity) WHERE n.idx >= $low AND n.idx < $high "
+        "RETURN collect([n.uri, n.name, n.textEmbeddingHash, n[$source]]) AS rows",
+        low=low,
+        high=high,
+        source=SOURCE_PROPERTY,
+    )
+    return [
+        Row(uri, *entity_text(name, uri), stored, source)
+        for uri, name, stored, source in result["rows"]
+    ]
+
+
+def _read_range(db: Database, target: EmbedTarget, low: int, high: int) -> list[Row]:
+    """Each node of the idx range with its text, its source and what is stored."""
+    read = _read_items if target is EmbedTarget.ITEMS else _read_entities
+    return read(db, low, high)
 
 
 def _read_ahead(
@@ -133,10 +171,18 @@ def _write(
     db.query(
         f"UNWIND $rows AS row MATCH (n:{target.cypher} {{{target.key}: row.key}}) "
         "SET n.textEmbedding = row.vector, n.textEmbeddingHash = row.hash, "
-        "n.textEmbeddingModel = $model, n.textEmbeddingRun = $run",
+        "n.textEmbeddingModel = $model, n.textEmbeddingRun = $run, n.textSource = row.source",
         rows=rows,
         model=model,
         run=run_id,
+    )
+
+
+def _write_sources(db: Database, target: EmbedTarget, rows: list[dict[str, object]]) -> None:
+    db.query(
+        f"UNWIND $rows AS row MATCH (n:{target.cypher} {{{target.key}: row.key}}) "
+        "SET n.textSource = row.source",
+        rows=rows,
     )
 
 
@@ -153,7 +199,8 @@ def embed_nodes(
     config = {"target": target.value, "model": model, "chunk": chunk}
     record_run_start(db, run_id, RunKind.EMBED, config)
     started = time.perf_counter()
-    counts = {"nodes": 0, "encoded": 0, "unchanged": 0, "without_text": 0}
+    counts = {"nodes": 0, "encoded": 0, "unchanged": 0}
+    sources: Counter[str] = Counter()
     writes = WritePipeline()
     try:
         drop_other_vector_index(db, target.index_name, embedder.dimension)
@@ -162,6 +209,7 @@ def embed_nodes(
         [bounds] = db.query(f"MATCH (n:{target.cypher}) RETURN max(n.idx) AS top, count(n) AS n")
         starts = list(range(0, (bounds["top"] if bounds["top"] is not None else -1) + 1, chunk))
         for rows in _read_ahead(db, target, starts, chunk):
+            sources.update(row.source.value for row in rows)
             _encode_range(db, embedder, target, run_id, rows, counts, writes)
             if progress is not None:
                 progress(counts["nodes"], bounds["n"])
@@ -179,6 +227,7 @@ def embed_nodes(
         model,
         embedder.dimension,
         seconds=time.perf_counter() - started,
+        sources=dict(sources),
         **counts,
     )
     record_run_end(db, run_id, "finished", report.as_dict())
@@ -195,20 +244,27 @@ def _encode_range(
     writes: WritePipeline,
 ) -> None:
     model = embedder.model_name
-    todo = []
+    todo: list[Row] = []
+    relabelled: list[dict[str, object]] = []
     for row in rows:
-        if row.text is None:
-            counts["without_text"] += 1
-        elif row.stored_hash == text_hash(model, row.text):
-            counts["unchanged"] += 1
-        else:
+        if row.stored_hash != text_hash(model, row.text):
             todo.append(row)
+        elif row.stored_source != row.source:
+            relabelled.append({"key": row.key, "source": row.source.value})
+    counts["unchanged"] += len(rows) - len(todo)
     counts["nodes"] += len(rows)
+    if relabelled:
+        writes.submit(lambda: _write_sources(db, target, relabelled))
     if not todo:
         return
-    vectors = embedder.embed([row.text or "" for row in todo])
+    vectors = embedder.embed([row.text for row in todo])
     updates: list[dict[str, object]] = [
-        {"key": row.key, "vector": vector.tolist(), "hash": text_hash(model, row.text or "")}
+        {
+            "key": row.key,
+            "vector": vector.tolist(),
+            "hash": text_hash(model, row.text),
+            "source": row.source.value,
+        }
         for row, vector in zip(todo, vectors, strict=True)
     ]
     counts["encoded"] += len(todo)

@@ -22,10 +22,12 @@ FACT_KEYWORDS = 10
 TITLE_KEYWORDS = 5
 
 
-def fallback_description(title: str, item: ItemFacts) -> str:
-    """The title and the item's facts as sentences."""
+def fallback_description(title: str | None, item: ItemFacts) -> str:
+    """The title and the item's facts as sentences; only the facts when `title` is None
+    (what `kgctl embed items` encodes for an item that has nothing else)."""
     phrases = item.phrases(NAMES_PER_RELATION)
-    sentences = [title, *(phrase[0].upper() + phrase[1:] for phrase in phrases)]
+    named = [title] if title else []
+    sentences = [*named, *(phrase[0].upper() + phrase[1:] for phrase in phrases)]
     return " ".join(sentence.rstrip(".") + "." for sentence in sentences)
 
 

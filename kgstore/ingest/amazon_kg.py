@@ -15,11 +15,15 @@ Amazon Books and Movies & TV items to DBpedia. Any subset of its files, plain or
   …), else, as a prefixed predicate such as `dbo:director`, in `BY_DBPEDIA_PREDICATE`.
   Unknown tokens and heads that are no linked item's entity are counted in `unmapped`;
   a line whose head or tail is neither a prefixed name nor an IRI is rejected.
-- item table (`iid title uri`, tab-separated): `Item.title`. Titles were turned into
-  regular expressions (`Open\\:.*An.*Autobiography`); `.*` becomes a space and escaped
-  characters lose their backslash. Its `uri` column lists candidate resources (several
-  rows per item when the title was ambiguous), so it sets `Item.uri` only for an item
-  that `.link` does not name and that has exactly one candidate.
+- item table (`iid title uri`, tab-separated): `Item.title`, with `titleSource` "item
+  table". Titles were turned into regular expressions (`Open\\:.*An.*Autobiography`);
+  `.*` becomes a space and escaped characters lose their backslash. Its `uri` column
+  lists candidate resources (several rows per item when the title was ambiguous), so it
+  sets `Item.uri` only for an item that `.link` does not name and that has exactly one
+  candidate. An item the table does not name but whose uri is a DBpedia resource gets
+  that resource's readable name as its title (`The_Prophet_(book)` -> "The Prophet
+  (book)", DBpedia's label), with `titleSource` "dbpedia uri", unless the graph already
+  holds a title for it from elsewhere (that one is kept).
 - item metadata table (`iid`, then tab-separated `cat:`/`res:` tokens): `cat:` tokens are
   the dct:subject categories of the linked resource, so they become HAS_SUBJECT (the
   mapping row of dct:subject). `res:` tokens are counted as unmapped: the table does not
@@ -38,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgstore.db import Database
+from kgstore.embeddings.texts import TITLE_FROM_TABLE, TITLE_FROM_URI, readable_name
 from kgstore.errors import SourceFileError
 from kgstore.graph.mapping import (
     BY_AMAZON_KG_RELATION,
@@ -159,17 +164,22 @@ def read_links(
     return links
 
 
+Title = tuple[str, str]
+"""(title, titleSource)."""
+
+
 def _write_items(
     session: IngestSession,
     domain: Domain,
     items: set[str],
-    titles: dict[str, str],
+    titles: dict[str, Title],
     uris: dict[str, str],
     write_bare: bool,
 ) -> None:
     session.check_domain(items, domain)
     for item in sorted(items):
-        props = {"title": titles.get(item), "uri": uris.get(item)}
+        title, title_source = titles.get(item, (None, None))
+        props = {"title": title, "titleSource": title_source, "uri": uris.get(item)}
         props = {key: value for key, value in props.items() if value}
         if props or write_bare:
             session.writer.item(item, domain.label, props)
@@ -178,19 +188,73 @@ def _write_items(
 
 
 def _item_uris(
-    links: dict[str, str], candidates: dict[str, set[str]], notes: list[str]
+    links: dict[str, str], candidates: dict[str, set[str]], items: set[str], notes: list[str]
 ) -> dict[str, str]:
+    """`.link` first, else the one candidate of the item table; ambiguous items that are
+    ingested are counted in a note (the table's other rows are not the data's)."""
     uris = dict(links)
     ambiguous = 0
     for item, options in candidates.items():
         if item not in uris:
             if len(options) == 1:
                 uris[item] = next(iter(options))
-            else:
+            elif item in items:
                 ambiguous += 1
     if ambiguous:
         notes.append(f"{ambiguous} items have several candidate IRIs and no .link line: no uri")
     return uris
+
+
+def _titled_elsewhere(db: Database, options: IngestOptions, ids: list[str]) -> set[str]:
+    """The items of `ids` whose stored title is not one made from their uri: another
+    source (or an earlier item table) named them, and a uri's name must not replace it."""
+    if options.bulk is not None:
+        nodes = [options.bulk.nodes.get(("Item", item)) for item in ids]
+        return {
+            item
+            for item, node in zip(ids, nodes, strict=True)
+            if node is not None
+            and node.props.get("title")
+            and node.props.get("titleSource") != TITLE_FROM_URI
+        }
+    rows = db.query(
+        "UNWIND $ids AS id MATCH (i:Item {id: id}) WHERE i.title IS NOT NULL "
+        "AND coalesce(i[$key], '') <> $fromUri RETURN i.id AS id",
+        ids=ids,
+        key="titleSource",
+        fromUri=TITLE_FROM_URI,
+    )
+    return {row["id"] for row in rows}
+
+
+def _item_titles(
+    db: Database,
+    options: IngestOptions,
+    table: dict[str, str],
+    items: set[str],
+    uris: dict[str, str],
+    graph: dict[str, str | None],
+    notes: list[str],
+) -> dict[str, Title]:
+    """The item table's titles, and for each item it does not name, the readable name of
+    its DBpedia resource (this ingest's uri, else the graph's) unless a title is stored."""
+    titles = {item: (title, TITLE_FROM_TABLE) for item, title in table.items() if title}
+    named = {
+        item: name
+        for item in sorted(items - titles.keys())
+        if (uri := uris.get(item) or graph.get(item)) and uri.startswith(DBR)
+        if (name := readable_name(uri))
+    }
+    kept = _titled_elsewhere(db, options, list(named)) if named else set()
+    titles.update(
+        (item, (name, TITLE_FROM_URI)) for item, name in named.items() if item not in kept
+    )
+    if added := len(named) - len(kept):
+        notes.append(
+            f"{added} items the item table does not name are titled by their DBpedia "
+            f"resource's name (titleSource '{TITLE_FROM_URI}')"
+        )
+    return titles
 
 
 def _write_item_metadata(session: IngestSession, path: Path, items: set[str]) -> None:
@@ -272,8 +336,9 @@ def ingest_amazon_kg(
         known = {record.item for record in records} | titles.keys() | graph.keys()
         links = read_links(files.link, quarantine, known, session.skipped) if files.link else {}
         items = sequences.items if sequences is not None else set(graph)
-        uris = _item_uris(links, candidates, session.notes)
-        _write_items(session, domain, items, titles, uris, write_bare=sequences is not None)
+        uris = _item_uris(links, candidates, items, session.notes)
+        named = _item_titles(db, options, titles, items, uris, graph, session.notes)
+        _write_items(session, domain, items, named, uris, write_bare=sequences is not None)
         if sequences is not None:
             session.write_sequences(sequences)
         if files.item_metadata:

@@ -188,7 +188,7 @@ def prepare_grid(
     features = None
     if "description" in items:
         with steps.step("item texts") as read:
-            features = item_text_features(db, domain, split.vocabulary)
+            features, labels["item texts"] = item_text_features(db, domain, split.vocabulary)
             read["items"] = features.shape[0] - 1
         labels["item description"] = (
             "stored Item.textEmbedding through a learned projection"

@@ -10,9 +10,11 @@ User representations, rows in `Vocabulary.users` order:
 - `kg`: the HDGI persona stored on the user (`kgctl train hdgi`). Users the persona run
   never saw (held out of persona learning, or added later) are known users, but have no
   stored persona: theirs is inferred by the run's encoder from their *training* items.
-Item representation `description`: the stored `Item.textEmbedding`, row 0 padding.
+Item representation `description`: the stored `Item.textEmbedding`, row 0 padding, with
+its items counted per `textSource` (title, uri name, KG facts, placeholder, ...).
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +25,7 @@ from torch import Tensor
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.embeddings.base import Embedder
+from kgstore.embeddings.texts import UNRECORDED_SOURCE, sources_summary
 from kgstore.errors import PersonaError, RecsysInputError
 from kgstore.generation.user_vectors import user_keyword_vectors
 from kgstore.graph.mapping import Domain, cypher_label
@@ -59,11 +62,16 @@ def load_split(db: Database, domain: Domain, max_len: int, min_users: int) -> Do
     return DomainSplit(domain, split, sequence_data(split, max_len=max_len))
 
 
-def item_text_features(db: Database, domain: Domain, vocabulary: Vocabulary) -> Tensor:
-    """`[num_items + 1, d]` stored text embeddings in vocabulary order, row 0 zeros."""
+def item_text_features(db: Database, domain: Domain, vocabulary: Vocabulary) -> tuple[Tensor, str]:
+    """`[num_items + 1, d]` stored text embeddings in vocabulary order, row 0 zeros, and a
+    label saying which texts they encode (items per `textSource`, so a table's notes tell
+    titles from uri names and placeholders)."""
     row = db.columns(
         f"MATCH (i:Item:{cypher_label(domain.label)}) WHERE i.textEmbedding IS NOT NULL "
-        "RETURN collect(i.id) AS ids, collect(i.textEmbedding) AS x"
+        "RETURN collect(i.id) AS ids, collect(i.textEmbedding) AS x, "
+        "collect(coalesce(i[$source], $unrecorded)) AS sources",
+        source="textSource",
+        unrecorded=UNRECORDED_SOURCE,
     )
     by_id = dict(zip(row["ids"], row["x"], strict=True))
     missing = [item for item in vocabulary.items if item not in by_id]
@@ -73,7 +81,10 @@ def item_text_features(db: Database, domain: Domain, vocabulary: Vocabulary) -> 
             f"{missing[0]!r}): run `kgctl embed items` first"
         )
     vectors = np.asarray([by_id[item] for item in vocabulary.items], dtype=np.float32)
-    return torch.cat([torch.zeros(1, vectors.shape[1]), torch.from_numpy(vectors)])
+    source_of = dict(zip(row["ids"], row["sources"], strict=True))
+    sources = Counter(source_of[item] for item in vocabulary.items)
+    label = f"{len(vocabulary.items):,} item vectors from {sources_summary(sources)}"
+    return torch.cat([torch.zeros(1, vectors.shape[1]), torch.from_numpy(vectors)]), label
 
 
 def keyword_vectors(

@@ -5,7 +5,13 @@ from pathlib import Path
 from kgstore.db import Database
 from kgstore.graph.mapping import Domain
 from kgstore.report import sections
-from kgstore.report.gather import ReportError, RunNode, persona_run_of, report_run
+from kgstore.report.gather import (
+    ReportError,
+    RunNode,
+    persona_run_of,
+    report_run,
+    text_sources,
+)
 from kgstore.report.limits import MAP_CAP
 from kgstore.report.page import Html, page
 from kgstore.report.persona_map import persona_map
@@ -15,9 +21,9 @@ REPORT_FILE = "report.html"
 
 
 def render_report(db: Database, run: RunNode, cap: int = MAP_CAP) -> str:
-    """The page of a finished evaluation run (Table 1, Table 3, SASRec and HDGI curves, the
-    persona map and attention of the persona run it used) or persona run (the same without
-    Table 3 and SASRec)."""
+    """The page of a finished evaluation run (Table 1, Table 3, what the text embeddings
+    were made from, SASRec and HDGI curves, the persona map and attention of the persona
+    run it used) or persona run (the same without Table 3 and SASRec)."""
     persona = persona_run_of(db, run)
     domain = run.metrics.get("domain") if run.is_evaluation else run.domain
     view = None
@@ -29,6 +35,7 @@ def render_report(db: Database, run: RunNode, cap: int = MAP_CAP) -> str:
     ]
     if run.is_evaluation:
         parts.append(("table3", "Table 3", sections.table3(run)))
+    parts.append(("texts", "Texts", sections.texts(text_sources(db, domain))))
     parts += [
         ("curves", "Curves", sections.curves(run if run.is_evaluation else None, persona)),
         ("personas", "Personas", sections.personas(run, persona, view)),

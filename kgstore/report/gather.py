@@ -1,5 +1,6 @@
 """The runs a report is about, read from their `Run` nodes: the run asked for and, for an
-evaluation run, the persona run whose personas fed its `kg` rows."""
+evaluation run, the persona run whose personas fed its `kg` rows; and what the stored
+text embeddings those runs read were made from."""
 
 import json
 from dataclasses import dataclass
@@ -7,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from kgstore.db import Database
+from kgstore.embeddings.texts import UNRECORDED_SOURCE
 from kgstore.errors import KgstoreError
+from kgstore.graph.mapping import Domain, cypher_label
 
 LATEST = "latest"
 """`kgctl report latest`: the newest finished evaluation or persona run."""
@@ -116,3 +119,31 @@ def persona_run_of(db: Database, run: RunNode) -> RunNode | None:
         return run
     persona = run.metrics.get("persona_run")
     return read_run(db, persona) if persona else None
+
+
+@dataclass(frozen=True)
+class TextSources:
+    """Embedded items (of the report's domain) and the entities they link to, counted per
+    recorded `textSource`."""
+
+    items: dict[str, int]
+    entities: dict[str, int]
+
+
+def text_sources(db: Database, domain: str | None) -> TextSources:
+    """What the item and entity vectors were embedded from, as the graph holds them now
+    (the vectors a run read are those still stored unless `kgctl embed` ran since)."""
+    items = f"Item:{cypher_label(Domain(domain).label)}" if domain else "Item"
+    counted = (
+        "WHERE n.textEmbedding IS NOT NULL "
+        "RETURN coalesce(n[$key], $unrecorded) AS source, count(n) AS n"
+    )
+    kwargs = {"key": "textSource", "unrecorded": UNRECORDED_SOURCE}
+    item_rows = db.query(f"MATCH (n:{items}) {counted}", **kwargs)
+    entity_rows = db.query(
+        f"MATCH (:{items})-->(e:Entity) WITH DISTINCT e AS n {counted}", **kwargs
+    )
+    return TextSources(
+        {row["source"]: row["n"] for row in item_rows},
+        {row["source"]: row["n"] for row in entity_rows},
+    )

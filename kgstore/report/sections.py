@@ -4,9 +4,10 @@ metrics hold (plain dicts and dataclasses; the figures are drawn here)."""
 import json
 from typing import Any
 
+from kgstore.embeddings.texts import sources_summary
 from kgstore.recsys.stats import ALPHA, MARKED_BY, NO_SEED_TEST, TEST_TITLES, p_text
 from kgstore.report import figures
-from kgstore.report.gather import RunNode
+from kgstore.report.gather import RunNode, TextSources
 from kgstore.report.page import (
     Cell,
     Html,
@@ -379,4 +380,21 @@ def personas(run: RunNode, persona: RunNode | None, view: PersonaMap | None) -> 
             "figures below each map are measured in the persona space itself."
         ),
         element("div", join(maps), class_="maps"),
+    )
+
+
+def texts(sources: TextSources) -> Html:
+    """Which texts the item and entity vectors encode, counted per `textSource`."""
+    return section(
+        "texts",
+        "Text embeddings",
+        note(
+            "Item vectors (Item.textEmbedding) were embedded from: "
+            f"{sources_summary(sources.items)}. Entities are embedded from their names "
+            "(the readable local name of their uri where they have none): "
+            f"{sources_summary(sources.entities)}. Sources: llm / title+facts = "
+            "llmDescription (by an LLM / without one), title = title and description, uri = "
+            "the DBpedia resource's name, facts = the item's KG facts, placeholder = only "
+            "the item's kind and id. Counts as the graph holds them now."
+        ),
     )
