@@ -152,6 +152,13 @@ def evaluate(
         int | None, typer.Option(help="Epoch cap of every model (overrides the config).")
     ] = None,
     local: Annotated[bool, typer.Option("--local", help="Train here, not in a worker.")] = False,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            help="Run on personas or keywords made before the latest interactions were "
+            "ingested (refused otherwise); the table says they are stale."
+        ),
+    ] = False,
 ) -> None:
     """Train every Table 3 row (user / item representation) over several seeds, the
     reranking row, the anonymous-session row and the cold-start slice; write the table as
@@ -175,6 +182,8 @@ def evaluate(
         "inputs (`kgctl runs` lists the run from then on)"
     )
     grid_settings = grid_config(config, seeds, max_epochs)
+    if allow_stale:
+        grid_settings = replace(grid_settings, allow_stale=True)
     bar = GridBar()
     try:
         if local:

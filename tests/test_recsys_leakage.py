@@ -21,7 +21,7 @@ from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import read_sequences
 from kgstore.personas import runner
 from kgstore.personas.runner import train_personas
-from kgstore.recsys.grid import GridConfig, prepare_grid
+from kgstore.recsys.grid import GridConfig, prepare_grid, run_grid
 from kgstore.recsys.split import LeaveOneOut
 from kgstore.schema import apply_schema
 from kgstore.train.hdgi import HDGIConfig
@@ -33,6 +33,10 @@ pytestmark = pytest.mark.slow
 KG = GridConfig(rows=("none/random", "kg/random"), seeds=1, rerank="", anonymous=False)
 LLM = GridConfig(rows=("none/random", "llm/random"), seeds=1, rerank="", anonymous=False)
 QUICK = HDGIConfig(epochs=5)
+
+
+def stale_allowed(config: GridConfig) -> GridConfig:
+    return replace(config, allow_stale=True)
 
 
 def no_embedder():
@@ -83,7 +87,7 @@ def test_a_persona_run_trained_on_test_interactions_is_refused(
     monkeypatch.setattr(runner, "export_snapshot", leaking_export(runner.export_snapshot))
     train_personas(planted, store, Domain.MOVIES, QUICK)
     with pytest.raises(RecsysInputError, match=r"leakage: persona run \w+ saw \d+ validation/test"):
-        prepare_grid(planted, store, Domain.MOVIES, KG, no_embedder, allow_stale=True)
+        prepare_grid(planted, store, Domain.MOVIES, stale_allowed(KG), no_embedder)
 
 
 def test_keywords_made_from_held_out_items_are_refused(
@@ -101,7 +105,7 @@ def test_keywords_made_from_held_out_items_are_refused(
     monkeypatch.setattr(pipeline, "LeaveOneOut", Leaky)
     generate_keywords(planted, None, Domain.MOVIES)
     with pytest.raises(RecsysInputError, match="leakage: the movies preference keywords"):
-        prepare_grid(planted, store, Domain.MOVIES, LLM, no_embedder, allow_stale=True)
+        prepare_grid(planted, store, Domain.MOVIES, stale_allowed(LLM), no_embedder)
     monkeypatch.undo()
     generate_keywords(planted, None, Domain.MOVIES)  # honest keywords: accepted
     inputs = prepare_grid(planted, store, Domain.MOVIES, LLM, some_embedder)
@@ -135,9 +139,11 @@ def test_inputs_made_before_new_interactions_are_stale(
     )
     with pytest.raises(RecsysInputError, match="kgctl train hdgi --domain movies"):
         prepare_grid(planted, store, Domain.MOVIES, both, no_embedder)
-    inputs = prepare_grid(planted, store, Domain.MOVIES, both, some_embedder, allow_stale=True)
+    inputs = prepare_grid(planted, store, Domain.MOVIES, stale_allowed(both), some_embedder)
     assert len(inputs.notes) == 2
     assert all(note.startswith("STALE: ") for note in inputs.notes)
+    table_notes = run_grid(inputs, stale_allowed(both)).notes
+    assert [note for note in table_notes if note.startswith("STALE: ")] == inputs.notes
     assert all(f"2 users changed (first: {', '.join(users)})" in note for note in inputs.notes)
     generate_keywords(planted, None, Domain.MOVIES)
     with pytest.raises(RecsysInputError, match="STALE: persona run"):

@@ -97,6 +97,9 @@ class GridConfig:
     cold_start: int = 5
     """The cold-start slice: users with at most this many training interactions."""
     min_users: int = 20
+    allow_stale: bool = False
+    """Run on personas or keywords made from other training interactions than the graph
+    holds now (refused otherwise); the table is labelled stale (kgstore.recsys.leakage)."""
     sasrec: SASRecConfig = field(default_factory=SASRecConfig)
 
     def __post_init__(self) -> None:
@@ -166,13 +169,12 @@ def prepare_grid(
     config: GridConfig,
     embedder: Callable[[], Embedder],
     progress: Progress | None = None,
-    allow_stale: bool = False,
 ) -> GridInputs:
     """Read the split and only the representations the rows use; every missing input is an
     error here, before training (`embedder` is built only when a row has user llm). Each
     read is said as it starts and ends through `progress` (kgstore.recsys.grid_progress).
     Inputs made from held-out interactions are refused; inputs made from another split
-    are refused unless `allow_stale`, then labelled (kgstore.recsys.leakage)."""
+    are refused unless `config.allow_stale`, then labelled (kgstore.recsys.leakage)."""
     steps = PrepareSteps(progress)
     with steps.step("sequences") as read:
         split = load_split(db, domain, config.sasrec.max_len, config.min_users)
@@ -208,7 +210,7 @@ def prepare_grid(
     if "llm" in users:
         made_from = keyword_items(db, domain, list(split.vocabulary.users))
         checks.append(keyword_check(made_from, split.split, domain.value))
-    notes = checked(checks, allow_stale)
+    notes = checked(checks, config.allow_stale)
     if "llm" in users:
         with steps.step("keywords") as read:
             vectors["llm"], labels["user llm"] = keyword_vectors(
