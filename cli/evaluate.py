@@ -159,6 +159,13 @@ def evaluate(
             "ingested (refused otherwise); the table says they are stale."
         ),
     ] = False,
+    windows: Annotated[
+        str | None,
+        typer.Option(
+            help="Candidate windows (max_len), e.g. 5,10,20,50: one grid each, and the "
+            "table of the window whose models score best on validation NDCG@10."
+        ),
+    ] = None,
 ) -> None:
     """Train every Table 3 row (user / item representation) over several seeds, the
     reranking row, the anonymous-session row and the cold-start slice; write the table as
@@ -175,31 +182,57 @@ def evaluate(
         return
     if grid != GRID:
         raise KgstoreError(f"give a run id, or --grid {GRID}")
-    run_id = uuid.uuid4().hex
     # Before the seconds of importing torch: the user sees at once that the grid started.
-    err_console.print(
-        f"{GRID}: run {run_id}: loading the config and the training code, then reading the "
-        "inputs (`kgctl runs` lists the run from then on)"
-    )
+    err_console.print(f"{GRID}: loading the config and the training code")
     grid_settings = grid_config(config, seeds, max_epochs)
     if allow_stale:
         grid_settings = replace(grid_settings, allow_stale=True)
+    if windows is None:
+        report = run_one_grid(domain, grid_settings, local)
+    else:
+        report = choose_window(domain, grid_settings, local, windows)
+    console.print(report["markdown"])
+    console.print(f"run {report['run']}: {report['seconds']:.0f} s; files in {report['directory']}")
+
+
+def run_one_grid(domain: Domain, config: "GridConfig", local: bool) -> dict[str, Any]:
+    """One recorded grid, in this process or followed in the gpu worker: its report."""
+    run_id = uuid.uuid4().hex
+    err_console.print(
+        f"{GRID}: run {run_id}: reading the inputs (`kgctl runs` lists the run from then on)"
+    )
     bar = GridBar()
     try:
         if local:
             from kgstore.recsys.evaluation import evaluate_grid_from_settings
 
-            report = evaluate_grid_from_settings(
-                settings(), domain, grid_settings, bar, run_id
-            ).as_dict()
-        else:
-            report = follow_run_in_worker(
-                EVALUATE_GRID_TASK, (domain.value, grid_settings.to_dict(), run_id), bar, run_id
-            )
+            return evaluate_grid_from_settings(settings(), domain, config, bar, run_id).as_dict()
+        return follow_run_in_worker(
+            EVALUATE_GRID_TASK, (domain.value, config.to_dict(), run_id), bar, run_id
+        )
     finally:
         bar.bar.close()
-    console.print(report["markdown"])
-    console.print(f"run {report['run']}: {report['seconds']:.0f} s; files in {report['directory']}")
+
+
+def choose_window(
+    domain: Domain, config: "GridConfig", local: bool, windows: str
+) -> dict[str, Any]:
+    """One grid per window of `windows`; the report of the window chosen on validation."""
+    from kgstore.recsys.window import WindowChoice, parse_windows
+
+    reports = {}
+    for window in parse_windows(windows):
+        err_console.print(f"{GRID}: window (max_len) {window}")
+        sasrec = replace(config.sasrec, max_len=window)
+        reports[window] = run_one_grid(domain, replace(config, sasrec=sasrec), local)
+    choice = WindowChoice(
+        {window: report["validation"] for window, report in reports.items()},
+        {window: report["run"] for window, report in reports.items()},
+    )
+    for line in choice.lines():
+        console.print(line)
+    console.print(f"the table of window {choice.chosen}, chosen on validation:")
+    return reports[choice.chosen]
 
 
 def register(parent: typer.Typer) -> None:

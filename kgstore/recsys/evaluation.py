@@ -26,6 +26,7 @@ from kgstore.recsys.grid_progress import carrying_lines
 from kgstore.recsys.names import GRID
 from kgstore.recsys.saved_ranks import save_ranks
 from kgstore.recsys.table import as_json, markdown, table_rows, write_table
+from kgstore.recsys.window import validation_score
 from kgstore.settings import Settings
 
 
@@ -37,6 +38,9 @@ class GridReport:
     files: dict[str, str]
     markdown: str
     seconds: float
+    validation: float
+    """Mean validation NDCG@10 of the trained models at their selected epochs (what
+    `--windows` chooses on)."""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -100,6 +104,7 @@ def evaluate_grid(
         {kind: str(path) for kind, path in files.items()},
         markdown(result, rows, run_id),
         result.seconds,
+        validation_score(result),
     )
 
 
