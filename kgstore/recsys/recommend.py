@@ -43,6 +43,8 @@ class SessionRecommendations:
     persona_run: str | None
     session: list[str]
     items: list[Recommendation]
+    persona: list[float] | None
+    """The persona a kg row scored with (inferred from the session); None for user none."""
 
 
 def latest_session_model(db: Database) -> str:
@@ -135,6 +137,7 @@ def recommend_session(
             )
             for i, item in zip(top, items, strict=True)
         ],
+        None if persona is None else persona[0].tolist(),
     )
 
 
