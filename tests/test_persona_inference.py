@@ -27,20 +27,13 @@ from kgstore.recsys.recommend import recommend_session
 from kgstore.recsys.single import train_model
 from kgstore.recsys.split import LeaveOneOut
 from kgstore.schema import apply_schema
-from kgstore.train.hdgi import (
-    HDGIConfig,
-    build_model,
-    encode_users,
-    fit_semantic_weights,
-    persona_graph,
-    train_hdgi,
-)
+from kgstore.train import hdgi
 from kgstore.train.sasrec import SASRecConfig
 from tests.persona_planted import GROUPS, NEIGHBOURS, OWN, POOL, write_structure_planted
 
 pytestmark = pytest.mark.slow
 
-PERSONAS = HDGIConfig(epochs=30, batch_size=96)
+PERSONAS = hdgi.HDGIConfig(epochs=30, batch_size=96)
 """Mini-batch: before the fix each batch's personas were fused with that batch's beta."""
 KG_RETRIEVER = SASRecConfig(
     user="kg", item="random", hidden_channels=16, max_len=3, max_epochs=2, eval_every=2
@@ -50,22 +43,11 @@ SESSION = ["u0005-00", "g1-00", "u0005-01", "g1-01", "g1-02"]
 
 @dataclass(frozen=True)
 class Trained:
+    """A persona run on the planted graph, its artifact store and its loaded encoder."""
+
+    store: ArtifactStore
     report: PersonaReport
     encoder: PersonaEncoder
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> ArtifactStore:
-    return ArtifactStore(str(tmp_path_factory.mktemp("artifacts")))
-
-
-@pytest.fixture(scope="module")
-def trained(db: Database, store: ArtifactStore) -> Trained:
-    clear_graph(db)
-    apply_schema(db)
-    write_structure_planted(db, genres=True)
-    report = train_personas(db, store, Domain.MOVIES, PERSONAS)
-    return Trained(report, load_encoder(db, store, report.run))
 
 
 def other_sessions(count: int, seed: int) -> list[list[str]]:
@@ -79,6 +61,16 @@ def other_sessions(count: int, seed: int) -> list[list[str]]:
     ]
 
 
+@pytest.fixture(scope="module")
+def trained(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    store = ArtifactStore(str(tmp_path_factory.mktemp("artifacts")))
+    clear_graph(db)
+    apply_schema(db)
+    write_structure_planted(db, genres=True)
+    report = train_personas(db, store, Domain.MOVIES, PERSONAS)
+    return Trained(store, report, load_encoder(db, store, report.run))
+
+
 def test_a_session_alone_equals_the_session_among_a_hundred(trained: Trained) -> None:
     [alone] = infer_personas(trained.encoder, [SESSION])
     crowd = other_sessions(100, seed=0)
@@ -89,38 +81,36 @@ def test_a_session_alone_equals_the_session_among_a_hundred(trained: Trained) ->
     assert np.allclose(together[0], alone, rtol=0, atol=1e-6)
 
 
-def test_kgctl_recommend_scores_with_the_same_persona(
-    db: Database, store: ArtifactStore, trained: Trained
-) -> None:
-    retriever = train_model(db, store, Domain.MOVIES, KG_RETRIEVER).run
-    result = recommend_session(db, store, SESSION, retriever, k=3)
+def test_kgctl_recommend_scores_with_the_same_persona(db: Database, trained: Trained) -> None:
+    retriever = train_model(db, trained.store, Domain.MOVIES, KG_RETRIEVER).run
+    result = recommend_session(db, trained.store, SESSION, retriever, k=3)
     assert result.persona_run == trained.report.run and result.persona is not None
     [alone] = infer_personas(trained.encoder, [SESSION])
     assert np.allclose(np.asarray(result.persona), alone, rtol=0, atol=1e-6)
 
 
 def test_stored_personas_are_the_encoders_under_its_stored_weights(
-    db: Database, store: ArtifactStore, trained: Trained
+    db: Database, trained: Trained
 ) -> None:
     """What was written back for the training users is what the stored encoder gives them
     in one full batch; the run's recorded weights are the ones it fuses with."""
     encoder = trained.encoder
     leave_one_out = LeaveOneOut.of(read_sequences(db, Domain.MOVIES))
     split = DomainSplit(Domain.MOVIES, leave_one_out, sequence_data(leave_one_out))
-    personas = persona_vectors(db, store, Domain.MOVIES, split)
+    personas = persona_vectors(db, trained.store, Domain.MOVIES, split)
     rows = {user: row for row, user in enumerate(split.vocabulary.users)}
     stored = personas.vectors.numpy()[[rows[user] for user in encoder.snapshot.users]]
-    again = encode_users(encoder.model, encoder.graph, 0, "cpu")
+    again = hdgi.encode_users(encoder.model, encoder.graph, 0, "cpu")
     assert np.allclose(stored, again, rtol=0, atol=1e-6), np.abs(stored - again).max()
     assert encoder.model.semantic_weights() == pytest.approx(trained.report.semantic_weights)
 
 
 def test_a_checkpoint_without_stored_weights_derives_them_from_its_graph(
-    db: Database, store: ArtifactStore, trained: Trained
+    db: Database, trained: Trained
 ) -> None:
     """Checkpoints written before beta was stored: the model loads unfitted and
     `load_encoder` fits beta over the run's training users, as training does."""
-    checkpoint = get_checkpoint(store, trained.report.checkpoint)
+    checkpoint = get_checkpoint(trained.store, trained.report.checkpoint)
     checkpoint.state = {k: v for k, v in checkpoint.state.items() if k != "semantic_beta"}
     with pytest.raises(RuntimeError, match="not fitted"):
         checkpoint.model().semantic_weights()
@@ -153,16 +143,16 @@ def test_training_finds_groups_the_untrained_encoder_does_not(
     )
     group_of = {row["id"]: row["g"] for row in planted}
     groups = np.array([group_of[user] for user in snapshot.users])
-    config = HDGIConfig(metapaths=("UIU",), neighbours=NEIGHBOURS)
-    graph = persona_graph(snapshot, config)
+    config = hdgi.HDGIConfig(metapaths=("UIU",), neighbours=NEIGHBOURS)
+    graph = hdgi.persona_graph(snapshot, config)
     [uiu] = graph.paths
     items_alone = neighbour_agreement(uiu.user_to_mid @ graph.features["Item"], groups)
 
     torch.manual_seed(config.seed)  # as train_hdgi starts: the same initial weights
-    untrained = build_model(graph.in_channels, ["UIU"], config)
-    fit_semantic_weights(untrained, graph, 0, "cpu")
-    before = neighbour_agreement(encode_users(untrained, graph, 0, "cpu"), groups)
-    after = neighbour_agreement(train_hdgi(graph, config).personas, groups)
+    untrained = hdgi.build_model(graph.in_channels, ["UIU"], config)
+    hdgi.fit_semantic_weights(untrained, graph, 0, "cpu")
+    before = neighbour_agreement(hdgi.encode_users(untrained, graph, 0, "cpu"), groups)
+    after = neighbour_agreement(hdgi.train_hdgi(graph, config).personas, groups)
 
     assert items_alone < 0.5 and before < 0.8, (items_alone, before, after)
     assert after > 0.9 and after > before + 0.15, (items_alone, before, after)
