@@ -28,7 +28,7 @@ class Checkpoint:
     def model(self) -> HDGI:
         """The encoder in eval mode. A checkpoint written before beta was stored with the
         weights (no `semantic_beta`) gives a model whose beta is not fitted yet
-        (`HDGI.fitted` false): `personas.infer.load_encoder` derives it from the run's
+        (`HDGI.fitted` false): `personas.infer.fitted_model` derives it from the run's
         training graph."""
         model = build_model(self.in_channels, self.metapaths, self.config)
         model.load_state_dict({"semantic_beta": model.semantic_beta, **self.state})

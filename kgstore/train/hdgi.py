@@ -7,7 +7,9 @@ step's memory depends on the batch and the caps, not on the graph; the feature m
 themselves stay in host memory.
 
 Early stopping on the training loss (the DGI objective has no validation signal), with
-the state of the best epoch kept. Same seed and config → the same personas.
+the state of the best epoch kept. Then the semantic-attention weights are fitted once over
+all users and kept with the model (`fit_semantic_weights`, see `HDGI`): the personas
+returned and every later inference use them. Same seed and config → the same personas.
 """
 
 import copy
