@@ -31,7 +31,14 @@ from kgstore.personas.similar import similar_users
 from kgstore.recsys.split import LeaveOneOut, holdout_users
 from kgstore.settings import Settings
 from kgstore.train.config import config_from_dict
-from kgstore.train.hdgi import HDGIConfig, build_model, encode_users, persona_graph, train_hdgi
+from kgstore.train.hdgi import (
+    HDGIConfig,
+    build_model,
+    encode_users,
+    fit_semantic_weights,
+    persona_graph,
+    train_hdgi,
+)
 from tests.demo_data import GROUPS, build_films_demo
 from tests.ingest_checks import kgctl, run_kgctl
 from workers.launcher import start_workers
@@ -120,6 +127,7 @@ def test_hdgi_recovers_planted_groups(snapshot: GraphSnapshot, planted: dict[str
     graph = persona_graph(snapshot, config)
     torch.manual_seed(config.seed)
     untrained = build_model(graph.in_channels, [p.name for p in graph.paths], config)
+    fit_semantic_weights(untrained, graph, 0, "cpu")
     untrained_score = group_score(encode_users(untrained, graph, 0, "cpu"), groups)
 
     result = train_hdgi(graph, config)

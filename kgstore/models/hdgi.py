@@ -65,6 +65,18 @@ class HDGI(Module):
     \tanh(\mathbf{W}_a \mathbf{h}^{\Phi}_u + \mathbf{b}_a)\big)` and
     :math:`\mathbf{z}_u = \sum_{\Phi} \beta_{\Phi} \mathbf{h}^{\Phi}_u`.
 
+    What is fixed at inference, and why: in training (`forward`) the mean runs over the
+    users of the step, as in HAN. At inference the mean over the users of a call would make
+    a user's persona depend on who else is encoded with it (a session inferred alone and
+    the same session among others differed by 8.7 %). So after training, :math:`\beta` is
+    fitted once over every training user (`fit_semantic_weights`) and kept in the buffer
+    `semantic_beta`, saved with the weights; `encode` (the personas written back, those of
+    held-out users and of anonymous sessions) always fuses with it, and refuses before it
+    is fitted. Everything else `encode` uses is per user: the meta-path rows of a user (or
+    session) and what it reaches come from the training graph alone, item and entity
+    features are standardised over the stored snapshot, and the random user features are
+    seeded (a session's is their mean, zero).
+
     The DGI objective: the summary :math:`\mathbf{s} = \sigma(\frac{1}{N}\sum_u
     \mathbf{z}_u)`, a bilinear discriminator :math:`D(\mathbf{z}, \mathbf{s}) =
     \sigma(\mathbf{z}^{\top} \mathbf{W} \mathbf{s})` and
@@ -116,7 +128,8 @@ class HDGI(Module):
         self.attention = Linear(hidden_channels, attention_channels)
         self.query = Parameter(torch.empty(attention_channels))
         self.weight = Parameter(torch.empty(hidden_channels, hidden_channels))
-        self.last_semantic_weights: Tensor | None = None
+        self.semantic_beta: Tensor
+        self.register_buffer("semantic_beta", torch.full((len(self.metapaths),), float("nan")))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -126,6 +139,7 @@ class HDGI(Module):
             act.reset_parameters()
         torch.nn.init.normal_(self.query, std=self.query.numel() ** -0.5)
         torch.nn.init.xavier_uniform_(self.weight)
+        self.semantic_beta.fill_(float("nan"))  # new weights: beta is fitted again
 
     def path_inputs(self, x_user: Tensor, paths: list[MetaPathInput]) -> list[Tensor]:
         """x^Phi per meta-path: each user's projected features plus the projected mean
@@ -147,31 +161,44 @@ class HDGI(Module):
             outputs.append(self.acts[key](propagated))
         return torch.stack(outputs)
 
-    def fuse(self, per_path: Tensor) -> tuple[Tensor, Tensor]:
-        """(z [targets, hidden], beta [paths]): semantic attention over the paths."""
-        scores = torch.tanh(self.attention(per_path)) @ self.query
-        beta = torch.softmax(scores.mean(dim=1), dim=0)
-        return (beta[:, None, None] * per_path).sum(dim=0), beta
+    def attention_scores(self, per_path: Tensor) -> Tensor:
+        """[paths, targets]: each target's semantic-attention score on each path."""
+        return torch.tanh(self.attention(per_path)) @ self.query
+
+    @staticmethod
+    def fuse(per_path: Tensor, beta: Tensor) -> Tensor:
+        """z [targets, hidden]: the paths' embeddings weighted by `beta` [paths]."""
+        return (beta[:, None, None] * per_path).sum(dim=0)
+
+    def path_outputs(self, x_user: Tensor, paths: list[MetaPathInput]) -> Tensor:
+        """[paths, targets, hidden]: the meta-path embeddings `encode` fuses."""
+        self._check(paths)
+        return self.path_embeddings(self.path_inputs(x_user, paths), paths)
+
+    def fit_semantic_weights(self, mean_scores: Tensor) -> None:
+        """Fix beta for inference from each path's attention score averaged over every
+        training user (`attention_scores`, summed over batches by the caller)."""
+        self.semantic_beta.copy_(torch.softmax(mean_scores, dim=0))
 
     def encode(self, x_user: Tensor, paths: list[MetaPathInput]) -> Tensor:
-        """The user embeddings (personas) of the paths' target users; `x_user` are the
-        source users' input features."""
-        self._check(paths)
-        z, beta = self.fuse(self.path_embeddings(self.path_inputs(x_user, paths), paths))
-        self.last_semantic_weights = beta.detach()
-        return z
+        """The user embeddings (personas) of the paths' target users, fused with the fixed
+        beta (see the class doc); `x_user` are the source users' input features."""
+        return self.fuse(self.path_outputs(x_user, paths), self._fixed_beta())
 
     def forward(
         self, x_user: Tensor, paths: list[MetaPathInput], permutation: Tensor
     ) -> tuple[Tensor, Tensor, Tensor]:
         """(pos_z, neg_z, summary) as in PyG's `DeepGraphInfomax`; `permutation` of the
-        source users makes the corrupted pass."""
+        source users makes the corrupted pass. Beta is the step's own (HAN's attention)."""
         self._check(paths)
         inputs = self.path_inputs(x_user, paths)
-        pos_z, beta = self.fuse(self.path_embeddings(inputs, paths))
-        self.last_semantic_weights = beta.detach()
-        neg_z, _ = self.fuse(self.path_embeddings(inputs, paths, permutation))
+        pos_z = self._step_fuse(self.path_embeddings(inputs, paths))
+        neg_z = self._step_fuse(self.path_embeddings(inputs, paths, permutation))
         return pos_z, neg_z, self.summary(pos_z)
+
+    def _step_fuse(self, per_path: Tensor) -> Tensor:
+        """Fusion in a training step: beta from the mean score of the step's targets."""
+        return self.fuse(per_path, torch.softmax(self.attention_scores(per_path).mean(dim=1), 0))
 
     @staticmethod
     def summary(z: Tensor) -> Tensor:
@@ -186,11 +213,22 @@ class HDGI(Module):
         neg_loss = -torch.log(1 - self.discriminate(neg_z, summary) + EPS).mean()
         return (pos_loss + neg_loss) / 2
 
+    @property
+    def fitted(self) -> bool:
+        """Whether beta has been fixed for inference (`fit_semantic_weights`)."""
+        return not bool(torch.isnan(self.semantic_beta).any())
+
     def semantic_weights(self) -> dict[str, float]:
-        """β per meta-path from the last `encode`."""
-        if self.last_semantic_weights is None:
-            return {}
-        return dict(zip(self.metapaths, self.last_semantic_weights.tolist(), strict=True))
+        """The fixed beta per meta-path, as `encode` uses it."""
+        return dict(zip(self.metapaths, self._fixed_beta().tolist(), strict=True))
+
+    def _fixed_beta(self) -> Tensor:
+        if not self.fitted:
+            raise RuntimeError(
+                "HDGI's semantic weights are not fitted: call fit_semantic_weights "
+                "(kgstore.train.hdgi) after training, before encoding"
+            )
+        return self.semantic_beta
 
     def _check(self, paths: list[MetaPathInput]) -> None:
         names = [path.name for path in paths]

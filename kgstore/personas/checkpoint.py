@@ -1,6 +1,7 @@
-"""A trained HDGI encoder in the artifact store: its weights, the shape to rebuild it and
-the snapshot it was trained on, so personas can be inferred later for sessions of users
-the run never saw (`personas.infer`)."""
+"""A trained HDGI encoder in the artifact store: its weights (with the semantic-attention
+weights fixed after training, `HDGI.semantic_beta`), the shape to rebuild it and the
+snapshot it was trained on, so personas can be inferred later for sessions of users the
+run never saw (`personas.infer`)."""
 
 import io
 from dataclasses import dataclass
@@ -25,8 +26,12 @@ class Checkpoint:
     state: dict[str, torch.Tensor]
 
     def model(self) -> HDGI:
+        """The encoder in eval mode. A checkpoint written before beta was stored with the
+        weights (no `semantic_beta`) gives a model whose beta is not fitted yet
+        (`HDGI.fitted` false): `personas.infer.fitted_model` derives it from the run's
+        training graph."""
         model = build_model(self.in_channels, self.metapaths, self.config)
-        model.load_state_dict(self.state)
+        model.load_state_dict({"semantic_beta": model.semantic_beta, **self.state})
         return model.eval()
 
 

@@ -7,8 +7,12 @@ edges are its items, so along every meta-path it reaches items/entities (their m
 features, exactly as for a training user) and meta-path partners — the training users
 it shares the most down-weighted items/entities with, capped at the run's `neighbours`.
 One GCN row is computed for it with the stored users' inputs (the training users' own
-rows are not changed by the newcomer), and the semantic attention fuses the
-paths. Its random input feature is the mean of N(0, sigma^2 I), zero.
+rows are not changed by the newcomer), and the run's fixed semantic-attention weights
+fuse the paths. Its random input feature is the mean of N(0, sigma^2 I), zero.
+
+Nothing is fitted to the sessions of a call: partners are ranked against the training
+graph's reach and hub degrees, each row is a mean over the session and its own partners,
+and beta is the run's. So a session's persona is the same alone or among others.
 """
 
 from dataclasses import dataclass
@@ -25,8 +29,8 @@ from kgstore.export.store import get_snapshot
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import train_run
 from kgstore.models.hdgi import HDGI, MetaPathInput
-from kgstore.personas.checkpoint import get_checkpoint
-from kgstore.train.hdgi import PersonaGraph, persona_graph
+from kgstore.personas.checkpoint import Checkpoint, get_checkpoint
+from kgstore.train.hdgi import PersonaGraph, fit_semantic_weights, persona_graph
 from kgstore.train.metapaths import pair_weights, reach_matrix, row_normalise, top_k_rows
 from kgstore.train.persona_batches import reached_features, remap_columns, sparse_tensor
 
@@ -66,7 +70,19 @@ def load_encoder(db: Database, store: ArtifactStore, run_id: str) -> PersonaEnco
     checkpoint = get_checkpoint(store, run.metrics["checkpoint"])
     snapshot = get_snapshot(store, checkpoint.snapshot_key)
     graph = persona_graph(snapshot, checkpoint.config)
-    return PersonaEncoder(run_id, snapshot, graph, checkpoint.model(), checkpoint.config.neighbours)
+    model = fitted_model(checkpoint, graph)
+    return PersonaEncoder(run_id, snapshot, graph, model, checkpoint.config.neighbours)
+
+
+def fitted_model(checkpoint: Checkpoint, graph: PersonaGraph) -> HDGI:
+    """The checkpoint's encoder with its stored beta; a checkpoint from before beta was
+    stored gets it derived from the run's training graph exactly as training now fits it
+    (over every training user), which for a full-batch run is the beta its written-back
+    personas were fused with."""
+    model = checkpoint.model()
+    if not model.fitted:
+        fit_semantic_weights(model, graph, checkpoint.config.batch_size, "cpu")
+    return model
 
 
 def session_matrix(encoder: PersonaEncoder, sessions: list[list[str]]) -> sp.csr_matrix:

@@ -47,6 +47,8 @@ class SessionRecommendations:
     persona_run: str | None
     session: list[str]
     items: list[Recommendation]
+    persona: list[float] | None
+    """The persona a kg row scored with (inferred from the session); None for user none."""
     notes: list[str] = field(default_factory=list)
     """Labels the answer must carry: a stale persona run used with `allow_stale`."""
 
@@ -146,6 +148,7 @@ def recommend_session(
             )
             for i, item in zip(top, items, strict=True)
         ],
+        None if persona is None else persona[0].tolist(),
         notes,
     )
 

@@ -7,12 +7,14 @@ step's memory depends on the batch and the caps, not on the graph; the feature m
 themselves stay in host memory.
 
 Early stopping on the training loss (the DGI objective has no validation signal), with
-the state of the best epoch kept. Same seed and config → the same personas.
+the state of the best epoch kept. Then the semantic-attention weights are fitted once over
+all users and kept with the model (`fit_semantic_weights`, see `HDGI`): the personas
+returned and every later inference use them. Same seed and config → the same personas.
 """
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -176,6 +178,7 @@ def train_hdgi(
         elif epoch - best_epoch >= config.patience:
             break
     model.load_state_dict(best_state)
+    fit_semantic_weights(model, graph, config.batch_size, device)
     personas = encode_users(model, graph, config.batch_size, device)
     return HDGIResult(
         personas=personas,
@@ -190,22 +193,43 @@ def train_hdgi(
     )
 
 
-def encode_users(model: HDGI, graph: PersonaGraph, batch_size: int, device: str) -> np.ndarray:
-    """Every user's persona (eval mode, no corruption); in batches when configured, and the
-    semantic weights left on the model are those of the whole graph."""
+def user_batches(
+    graph: PersonaGraph, batch_size: int, device: str
+) -> Iterator[tuple[Tensor, list[MetaPathInput]]]:
+    """Every user as a target once, in user order: the whole graph (`batch_size` 0) or
+    batches of that many users. A user's row is the same either way (its meta-path rows
+    and sources do not depend on the batch)."""
+    if not batch_size:
+        yield full_inputs(graph.x_user, graph.paths, graph.features, device)
+        return
+    for start in range(0, graph.users, batch_size):
+        targets = np.arange(start, min(start + batch_size, graph.users))
+        yield batch_inputs(graph.x_user, graph.paths, graph.features, targets, device)
+
+
+def fit_semantic_weights(model: HDGI, graph: PersonaGraph, batch_size: int, device: str) -> None:
+    """Fix the model's beta from the mean attention score of every training user, so the
+    personas written back, those inferred later and any batching agree (`HDGI` doc)."""
     model.eval()
     with torch.no_grad():
-        if not batch_size:
-            x_user, paths = full_inputs(graph.x_user, graph.paths, graph.features, device)
-            return model.encode(x_user, paths).cpu().numpy()
-        parts, betas = [], []
-        for start in range(0, graph.users, batch_size):
-            targets = np.arange(start, min(start + batch_size, graph.users))
-            x_user, paths = batch_inputs(graph.x_user, graph.paths, graph.features, targets, device)
-            parts.append(model.encode(x_user, paths).cpu().numpy())
-            betas.append(model.last_semantic_weights * len(targets))
-        model.last_semantic_weights = torch.stack(betas).sum(0) / graph.users
-        return np.concatenate(parts)
+        total = sum(
+            model.attention_scores(model.path_outputs(x_user, paths)).sum(dim=1)
+            for x_user, paths in user_batches(graph, batch_size, device)
+        )
+        model.fit_semantic_weights(total / graph.users)
+
+
+def encode_users(model: HDGI, graph: PersonaGraph, batch_size: int, device: str) -> np.ndarray:
+    """Every user's persona (eval mode, no corruption, the fixed beta), in batches when
+    configured: the same rows whatever the batch size."""
+    model.eval()
+    with torch.no_grad():
+        return np.concatenate(
+            [
+                model.encode(x_user, paths).cpu().numpy()
+                for x_user, paths in user_batches(graph, batch_size, device)
+            ]
+        )
 
 
 def _step(
