@@ -1,0 +1,78 @@
+"""Where a domain's personas live in the graph, and reading them back.
+
+A user may rate items of several domains (Amazon reviewer ids are shared across
+categories), and each domain's persona run learns its own persona for them. So a persona is
+stored per (user, domain), as properties of the User named after the domain
+(`PersonaKeys`): `persona_movies` with `persona_movies_run`, `persona_books` with
+`persona_books_run`, and a cosine vector index per domain (`user_persona_movies`, ...;
+Neo4j indexes vectors per label and property). A persona run of one domain never touches
+another domain's properties. The names derive from the `--domain` value so that Cypher
+with a `$domain` parameter reads `u['persona_' + $domain]` and queries the index
+`'user_persona_' + $domain`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kgstore.db import Database
+from kgstore.graph.mapping import Domain
+
+
+@dataclass(frozen=True)
+class PersonaKeys:
+    """The User properties and the vector index holding one domain's personas."""
+
+    domain: Domain
+
+    @property
+    def vector(self) -> str:
+        return f"persona_{self.domain.value}"
+
+    @property
+    def run(self) -> str:
+        """The persona run that wrote `vector`."""
+        return f"{self.vector}_run"
+
+    @property
+    def pending(self) -> str:
+        """A run's vector before its switch (`personas.writeback`)."""
+        return f"{self.vector}_pending"
+
+    @property
+    def pending_run(self) -> str:
+        return f"{self.vector}_pending_run"
+
+    @property
+    def index(self) -> str:
+        return f"user_persona_{self.domain.value}"
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (self.vector, self.run, self.pending, self.pending_run)
+
+
+def persona_users(db: Database, domain: Domain, run: str) -> list[str]:
+    """The ids of the users holding a `domain` persona written by `run`, sorted."""
+    keys = PersonaKeys(domain)
+    ids = db.columns(
+        "MATCH (u:User) WHERE u[$run_key] = $run AND u[$vector] IS NOT NULL "
+        "RETURN collect(u.id) AS ids",
+        run_key=keys.run,
+        vector=keys.vector,
+        run=run,
+    )["ids"]
+    return sorted(ids)
+
+
+def read_personas(db: Database, domain: Domain, run: str) -> dict[str, np.ndarray]:
+    """User id -> the `domain` persona `run` stored for them (one scan of the users)."""
+    keys = PersonaKeys(domain)
+    row = db.columns(
+        "MATCH (u:User) WHERE u[$run_key] = $run AND u[$vector] IS NOT NULL "
+        "RETURN collect(u.id) AS ids, collect(u[$vector]) AS x",
+        run_key=keys.run,
+        vector=keys.vector,
+        run=run,
+    )
+    return {user: np.asarray(vector) for user, vector in zip(row["ids"], row["x"], strict=True)}

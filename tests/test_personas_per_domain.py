@@ -1,0 +1,176 @@
+"""Personas and preference keywords per (user, domain): users who rate in two domains (as
+Amazon reviewer ids do across categories) keep each domain's persona when the other
+domain trains, each domain's grid reads its own run's personas, and `db clear --domain`
+removes only that domain's. Planted sequences (tests.recsys_planted) in both domains,
+shifted so that a third of the users rate in both; HDGI trains on them in seconds."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+
+from kgstore.artifacts import ArtifactStore
+from kgstore.db import Database
+from kgstore.errors import PersonaError
+from kgstore.generation.pipeline import generate_keywords, keywords_property
+from kgstore.graph.clear import clear_domain
+from kgstore.graph.dense_idx import assign_dense_indices
+from kgstore.graph.mapping import Domain
+from kgstore.personas import runner
+from kgstore.personas.runner import PersonaReport
+from kgstore.personas.similar import similar_users
+from kgstore.recsys.grid import ANONYMOUS, GridConfig, grid_slices, prepare_grid
+from kgstore.recsys.inputs import Personas, load_split, persona_vectors
+from kgstore.train.hdgi import HDGIConfig
+from kgstore.train.sasrec import SASRecConfig
+from tests.recsys_planted import DIMENSION, planted_sequences
+
+pytestmark = pytest.mark.slow
+
+USERS = 150
+SHIFT = 100
+"""Books users are the movies users shifted by this many: users SHIFT..USERS-1 rate both."""
+CONFIG = HDGIConfig(hidden=16, epochs=5)
+GRID = GridConfig(
+    rows=("none/random", "kg/random"), seeds=1, rerank="", sasrec=SASRecConfig(max_len=5)
+)
+
+
+def no_embedder():
+    raise AssertionError("no row has user llm: the embedder must not be built")
+
+
+def domain_sequences(domain: Domain) -> dict[str, list[str]]:
+    """The planted sequences of `domain`: its own item ids, users shifted for books."""
+    shift = SHIFT if domain is Domain.BOOKS else 0
+    sequences = planted_sequences(True, USERS, seed=shift)
+    return {
+        f"u{int(user[1:]) + shift:04d}": [f"{domain.value}-{item}" for item in items]
+        for user, items in sequences.items()
+    }
+
+
+def write_domain(db: Database, domain: Domain) -> None:
+    sequences = domain_sequences(domain)
+    rng = np.random.default_rng(len(domain.value))
+    items = sorted({item for sequence in sequences.values() for item in sequence})
+    db.query(
+        f"UNWIND $items AS item CREATE (i:Item:{domain.label} {{id: item.id}}) "
+        "SET i.title = item.id, i.textEmbedding = item.x, i.textEmbeddingModel = 'test-random'",
+        items=[{"id": item, "x": rng.normal(size=DIMENSION).tolist()} for item in items],
+    )
+    db.query(
+        "UNWIND $rows AS row MERGE (u:User {id: row.user}) WITH u, row "
+        "UNWIND range(0, size(row.items) - 1) AS pos MATCH (i:Item {id: row.items[pos]}) "
+        "MERGE (u)-[:RATED {pos: pos, ts: pos, rating: 4.0, orderAssumed: false}]->(i)",
+        rows=[{"user": user, "items": items} for user, items in sequences.items()],
+    )
+
+
+@dataclass
+class TwoDomains:
+    db: Database
+    store: ArtifactStore
+    movies: PersonaReport
+    before: Personas
+    """The movies grid's personas read before books trained."""
+
+
+@pytest.fixture
+def two_domains(empty_graph: Database, tmp_path_factory: pytest.TempPathFactory) -> TwoDomains:
+    """Movies and books sharing users; HDGI trained on movies, then on books."""
+    for domain in Domain:
+        write_domain(empty_graph, domain)
+    assign_dense_indices(empty_graph)
+    store = ArtifactStore(str(tmp_path_factory.mktemp("artifacts")))
+    movies = runner.train_personas(empty_graph, store, Domain.MOVIES, CONFIG)
+    before = prepare_grid(empty_graph, store, Domain.MOVIES, GRID, no_embedder).personas
+    assert before is not None
+    runner.train_personas(empty_graph, store, Domain.BOOKS, CONFIG)
+    return TwoDomains(empty_graph, store, movies, before)
+
+
+def shared_trained_users(graph: TwoDomains) -> set[str]:
+    """Users both persona runs trained on (the ones an overwrite would hit)."""
+    books = persona_vectors(
+        graph.db, graph.store, Domain.BOOKS, load_split(graph.db, Domain.BOOKS, 5, 20)
+    )
+    return set(graph.before.encoder.snapshot.users) & set(books.encoder.snapshot.users)
+
+
+def test_training_another_domain_keeps_the_personas_the_grid_reads(
+    two_domains: TwoDomains,
+) -> None:
+    """After books trains, the movies grid reads the movies run's personas bit for bit,
+    infers only the users held out of the movies run, and its anonymous-session slice is
+    exactly those users."""
+    graph = two_domains
+    assert len(shared_trained_users(graph)) > 30  # there was something to overwrite
+    inputs = prepare_grid(graph.db, graph.store, Domain.MOVIES, GRID, no_embedder)
+    after = inputs.personas
+    assert after is not None and after.run == graph.movies.run
+    assert torch.equal(after.vectors, graph.before.vectors)
+    assert torch.equal(inputs.user_vectors["kg"], graph.before.vectors)
+    held_out = set(after.encoder.snapshot.held_out_users)
+    assert after.inferred == held_out & set(inputs.split.vocabulary.users)
+    test_users = inputs.split.vocabulary.users
+    anonymous = {
+        test_users[int(inputs.split.data.test.users[position])]
+        for position in grid_slices(inputs, GRID)[ANONYMOUS].tolist()
+    }
+    assert anonymous == held_out
+
+
+def test_similar_users_read_the_asked_domain(two_domains: TwoDomains) -> None:
+    graph = two_domains
+    user = sorted(shared_trained_users(graph))[0]
+    with pytest.raises(PersonaError, match="has personas of movies and books: give --domain"):
+        similar_users(graph.db, user, 5)
+    movies = similar_users(graph.db, user, 5, Domain.MOVIES)
+    books = similar_users(graph.db, user, 5, Domain.BOOKS)
+    assert movies.run == graph.movies.run and books.run != graph.movies.run
+    movie_raters = {f"u{number:04d}" for number in range(USERS)}
+    assert {n.user for n in movies.neighbours} <= movie_raters
+    assert {n.user for n in books.neighbours} <= {f"u{n + SHIFT:04d}" for n in range(USERS)}
+
+
+def test_clearing_a_domain_keeps_the_other_domains_personas_and_keywords(
+    two_domains: TwoDomains,
+) -> None:
+    graph = two_domains
+    for domain in Domain:
+        generate_keywords(graph.db, None, domain)
+    shared = sorted(shared_trained_users(graph))
+    keywords = {domain: keywords_property(domain) for domain in Domain}
+    before = graph.db.query(
+        "MATCH (u:User) WHERE u.id IN $ids RETURN u.id AS id, u[$movies] AS movies, "
+        "u[$books] AS books ORDER BY id",
+        ids=shared,
+        movies=keywords[Domain.MOVIES],
+        books=keywords[Domain.BOOKS],
+    )
+    assert all(row["movies"] and row["books"] and row["movies"] != row["books"] for row in before)
+
+    cleared = clear_domain(graph.db, Domain.BOOKS)
+
+    kept = graph.db.query(
+        "MATCH (u:User) WHERE u.id IN $ids RETURN u.id AS id, u[$movies] AS movies, "
+        "u[$books] AS books ORDER BY id",
+        ids=shared,
+        movies=keywords[Domain.MOVIES],
+        books=keywords[Domain.BOOKS],
+    )
+    assert kept == [{**row, "books": None} for row in before]
+    [left] = graph.db.query(
+        "MATCH (u:User) UNWIND keys(u) AS key WITH DISTINCT key "
+        "WHERE key STARTS WITH 'persona_books' OR key STARTS WITH $books "
+        "RETURN collect(key) AS keys",
+        books=keywords[Domain.BOOKS],
+    )
+    assert left["keys"] == []
+    after = persona_vectors(
+        graph.db, graph.store, Domain.MOVIES, load_split(graph.db, Domain.MOVIES, 5, 20)
+    )
+    assert after.run == graph.movies.run and torch.equal(after.vectors, graph.before.vectors)
+    assert cleared.users_stripped == USERS - SHIFT  # the users who also rate movies
