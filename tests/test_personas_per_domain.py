@@ -78,17 +78,33 @@ class TwoDomains:
 
 
 @pytest.fixture
-def two_domains(empty_graph: Database, tmp_path_factory: pytest.TempPathFactory) -> TwoDomains:
-    """Movies and books sharing users; HDGI trained on movies, then on books."""
+def written(empty_graph: Database) -> Database:
+    """Movies and books sharing users, nothing trained."""
     for domain in Domain:
         write_domain(empty_graph, domain)
     assign_dense_indices(empty_graph)
-    store = ArtifactStore(str(tmp_path_factory.mktemp("artifacts")))
-    movies = runner.train_personas(empty_graph, store, Domain.MOVIES, CONFIG)
-    before = prepare_grid(empty_graph, store, Domain.MOVIES, GRID, no_embedder).personas
-    assert before is not None
-    runner.train_personas(empty_graph, store, Domain.BOOKS, CONFIG)
-    return TwoDomains(empty_graph, store, movies, before)
+    return empty_graph
+
+
+@pytest.fixture
+def store(tmp_path_factory: pytest.TempPathFactory) -> ArtifactStore:
+    return ArtifactStore(str(tmp_path_factory.mktemp("artifacts")))
+
+
+def movies_personas(db: Database, store: ArtifactStore) -> Personas:
+    """What the movies grid reads as personas."""
+    personas = prepare_grid(db, store, Domain.MOVIES, GRID, no_embedder).personas
+    assert personas is not None
+    return personas
+
+
+@pytest.fixture
+def two_domains(written: Database, store: ArtifactStore) -> TwoDomains:
+    """HDGI trained on movies, then on books."""
+    movies = runner.train_personas(written, store, Domain.MOVIES, CONFIG)
+    before = movies_personas(written, store)
+    runner.train_personas(written, store, Domain.BOOKS, CONFIG)
+    return TwoDomains(written, store, movies, before)
 
 
 def shared_trained_users(graph: TwoDomains) -> set[str]:
@@ -174,3 +190,47 @@ def test_clearing_a_domain_keeps_the_other_domains_personas_and_keywords(
     )
     assert after.run == graph.movies.run and torch.equal(after.vectors, graph.before.vectors)
     assert cleared.users_stripped == USERS - SHIFT  # the users who also rate movies
+
+
+OLD_STYLE = (
+    "MATCH (u:User) WHERE u.persona_movies IS NOT NULL "
+    "SET u.persona = u.persona_movies, u.personaRun = u.persona_movies_run, "
+    "u.personaDomain = 'movies' REMOVE u.persona_movies, u.persona_movies_run"
+)
+"""The movies personas as a kgstore before per-domain personas stored them."""
+
+
+def test_old_single_persona_is_refused_then_moved_by_the_next_persona_run(
+    written: Database, store: ArtifactStore
+) -> None:
+    movies = runner.train_personas(written, store, Domain.MOVIES, CONFIG)
+    before = movies_personas(written, store)
+    user = before.encoder.snapshot.users[0]
+    written.query(OLD_STYLE)
+    written.query("DROP INDEX user_persona_movies")
+    written.query(
+        "CREATE VECTOR INDEX user_persona IF NOT EXISTS FOR (u:User) ON u.persona OPTIONS {indexConfig: "
+        "{`vector.dimensions`: 16, `vector.similarity_function`: 'cosine'}}"
+    )
+    older = "personas of an older kgstore .*the next `kgctl train hdgi` moves them"
+    with pytest.raises(PersonaError, match=f"no longer hold its persona.*{older}"):
+        movies_personas(written, store)
+    with pytest.raises(PersonaError, match=f"has no persona.*{older}"):
+        similar_users(written, user, 5)
+
+    books = runner.train_personas(written, store, Domain.BOOKS, CONFIG)
+
+    assert books.migrated == {"movies": movies.users}
+    assert torch.equal(movies_personas(written, store).vectors, before.vectors)
+    assert similar_users(written, user, 5, Domain.MOVIES).run == movies.run
+    [left] = written.query(
+        "MATCH (u:User) WHERE u.persona IS NOT NULL OR u.personaRun IS NOT NULL "
+        "OR u.personaDomain IS NOT NULL RETURN count(u) AS n"
+    )
+    assert left["n"] == 0
+    assert not written.query("SHOW INDEXES YIELD name WHERE name = 'user_persona' RETURN name")
+
+    # a user the movies run trained on who lost its persona (the old overwrite did that)
+    written.query("MATCH (u:User {id: $id}) REMOVE u.persona_movies", id=user)
+    with pytest.raises(PersonaError, match=f"1 movies users the persona run {movies.run} "):
+        movies_personas(written, store)
