@@ -68,11 +68,11 @@ def infer(
                 f"run {run_id} learned {encoder.snapshot.domain} personas, not {domain.value}"
             )
         [persona] = infer_personas(encoder, [items])
-        neighbours = nearest_users(db, Domain(encoder.snapshot.domain), persona, k)
-    if as_json:
-        console.print(json.dumps({"run": run_id, "items": items, "persona": persona.tolist()}))
-        return
-    console.print(f"persona of the session ({len(persona)} dimensions, run {run_id})")
+        if as_json:
+            console.print(json.dumps({"run": run_id, "items": items, "persona": persona.tolist()}))
+            return
+        console.print(f"persona of the session ({len(persona)} dimensions, run {run_id})")
+        neighbours = nearest_users(db, Domain(encoder.snapshot.domain), run_id, persona, k)
     console.print(_table(f"nearest known {encoder.snapshot.domain} users", neighbours))
 
 

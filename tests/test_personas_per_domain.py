@@ -5,6 +5,7 @@ removes only that domain's. Planted sequences (tests.recsys_planted) in both dom
 shifted so that a third of the users rate in both; HDGI trains on them in seconds."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,11 +20,13 @@ from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain
 from kgstore.personas import runner
 from kgstore.personas.runner import PersonaReport
-from kgstore.personas.similar import similar_users
+from kgstore.personas.similar import nearest_users, similar_users
 from kgstore.recsys.grid import ANONYMOUS, GridConfig, grid_slices, prepare_grid
 from kgstore.recsys.inputs import Personas, load_split, persona_vectors
+from kgstore.settings import Settings
 from kgstore.train.hdgi import HDGIConfig
 from kgstore.train.sasrec import SASRecConfig
+from tests.ingest_checks import run_kgctl
 from tests.recsys_planted import DIMENSION, planted_sequences
 
 pytestmark = pytest.mark.slow
@@ -73,6 +76,7 @@ class TwoDomains:
     db: Database
     store: ArtifactStore
     movies: PersonaReport
+    books: PersonaReport
     before: Personas
     """The movies grid's personas read before books trained."""
 
@@ -103,8 +107,8 @@ def two_domains(written: Database, store: ArtifactStore) -> TwoDomains:
     """HDGI trained on movies, then on books."""
     movies = runner.train_personas(written, store, Domain.MOVIES, CONFIG)
     before = movies_personas(written, store)
-    runner.train_personas(written, store, Domain.BOOKS, CONFIG)
-    return TwoDomains(written, store, movies, before)
+    books = runner.train_personas(written, store, Domain.BOOKS, CONFIG)
+    return TwoDomains(written, store, movies, books, before)
 
 
 def shared_trained_users(graph: TwoDomains) -> set[str]:
@@ -138,17 +142,28 @@ def test_training_another_domain_keeps_the_personas_the_grid_reads(
     assert anonymous == held_out
 
 
-def test_similar_users_read_the_asked_domain(two_domains: TwoDomains) -> None:
+def test_similar_users_read_the_asked_domain(
+    two_domains: TwoDomains, settings: Settings, tmp_path: Path
+) -> None:
     graph = two_domains
     user = sorted(shared_trained_users(graph))[0]
     with pytest.raises(PersonaError, match="has personas of movies and books: give --domain"):
         similar_users(graph.db, user, 5)
     movies = similar_users(graph.db, user, 5, Domain.MOVIES)
     books = similar_users(graph.db, user, 5, Domain.BOOKS)
-    assert movies.run == graph.movies.run and books.run != graph.movies.run
+    assert (movies.run, books.run) == (graph.movies.run, graph.books.run)
     movie_raters = {f"u{number:04d}" for number in range(USERS)}
     assert {n.user for n in movies.neighbours} <= movie_raters
     assert {n.user for n in books.neighbours} <= {f"u{n + SHIFT:04d}" for n in range(USERS)}
+    with pytest.raises(PersonaError, match=f"personas are of run {graph.books.run}, not x"):
+        nearest_users(graph.db, Domain.BOOKS, "x", np.ones(CONFIG.hidden), 3)
+
+    log = tmp_path / "kgctl.log"
+    args = ("personas", "similar", user, "-k", "3")
+    assert run_kgctl(settings, *args, "--domain", "books", output=log) == 0, log.read_text()
+    assert f"books personas of run {graph.books.run}" in log.read_text()
+    assert run_kgctl(settings, *args, output=log) == 2
+    assert "give --domain" in log.read_text()
 
 
 def test_clearing_a_domain_keeps_the_other_domains_personas_and_keywords(
@@ -209,8 +224,8 @@ def test_old_single_persona_is_refused_then_moved_by_the_next_persona_run(
     written.query(OLD_STYLE)
     written.query("DROP INDEX user_persona_movies")
     written.query(
-        "CREATE VECTOR INDEX user_persona IF NOT EXISTS FOR (u:User) ON u.persona OPTIONS {indexConfig: "
-        "{`vector.dimensions`: 16, `vector.similarity_function`: 'cosine'}}"
+        "CREATE VECTOR INDEX user_persona IF NOT EXISTS FOR (u:User) ON u.persona "
+        "OPTIONS {indexConfig: {`vector.dimensions`: 16, `vector.similarity_function`: 'cosine'}}"
     )
     older = "personas of an older kgstore .*the next `kgctl train hdgi` moves them"
     with pytest.raises(PersonaError, match=f"no longer hold its persona.*{older}"):

@@ -43,6 +43,12 @@ def migrate_legacy_personas(db: Database) -> dict[str, int]:
     persona of that domain keeps it: a newer run wrote it), remove the old properties and
     index, and index the moved vectors. Returns how many moved per domain. Idempotent and
     batched: a migration killed half-way is finished by the next call."""
+    moved = _move_to_domains(db) if has_legacy_personas(db) else {}
+    db.query(f"DROP INDEX {LEGACY_INDEX} IF EXISTS")
+    return moved
+
+
+def _move_to_domains(db: Database) -> dict[str, int]:
     moved: dict[str, int] = {}
     for domain in Domain:
         keys = PersonaKeys(domain)
@@ -69,7 +75,6 @@ def migrate_legacy_personas(db: Database) -> dict[str, int]:
         "REMOVE u.persona, u.personaRun, u.personaDomain, u.personaPending, u.personaPendingRun "
         "RETURN 1 AS changed",
     )
-    db.query(f"DROP INDEX {LEGACY_INDEX} IF EXISTS")
     return moved
 
 

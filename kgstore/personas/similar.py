@@ -10,7 +10,7 @@ from kgstore.db import Database
 from kgstore.errors import PersonaError
 from kgstore.graph.mapping import Domain
 from kgstore.personas.legacy import legacy_note
-from kgstore.personas.stored import PersonaKeys
+from kgstore.personas.stored import PersonaKeys, stored_run
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,22 @@ class SimilarUsers:
 
 
 def nearest_users(
-    db: Database, domain: Domain, vector: np.ndarray | list[float], k: int
+    db: Database, domain: Domain, run: str, vector: np.ndarray | list[float], k: int
 ) -> list[Neighbour]:
-    """The `k` users whose `domain` personas are nearest to `vector` (cosine)."""
+    """The `k` users whose `domain` personas are nearest to `vector` (cosine), a persona
+    of `run`'s encoder. Refused unless the stored personas are that run's: vectors of two
+    encoders are not comparable."""
     keys = PersonaKeys(domain)
-    if not db.query("SHOW INDEXES YIELD name WHERE name = $name RETURN name", name=keys.index):
+    held = stored_run(db, domain)
+    if held is None:
         raise PersonaError(
-            f"no {domain.value} personas in the graph (no vector index {keys.index}): run "
+            f"no {domain.value} personas in the graph: run "
             f"`kgctl train hdgi --domain {domain.value}` first.{legacy_note(db)}"
+        )
+    if held != run:
+        raise PersonaError(
+            f"the stored {domain.value} personas are of run {held}, not {run}: nearest users "
+            "are found among personas of the same run only"
         )
     rows = db.query(
         "CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node, score "
@@ -64,7 +72,8 @@ def similar_users(db: Database, user: str, k: int, domain: Domain | None = None)
         raise PersonaError(
             f"user {user!r} has personas of {' and '.join(d.value for d in held)}: give --domain"
         )
-    domain = domain or (held[0] if held else None)
+    if domain is None and held:
+        domain = held[0]
     if domain is None or domain not in held:
         where = f" of {domain.value}" if domain else ""
         raise PersonaError(
@@ -79,7 +88,7 @@ def similar_users(db: Database, user: str, k: int, domain: Domain | None = None)
         vector=keys.vector,
         run_key=keys.run,
     )
-    found = nearest_users(db, domain, row["persona"], k + 1)
+    found = nearest_users(db, domain, row["run"], row["persona"], k + 1)
     return SimilarUsers(
         domain, row["run"], [neighbour for neighbour in found if neighbour.user != user][:k]
     )

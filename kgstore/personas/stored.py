@@ -47,10 +47,6 @@ class PersonaKeys:
     def index(self) -> str:
         return f"user_persona_{self.domain.value}"
 
-    @property
-    def all(self) -> tuple[str, ...]:
-        return (self.vector, self.run, self.pending, self.pending_run)
-
 
 def persona_users(db: Database, domain: Domain, run: str) -> list[str]:
     """The ids of the users holding a `domain` persona written by `run`, sorted."""
@@ -76,3 +72,14 @@ def read_personas(db: Database, domain: Domain, run: str) -> dict[str, np.ndarra
         run=run,
     )
     return {user: np.asarray(vector) for user, vector in zip(row["ids"], row["x"], strict=True)}
+
+
+def stored_run(db: Database, domain: Domain) -> str | None:
+    """The run whose `domain` personas the users hold (a run's switch removes the domain's
+    personas of earlier runs, so there is one), None when no user holds one."""
+    keys = PersonaKeys(domain)
+    rows = db.query(
+        "MATCH (u:User) WHERE u[$run_key] IS NOT NULL RETURN u[$run_key] AS run LIMIT 1",
+        run_key=keys.run,
+    )
+    return rows[0]["run"] if rows else None
