@@ -166,6 +166,17 @@ def test_similar_users_read_the_asked_domain(
     assert "give --domain" in log.read_text()
 
 
+def keywords_of(db: Database, users: list[str]) -> list[dict[str, str | None]]:
+    """Each user's movies and books preference keywords, by id."""
+    return db.query(
+        "MATCH (u:User) WHERE u.id IN $ids RETURN u.id AS id, u[$movies] AS movies, "
+        "u[$books] AS books ORDER BY id",
+        ids=users,
+        movies=keywords_property(Domain.MOVIES),
+        books=keywords_property(Domain.BOOKS),
+    )
+
+
 def test_clearing_a_domain_keeps_the_other_domains_personas_and_keywords(
     two_domains: TwoDomains,
 ) -> None:
@@ -173,31 +184,17 @@ def test_clearing_a_domain_keeps_the_other_domains_personas_and_keywords(
     for domain in Domain:
         generate_keywords(graph.db, None, domain)
     shared = sorted(shared_trained_users(graph))
-    keywords = {domain: keywords_property(domain) for domain in Domain}
-    before = graph.db.query(
-        "MATCH (u:User) WHERE u.id IN $ids RETURN u.id AS id, u[$movies] AS movies, "
-        "u[$books] AS books ORDER BY id",
-        ids=shared,
-        movies=keywords[Domain.MOVIES],
-        books=keywords[Domain.BOOKS],
-    )
+    before = keywords_of(graph.db, shared)
     assert all(row["movies"] and row["books"] and row["movies"] != row["books"] for row in before)
 
     cleared = clear_domain(graph.db, Domain.BOOKS)
 
-    kept = graph.db.query(
-        "MATCH (u:User) WHERE u.id IN $ids RETURN u.id AS id, u[$movies] AS movies, "
-        "u[$books] AS books ORDER BY id",
-        ids=shared,
-        movies=keywords[Domain.MOVIES],
-        books=keywords[Domain.BOOKS],
-    )
-    assert kept == [{**row, "books": None} for row in before]
+    assert keywords_of(graph.db, shared) == [{**row, "books": None} for row in before]
     [left] = graph.db.query(
         "MATCH (u:User) UNWIND keys(u) AS key WITH DISTINCT key "
         "WHERE key STARTS WITH 'persona_books' OR key STARTS WITH $books "
         "RETURN collect(key) AS keys",
-        books=keywords[Domain.BOOKS],
+        books=keywords_property(Domain.BOOKS),
     )
     assert left["keys"] == []
     after = persona_vectors(

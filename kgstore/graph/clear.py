@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from kgstore.db import Database
 from kgstore.generation.pipeline import keywords_property
 from kgstore.graph.mapping import Domain, cypher_label
-from kgstore.personas.stored import PersonaKeys
+from kgstore.personas.stored import persona_keys
 
 BATCH = 10_000
 
@@ -62,7 +62,7 @@ def _strip_users(db: Database, domain: Domain) -> int:
     """Remove every User property of the domain's personas (`persona_movies`, its run and
     pending vector) and keywords (`preferenceKeywordsMovie` and its model, version, hash,
     run), in batches; returns how many users had some."""
-    prefixes = [PersonaKeys(domain).vector, keywords_property(domain)]
+    prefixes = [persona_keys(domain).vector, keywords_property(domain)]
     with db.session() as session:
         record = session.run(
             "MATCH (u:User) WITH u, [k IN keys(u) WHERE any(p IN $prefixes WHERE "

@@ -4,7 +4,7 @@ Older graphs hold one persona per user: `User.persona` with `personaRun`, `perso
 (and `personaPending` / `personaPendingRun` of a run that never switched), under the
 vector index `user_persona`. A user who rated in two domains kept only the persona of the
 domain trained last. The next `kgctl train hdgi` (of any domain) moves each such persona to
-the properties of its `personaDomain` (`stored.PersonaKeys`) before it trains; readers
+the properties of its `personaDomain` (`stored.persona_keys`) before it trains; readers
 refuse an unmoved graph with a message naming that command. A domain whose run lost
 personas to the old overwrite is then caught by the readers (`recsys.inputs`: the run's
 own users without its persona) and must be trained again.
@@ -13,7 +13,7 @@ own users without its persona) and must be trained again.
 from kgstore.db import Database
 from kgstore.graph.mapping import Domain
 from kgstore.graph.vector_index import ensure_vector_index
-from kgstore.personas.stored import PersonaKeys
+from kgstore.personas.stored import persona_keys
 
 LEGACY_INDEX = "user_persona"
 BATCH = 10_000
@@ -51,7 +51,7 @@ def migrate_legacy_personas(db: Database) -> dict[str, int]:
 def _move_to_domains(db: Database) -> dict[str, int]:
     moved: dict[str, int] = {}
     for domain in Domain:
-        keys = PersonaKeys(domain)
+        keys = persona_keys(domain)
         count = _in_batches(
             db,
             "MATCH (u:User) WHERE u.persona IS NOT NULL AND u.personaDomain = $domain",

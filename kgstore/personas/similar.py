@@ -10,7 +10,7 @@ from kgstore.db import Database
 from kgstore.errors import PersonaError
 from kgstore.graph.mapping import Domain
 from kgstore.personas.legacy import legacy_note
-from kgstore.personas.stored import PersonaKeys, stored_run
+from kgstore.personas.stored import persona_keys, stored_run
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def nearest_users(
     """The `k` users whose `domain` personas are nearest to `vector` (cosine), a persona
     of `run`'s encoder. Refused unless the stored personas are that run's: vectors of two
     encoders are not comparable."""
-    keys = PersonaKeys(domain)
+    keys = persona_keys(domain)
     held = stored_run(db, domain)
     if held is None:
         raise PersonaError(
@@ -63,7 +63,7 @@ def similar_users(db: Database, user: str, k: int, domain: Domain | None = None)
         "OPTIONAL MATCH (u:User {id: $id}) RETURN u IS NOT NULL AS found, "
         "[d IN $domains WHERE u[d.key] IS NOT NULL | d.name] AS domains",
         id=user,
-        domains=[{"name": each.value, "key": PersonaKeys(each).vector} for each in Domain],
+        domains=[{"name": each.value, "key": persona_keys(each).vector} for each in Domain],
     )
     if not rows[0]["found"]:
         raise PersonaError(f"no user {user!r} in the graph")
@@ -81,7 +81,7 @@ def similar_users(db: Database, user: str, k: int, domain: Domain | None = None)
             f"them): run `kgctl train hdgi --domain {domain.value if domain else '…'}`."
             f"{legacy_note(db)}"
         )
-    keys = PersonaKeys(domain)
+    keys = persona_keys(domain)
     [row] = db.query(
         "MATCH (u:User {id: $id}) RETURN u[$vector] AS persona, u[$run_key] AS run",
         id=user,

@@ -1,7 +1,7 @@
 """Personas into Neo4j, all or nothing, one domain at a time.
 
 Vectors are first written in batches to the domain's pending property with the run id
-(`stored.PersonaKeys`: `persona_movies_pending`, `persona_movies_pending_run`); only when
+(`stored.persona_keys`: `persona_movies_pending`, `persona_movies_pending_run`); only when
 every batch is in does one transaction make them the domain's personas (`persona_movies`,
 `persona_movies_run`). A run that fails or is killed before that leaves every user's
 previous persona as it was; its pending vectors are removed by the next persona run
@@ -16,7 +16,7 @@ import numpy as np
 from kgstore.db import Database
 from kgstore.graph.mapping import Domain
 from kgstore.graph.vector_index import ensure_vector_index
-from kgstore.personas.stored import PersonaKeys
+from kgstore.personas.stored import persona_keys
 
 WRITE_BATCH = 5_000
 
@@ -26,7 +26,7 @@ def clear_stale_pending(db: Database) -> int:
     returns how many."""
     removed = 0
     for domain in Domain:
-        keys = PersonaKeys(domain)
+        keys = persona_keys(domain)
         [row] = db.query(
             "MATCH (u:User) WHERE u[$pending_run] IS NOT NULL "
             "OPTIONAL MATCH (r:Run {id: u[$pending_run]}) "
@@ -47,7 +47,7 @@ def write_pending(
     personas: np.ndarray,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    keys = PersonaKeys(domain)
+    keys = persona_keys(domain)
     for start in range(0, len(users), WRITE_BATCH):
         rows = [
             {"id": user, "vector": vector.tolist()}
@@ -74,7 +74,7 @@ def switch_to_run(db: Database, run_id: str, domain: Domain, dimension: int) -> 
     personas of earlier runs from the users this run did not store (users now held out):
     one transaction, after which every persona of the domain is this run's, so the
     domain's vector index compares vectors of one encoder. Returns how many switched."""
-    keys = PersonaKeys(domain)
+    keys = persona_keys(domain)
     [row] = db.query(
         "MATCH (u:User) WHERE u[$run_key] IS NOT NULL OR u[$pending_run] = $run "
         "WITH u, coalesce(u[$pending_run] = $run, false) AS mine "

@@ -14,7 +14,7 @@ import numpy as np
 
 from kgstore.db import Database
 from kgstore.graph.mapping import BY_TYPE, Domain, cypher_label, cypher_rel_type
-from kgstore.personas.stored import PersonaKeys, persona_users
+from kgstore.personas.stored import persona_keys, persona_users
 from kgstore.recsys.split import MIN_EVALUATED
 from kgstore.report.limits import MAP_CAP, MAP_SEED
 
@@ -69,7 +69,7 @@ def sample_personas(
         "RETURN collect(u.id) AS ids, collect(u[$vector]) AS x, "
         "collect(coalesce(u.plantedGroup, -1)) AS groups",
         ids=drawn,
-        vector=PersonaKeys(domain).vector,
+        vector=persona_keys(domain).vector,
     )
     planted = [None if group == -1 else int(group) for group in row["groups"]]
     vectors = np.asarray(row["x"], dtype=np.float32).reshape(len(row["ids"]), -1)
