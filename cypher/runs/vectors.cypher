@@ -1,7 +1,8 @@
 // Which run wrote which vectors: embedding runs (textEmbedding of items and entities) and
 // HDGI runs (User.persona_<domain> of the run's domain), newest first, with how many nodes
-// still hold that run's vectors and the run's metrics (JSON). A run whose vectors were all replaced by a later
-// run shows zeros. Counting scans the labels once per run: seconds on millions of nodes.
+// still hold that run's vectors and the run's metrics (JSON). A run whose vectors were all
+// replaced by a later run shows zeros. Counting scans the labels once per run: seconds on
+// millions of nodes.
 // @param limit int = 20: how many runs
 // @returns run, kind, model, status, started, items, entities, personas, metrics
 MATCH (r:Run)
