@@ -12,11 +12,12 @@ MATCH (u:User {id: $userId})
 UNWIND [key IN keys(u) WHERE key =~ 'persona_[a-z]+'] AS key
 WITH u, key, substring(key, size('persona_')) AS domain
 WHERE $domain IS NULL OR domain = $domain
-CALL (u, key, domain) {
-  CALL db.index.vector.queryNodes('user_persona_' + domain, $k + 1, u[key]) YIELD node, score
-  WITH node, score WHERE node <> u
-  RETURN node, score ORDER BY score DESC LIMIT $k
-}
+CALL db.index.vector.queryNodes('user_persona_' + domain, $k + 1, u[key]) YIELD node, score
+WITH u, key, domain, node, score WHERE node <> u
+WITH u, key, domain, node, score ORDER BY score DESC
+WITH u, key, domain, collect(node)[..$k] AS nodes, collect(score)[..$k] AS scores
+UNWIND range(0, size(nodes) - 1) AS rank
+WITH u, key, domain, nodes[rank] AS node, scores[rank] AS score
 RETURN node.id AS user, score, node.plantedGroup AS plantedGroup,
        COUNT { (u)-[:RATED]->(:Item)<-[:RATED]-(node) } AS sharedItems,
        COUNT { (node)-[:RATED]->(:Item) } AS items, domain, u[key + '_run'] AS personaRun
