@@ -19,8 +19,8 @@ def db_clear(
     domain: Annotated[
         Domain | None,
         typer.Option(
-            help="Remove only this domain's items, their interactions and facts, and the "
-            "users and entities nothing else uses."
+            help="Remove only this domain's items, their interactions and facts, the "
+            "users and entities nothing else uses, and the domain's personas and keywords."
         ),
     ] = None,
 ) -> None:
@@ -37,6 +37,11 @@ def db_clear(
         f"deleted {cleared.nodes:,} nodes and {cleared.relationships:,} relationships "
         f"({what}); the schema stays"
     )
+    if cleared.users_stripped:
+        console.print(
+            f"removed the {what}'s personas and keywords of {cleared.users_stripped:,} users "
+            "who rate another domain"
+        )
 
 
 def register(parent: typer.Typer) -> None:

@@ -49,9 +49,10 @@ def hdgi(
     local: Annotated[bool, typer.Option("--local", help="Train here, not in a worker.")] = False,
 ) -> None:
     """Learn a persona for every user of DOMAIN with Heterogeneous Deep Graph Infomax over
-    the training interactions and the KG, and write it to `User.persona` (with
-    `personaRun` and a vector index). The previous personas stay until the new ones are
-    all written."""
+    the training interactions and the KG, and write it to the DOMAIN's own User properties
+    (`persona_<domain>` with `persona_<domain>_run` and the vector index
+    `user_persona_<domain>`); other domains' personas are not touched. The previous
+    personas stay until the new ones are all written."""
     from kgstore.personas.runner import train_personas_from_settings
     from kgstore.train.hdgi import HDGIConfig
 
@@ -79,6 +80,10 @@ def hdgi(
         f"{report['first_loss']:.4f} → {report['best_loss']:.4f}, {report['train_seconds']:.1f} s "
         f"on {report['device']}; meta-path weights: {weights}"
     )
+    for moved_domain, moved in report.get("migrated", {}).items():
+        console.print(
+            f"moved {moved:,} personas of an older kgstore (User.persona) to persona_{moved_domain}"
+        )
     if report["order_assumed"]:
         console.print("note: the source had no timestamps; file order was taken as time order")
 

@@ -16,3 +16,8 @@ CREATE INDEX entity_idx IF NOT EXISTS FOR (e:Entity) ON (e.idx);
 CREATE INDEX item_uri IF NOT EXISTS FOR (i:Item) ON (i.uri);
 CREATE INDEX entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name);
 CREATE INDEX run_kind IF NOT EXISTS FOR (r:Run) ON (r.kind);
+
+// Vector indexes take their dimension from the vectors, so they are made by the commands that
+// write them, not here: item_text_embedding / entity_text_embedding (`kgctl embed`) and one
+// persona index per domain, user_persona_movies / user_persona_books on User.persona_<domain>
+// (`kgctl train hdgi --domain`, kgstore/personas/writeback.py).

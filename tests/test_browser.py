@@ -23,7 +23,6 @@ from kgstore.errors import GuideError, ServiceError
 from kgstore.graph.mapping import ALL_LABELS, ENTITY_LABELS, Domain
 from kgstore.graph.vector_index import ensure_vector_index
 from kgstore.paths import CYPHER_DIR, DOCKER_DIR
-from kgstore.personas.writeback import PERSONA_INDEX
 from kgstore.services.guide_content import (
     GUIDE_PATH,
     GUIDE_TEMPLATE,
@@ -240,32 +239,31 @@ def test_guide_template_is_the_one_served() -> None:
 # -- a real browser -------------------------------------------------------------------
 
 
+BROWSER_DOMAIN = "browsertest"
+"""The persona domain of the fixture's users: their own property and vector index
+(`persona_browsertest`, `user_persona_browsertest`), apart from any real domain's."""
+
+
 @pytest.fixture
 def persona_users(db: Database) -> Iterator[dict[str, list[float]]]:
     """Five users with persona vectors in their own domain, nearest to u0 in the order
-    u1, u2, u3; u4 points elsewhere. u0 and u1 rated the same film.
-
-    The vectors take the dimension of the `user_persona` index when one exists (a
-    different one would make ensure_vector_index drop it); an index this fixture had to
-    create is dropped again.
-    """
+    u1, u2, u3; u4 points elsewhere. u0 and u1 rated the same film. The domain's vector
+    index is dropped again."""
     remove = "MATCH (n) WHERE n.id STARTS WITH $prefix DETACH DELETE n"
+    index = f"user_persona_{BROWSER_DOMAIN}"
     db.query(remove, prefix=PREFIX)  # what a killed run left
-    existing = db.query(
-        "SHOW INDEXES YIELD name, options WHERE name = $name RETURN options", name=PERSONA_INDEX
-    )
-    dimension = existing[0]["options"]["indexConfig"]["vector.dimensions"] if existing else 8
+    dimension = 8
     directions = {"u0": (1.0, 0.0), "u1": (1.0, 0.1), "u2": (1.0, 0.3), "u3": (1.0, 0.5)}
     vectors = {user: [*pair, *[0.0] * (dimension - 2)] for user, pair in directions.items()}
     vectors["u4"] = [0.0, 0.0, 1.0, *[0.0] * (dimension - 3)]
     db.query(
-        "UNWIND $rows AS row CREATE (:User {id: row.id, persona: row.vector, "
-        "personaDomain: $domain, plantedGroup: row.group})",
+        "UNWIND $rows AS row CREATE (u:User {id: row.id, plantedGroup: row.group}) "
+        "SET u[$key] = row.vector, u[$key + '_run'] = 'browsertest-run'",
         rows=[
             {"id": PREFIX + user, "vector": vector, "group": index % 2}
             for index, (user, vector) in enumerate(vectors.items())
         ],
-        domain=PREFIX + "domain",
+        key=f"persona_{BROWSER_DOMAIN}",
     )
     db.query(
         "CREATE (film:Item:Movie {id: $film, title: 'Heat'}) WITH film "
@@ -273,13 +271,12 @@ def persona_users(db: Database) -> Iterator[dict[str, list[float]]]:
         film=PREFIX + "heat",
         raters=[PREFIX + "u0", PREFIX + "u1"],
     )
-    ensure_vector_index(db, PERSONA_INDEX, "User", "persona", dimension)
+    ensure_vector_index(db, index, "User", f"persona_{BROWSER_DOMAIN}", dimension)
     try:
         yield vectors
     finally:
         db.query(remove, prefix=PREFIX)
-        if not existing:
-            db.query(f"DROP INDEX {PERSONA_INDEX} IF EXISTS")
+        db.query(f"DROP INDEX {index} IF EXISTS")
 
 
 def by_test_id(name: str) -> tuple[str, str]:
@@ -345,6 +342,8 @@ def test_browser_runs_the_persona_query_of_the_library(
         frame_showing(driver, ":param userId", PREFIX + "u0")
         type_command(driver, ":param k => 2")
         frame_showing(driver, ":param k", '"k": 2')
+        type_command(driver, f":param domain => '{BROWSER_DOMAIN}'")
+        frame_showing(driver, ":param domain", BROWSER_DOMAIN)
         type_command(driver, SIMILAR_USERS.read_text(encoding="utf-8").strip())
         result = frame_showing(driver, "queryNodes", "Started streaming")
         driver.save_screenshot(artifact_path("browser-similar-users.png"))

@@ -244,7 +244,7 @@ def test_a_broken_or_unreadable_file_is_a_clear_error(
 
 def test_parameters_are_checked_against_the_header(tmp_path: Path) -> None:
     query = find_query("personas/similar_users")
-    assert bind_params(query, ["userId=u1"]) == {"userId": "u1", "k": 10}
+    assert bind_params(query, ["userId=u1"]) == {"userId": "u1", "domain": None, "k": 10}
     assert bind_params(query, ["userId=u1", "k=3"])["k"] == 3
     with pytest.raises(QueryInputError) as problem:
         bind_params(query, ["k=three", "colour=red", "nonsense"])

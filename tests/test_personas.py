@@ -50,8 +50,8 @@ RUNNING_HDGI = (
     "RETURN r.id AS id, r.pid AS pid"
 )
 PERSONAS = (
-    "MATCH (u:User) WHERE u.persona IS NOT NULL "
-    "RETURN u.id AS id, u.persona AS p, u.personaRun AS r ORDER BY id"
+    "MATCH (u:User) WHERE u.persona_movies IS NOT NULL "
+    "RETURN u.id AS id, u.persona_movies AS p, u.persona_movies_run AS r ORDER BY id"
 )
 
 
@@ -171,9 +171,9 @@ def test_write_back_run_and_held_out_inference(
 ) -> None:
     report = runner.train_personas(demo_graph, store, Domain.MOVIES, HDGIConfig())
     [counts] = demo_graph.query(
-        "MATCH (u:User) RETURN count(u.persona) AS personas, "
-        "count(CASE WHEN u.personaRun = $run THEN 1 END) AS of_run, "
-        "count(u.personaPending) AS pending",
+        "MATCH (u:User) RETURN count(u.persona_movies) AS personas, "
+        "count(CASE WHEN u.persona_movies_run = $run THEN 1 END) AS of_run, "
+        "count(u.persona_movies_pending) AS pending",
         run=report.run,
     )
     assert counts == {"personas": report.users, "of_run": report.users, "pending": 0}
@@ -191,7 +191,8 @@ def test_write_back_run_and_held_out_inference(
     held = encoder.snapshot.held_out_users
     inferred = infer_personas(encoder, [split.train[user] for user in held])
     rows = demo_graph.query(
-        "MATCH (u:User) WHERE u.personaRun = $run RETURN u.id AS id, u.persona AS p", run=report.run
+        "MATCH (u:User) WHERE u.persona_movies_run = $run RETURN u.id AS id, u.persona_movies AS p",
+        run=report.run,
     )
     known = np.array([row["p"] for row in rows])
     known_groups = groups_of([row["id"] for row in rows], planted)
@@ -203,8 +204,9 @@ def test_write_back_run_and_held_out_inference(
     rate = float(np.mean(nearest == groups_of(held, planted)))
     assert rate > 0.4, rate  # chance is 1/8; measured 0.62
 
-    neighbours = similar_users(demo_graph, rows[0]["id"], 5)
-    assert len(neighbours) == 5 and rows[0]["id"] not in [n.user for n in neighbours]
+    found = similar_users(demo_graph, rows[0]["id"], 5)
+    assert (found.domain, found.run) == (Domain.MOVIES, report.run)
+    assert len(found.neighbours) == 5 and rows[0]["id"] not in [n.user for n in found.neighbours]
     with pytest.raises(PersonaError, match="has no persona"):
         similar_users(demo_graph, held[0], 5)
 
@@ -230,14 +232,14 @@ def test_failed_run_keeps_previous_personas(
         id=first.run,
     )
     assert failed["s"] == "failed"
-    [pending] = demo_graph.query("MATCH (u:User) RETURN count(u.personaPending) AS n")
+    [pending] = demo_graph.query("MATCH (u:User) RETURN count(u.persona_movies_pending) AS n")
     assert pending["n"] == first.users  # written under the failed run, never switched
 
     monkeypatch.undo()
     second = runner.train_personas(demo_graph, store, Domain.MOVIES, config)
     [state] = demo_graph.query(
-        "MATCH (u:User) RETURN count(u.personaPending) AS pending, "
-        "count(CASE WHEN u.personaRun = $run THEN 1 END) AS switched",
+        "MATCH (u:User) RETURN count(u.persona_movies_pending) AS pending, "
+        "count(CASE WHEN u.persona_movies_run = $run THEN 1 END) AS switched",
         run=second.run,
     )
     assert state == {"pending": 0, "switched": second.users}

@@ -39,7 +39,7 @@ def rows_of(db: Database, name: str, **params: Any) -> list[dict[str, Any]]:
 
 def some_users(db: Database, count: int) -> list[str]:
     rows = db.query(
-        "MATCH (u:User) WHERE u.persona IS NOT NULL RETURN u.id AS id ORDER BY id LIMIT $n",
+        "MATCH (u:User) WHERE u.persona_movies IS NOT NULL RETURN u.id AS id ORDER BY id LIMIT $n",
         n=count,
     )
     return [row["id"] for row in rows]
@@ -86,6 +86,7 @@ def test_persona_neighbours_share_the_planted_group(db: Database, trained: Perso
     for user in some_users(db, 40):
         rows = rows_of(db, "personas/similar_users", userId=user, k=10)
         assert len(rows) == 10 and user not in {row["user"] for row in rows}
+        assert {(row["domain"], row["personaRun"]) for row in rows} == {("movies", trained.run)}
         scores = [row["score"] for row in rows]
         assert scores == sorted(scores, reverse=True)
         same += [row["plantedGroup"] == groups[user] for row in rows]
@@ -104,7 +105,7 @@ def test_profile_counts_the_users_items_per_entity(db: Database, trained: Person
         {(r["rel"], r["entity"]): r["n"] for r in rated}
     )
     assert [row["items"] for row in rows] == sorted((row["items"] for row in rows), reverse=True)
-    assert {row["personaRun"] for row in rows} == {trained.run}
+    assert {tuple(row["personaRuns"]) for row in rows} == {(f"movies {trained.run}",)}
     shared = rows_of(db, "personas/profile", userId=user, limit=1000)
     assert shared == [row for row in rows if row["items"] >= 2]
     assert shared, "the demo user shares no entity between two items: pick a richer user"

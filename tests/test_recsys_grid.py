@@ -106,7 +106,7 @@ def test_no_validation_or_test_item_reaches_training(
     assert learned and not learned & split.held_out_pairs()
     assert not {user for user, _ in learned} & inputs.personas.inferred
     stored = planted.query(
-        "MATCH (u:User) WHERE u.persona IS NOT NULL RETURN collect(u.id) AS ids"
+        "MATCH (u:User) WHERE u.persona_movies IS NOT NULL RETURN collect(u.id) AS ids"
     )[0]["ids"]
     assert not inputs.personas.inferred & set(stored)
 

@@ -8,7 +8,9 @@ transaction memory pool on its own. The schema (constraints, indexes) always sta
 from dataclasses import dataclass
 
 from kgstore.db import Database
+from kgstore.generation.pipeline import keywords_property
 from kgstore.graph.mapping import Domain, cypher_label
+from kgstore.personas.stored import persona_keys
 
 BATCH = 10_000
 
@@ -19,6 +21,9 @@ class Cleared:
 
     nodes: int
     relationships: int
+    users_stripped: int = 0
+    """Users kept (they rate another domain) whose personas and keywords of the cleared
+    domain were removed."""
 
 
 def _delete(db: Database, match: str, variable: str, detach: bool = False) -> int:
@@ -41,11 +46,29 @@ def clear_graph(db: Database) -> Cleared:
 
 def clear_domain(db: Database, domain: Domain) -> Cleared:
     """Delete one domain's items with every relationship they have (interactions, facts,
-    item-item links), then the users and entities left with no relationship at all.
-    Other domains, their users and the entities they still use stay as they were; the
-    remaining nodes keep their `idx` (gaps where nodes were removed)."""
+    item-item links), then the users and entities left with no relationship at all, and
+    remove the domain's personas and preference keywords from the users that stay (they
+    rate another domain). Other domains, their users' personas and keywords and the
+    entities they still use stay as they were; the remaining nodes keep their `idx` (gaps
+    where nodes were removed)."""
     label = cypher_label(domain.label)
     relationships = _delete(db, f"MATCH (:{label})-[r]-() WITH DISTINCT r", "r")
     nodes = _delete(db, f"MATCH (i:{label})", "i", detach=True)
     nodes += _delete(db, "MATCH (n) WHERE (n:User OR n:Entity) AND NOT (n)--()", "n")
-    return Cleared(nodes, relationships)
+    return Cleared(nodes, relationships, _strip_users(db, domain))
+
+
+def _strip_users(db: Database, domain: Domain) -> int:
+    """Remove every User property of the domain's personas (`persona_movies`, its run and
+    pending vector) and keywords (`preferenceKeywordsMovie` and its model, version, hash,
+    run), in batches; returns how many users had some."""
+    prefixes = [persona_keys(domain).vector, keywords_property(domain)]
+    with db.session() as session:
+        record = session.run(
+            "MATCH (u:User) WITH u, [k IN keys(u) WHERE any(p IN $prefixes WHERE "
+            "k STARTS WITH p)] AS owned WHERE owned <> [] "
+            "CALL (u, owned) { FOREACH (k IN owned | REMOVE u[k]) } "
+            f"IN TRANSACTIONS OF {BATCH} ROWS RETURN count(u) AS n",
+            prefixes=prefixes,
+        ).single()
+    return record["n"] if record else 0

@@ -1,12 +1,12 @@
-"""Cosine vector indexes on node vectors (`textEmbedding`, `persona`): created after the
-vectors are written (one population instead of an update per write batch) and recreated
-when a new model changes the dimension."""
+"""Cosine vector indexes on node vectors (`textEmbedding`, `persona_<domain>`): created
+after the vectors are written (one population instead of an update per write batch) and
+recreated when a new model changes the dimension."""
 
 from kgstore.db import Database
 from kgstore.graph.mapping import cypher_label
 
 _INDEX_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
-_PROPERTY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_PROPERTY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 
 
 def drop_other_vector_index(db: Database, name: str, dimension: int) -> None:

@@ -50,16 +50,19 @@ class PersonaEncoder:
         return {item: row for row, item in enumerate(self.snapshot.items)}
 
 
-def latest_persona_run(db: Database, domain: Domain | None = None) -> str:
+def latest_persona_run(db: Database, domain: Domain) -> str:
+    """The domain's newest finished persona run: the one whose personas the domain's users
+    hold (each run of a domain replaces the domain's personas; other domains keep theirs)."""
     rows = db.query(
-        "MATCH (r:Run {kind: 'train', model: 'hdgi', status: 'finished'}) "
-        "WHERE $domain IS NULL OR r.domain = $domain "
+        "MATCH (r:Run {kind: 'train', model: 'hdgi', status: 'finished', domain: $domain}) "
         "RETURN r.id AS id ORDER BY r.finishedAt DESC LIMIT 1",
-        domain=domain.value if domain else None,
+        domain=domain.value,
     )
     if not rows:
-        where = f" for {domain.value}" if domain else ""
-        raise PersonaError(f"no finished persona run{where}: run `kgctl train hdgi` first")
+        raise PersonaError(
+            f"no finished persona run for {domain.value}: run "
+            f"`kgctl train hdgi --domain {domain.value}` first"
+        )
     return rows[0]["id"]
 
 

@@ -1,5 +1,7 @@
 """One persona run: export the domain's training graph, train HDGI, store the snapshot and
-the encoder, write the personas back, and record it all on a `Run` node.
+the encoder, write the personas back (to the domain's own properties, `personas.stored`),
+and record it all on a `Run` node. Personas an older kgstore stored in one property for
+every domain are moved per domain first (`personas.legacy`).
 
 Everything that can refuse (no users, vectors missing, a meta-path the graph lacks) is
 checked before the run is recorded or anything is written. What the `Run` keeps: the
@@ -23,6 +25,7 @@ from kgstore.export.store import put_snapshot
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.personas.checkpoint import put_checkpoint
+from kgstore.personas.legacy import migrate_legacy_personas
 from kgstore.personas.writeback import clear_stale_pending, switch_to_run, write_pending
 from kgstore.settings import Settings
 from kgstore.train.hdgi import HDGIConfig, persona_graph, train_hdgi
@@ -50,6 +53,8 @@ class PersonaReport:
     snapshot: str
     checkpoint: str
     order_assumed: bool
+    migrated: dict[str, int]
+    """Old-style personas moved to their domain's properties before this run, per domain."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +85,7 @@ def train_personas(
         raise ExportError(str(exc)) from None
     snapshot_key = put_snapshot(store, snapshot)
     run_id = run_id or uuid.uuid4().hex
+    migrated = migrate_legacy_personas(db)
     clear_stale_pending(db)
     record_run_start(
         db,
@@ -100,8 +106,8 @@ def train_personas(
         )
         checkpoint_key = put_checkpoint(store, config, snapshot_key, result)
         say({"stage": "write"})
-        write_pending(db, run_id, snapshot.users, result.personas)
-        switch_to_run(db, run_id, domain.value, config.hidden)
+        write_pending(db, run_id, domain, snapshot.users, result.personas)
+        switch_to_run(db, run_id, domain, config.hidden)
     except BaseException as exc:
         record_run_end(db, run_id, "failed", {"error": repr(exc)})
         raise
@@ -123,6 +129,7 @@ def train_personas(
         snapshot=snapshot_key,
         checkpoint=checkpoint_key,
         order_assumed=snapshot.order_assumed,
+        migrated=migrated,
     )
     record_run_end(db, run_id, "finished", {**report.as_dict(), "losses": result.losses})
     record_attention(db, run_id, result.semantic_weights)

@@ -7,7 +7,8 @@ before its first model trains, not after an hour.
 
 User representations, rows in `Vocabulary.users` order:
 - `llm`: each user's stored preference keywords (`kgctl generate keywords`), embedded;
-- `kg`: the HDGI persona stored on the user (`kgctl train hdgi`). Users the persona run
+- `kg`: the user's HDGI persona of this domain, stored by the domain's latest persona run
+  (`kgctl train hdgi --domain`; a run of another domain never replaces it). Users the run
   never saw (held out of persona learning, or added later) are known users, but have no
   stored persona: theirs is inferred by the run's encoder from their *training* items.
 Item representation `description`: the stored `Item.textEmbedding`, row 0 padding, with
@@ -31,6 +32,8 @@ from kgstore.generation.user_vectors import user_keyword_vectors
 from kgstore.graph.mapping import Domain, cypher_label
 from kgstore.graph.sequences import read_sequences
 from kgstore.personas.infer import PersonaEncoder, infer_personas, latest_persona_run, load_encoder
+from kgstore.personas.legacy import legacy_note
+from kgstore.personas.stored import read_personas
 from kgstore.recsys.data import SequenceData, Vocabulary, sequence_data
 from kgstore.recsys.split import LeaveOneOut
 
@@ -124,8 +127,10 @@ class Personas:
 def persona_vectors(
     db: Database, store: ArtifactStore, domain: Domain, split: DomainSplit
 ) -> Personas:
-    """The latest finished persona run's stored personas of the domain's users; the others
-    inferred by its encoder from their training items only."""
+    """The domain's latest finished persona run's stored personas of the domain's users;
+    the users it did not train on inferred by its encoder from their training items only.
+    A user the run trained on who no longer holds its persona is refused, never inferred:
+    they would be counted as held out (the anonymous-session slice) without being so."""
     try:
         run = latest_persona_run(db, domain)
     except PersonaError:
@@ -133,16 +138,18 @@ def persona_vectors(
             f"no personas for {domain.value}: run `kgctl train hdgi --domain {domain.value}` "
             "first (or leave out the rows with user kg)"
         ) from None
-    row = db.columns(
-        "MATCH (u:User) WHERE u.personaRun = $run AND u.persona IS NOT NULL "
-        "RETURN collect(u.id) AS ids, collect(u.persona) AS x",
-        run=run,
-    )
-    stored = dict(zip(row["ids"], row["x"], strict=True))
+    by_user = read_personas(db, domain, run)
     encoder = load_encoder(db, store, run)
     users = split.vocabulary.users
-    unseen = [user for user in users if user not in stored]
-    by_user = {user: np.asarray(vector) for user, vector in stored.items()}
+    trained = set(encoder.snapshot.users)
+    lost = [user for user in users if user in trained and user not in by_user]
+    if lost:
+        raise PersonaError(
+            f"{len(lost):,} {domain.value} users the persona run {run} trained on no longer "
+            f"hold its persona (first: {lost[0]!r}): run `kgctl train hdgi --domain "
+            f"{domain.value}` again.{legacy_note(db)}"
+        )
+    unseen = [user for user in users if user not in by_user]
     if unseen:
         inferred = infer_personas(encoder, [split.split.train[user] for user in unseen])
         by_user.update(zip(unseen, inferred, strict=True))

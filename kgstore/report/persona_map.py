@@ -14,6 +14,7 @@ import numpy as np
 
 from kgstore.db import Database
 from kgstore.graph.mapping import BY_TYPE, Domain, cypher_label, cypher_rel_type
+from kgstore.personas.stored import persona_keys, persona_users
 from kgstore.recsys.split import MIN_EVALUATED
 from kgstore.report.limits import MAP_CAP, MAP_SEED
 
@@ -54,25 +55,21 @@ class PersonaSample:
 
 
 def sample_personas(
-    db: Database, run_id: str, cap: int = MAP_CAP, seed: int = MAP_SEED
+    db: Database, run_id: str, domain: Domain, cap: int = MAP_CAP, seed: int = MAP_SEED
 ) -> PersonaSample:
-    """At most `cap` users whose stored persona is the run's, drawn uniformly; ids are
-    read first so only the drawn users' vectors travel."""
-    ids = db.columns(
-        "MATCH (u:User) WHERE u.personaRun = $run AND u.persona IS NOT NULL "
-        "RETURN collect(u.id) AS ids",
-        run=run_id,
-    )["ids"]
-    ids = sorted(ids)
+    """At most `cap` users whose stored `domain` persona is the run's, drawn uniformly;
+    ids are read first so only the drawn users' vectors travel."""
+    ids = persona_users(db, domain, run_id)
     drawn = ids
     if len(ids) > cap:
         picks = np.random.default_rng(seed).choice(len(ids), size=cap, replace=False)
         drawn = [ids[k] for k in sorted(picks)]
     row = db.columns(
         "UNWIND $ids AS id MATCH (u:User {id: id}) "
-        "RETURN collect(u.id) AS ids, collect(u.persona) AS x, "
+        "RETURN collect(u.id) AS ids, collect(u[$vector]) AS x, "
         "collect(coalesce(u.plantedGroup, -1)) AS groups",
         ids=drawn,
+        vector=persona_keys(domain).vector,
     )
     planted = [None if group == -1 else int(group) for group in row["groups"]]
     vectors = np.asarray(row["x"], dtype=np.float32).reshape(len(row["ids"]), -1)
@@ -206,8 +203,8 @@ def persona_map(
 ) -> PersonaMap | None:
     """The t-SNE of the run's sampled personas coloured by dominant genre/author and, when
     the users have one, by planted group; None when fewer than 5 users have a persona of
-    the run (t-SNE needs a few points; a later persona run replaces the stored ones)."""
-    sample = sample_personas(db, run_id, cap, seed)
+    the run (t-SNE needs a few points; a later run of the domain replaces the stored ones)."""
+    sample = sample_personas(db, run_id, domain, cap, seed)
     if len(sample.users) < 5:
         return None
     kind, by_user = dominant_colour(db, domain, sample.users)

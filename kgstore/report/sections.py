@@ -344,8 +344,9 @@ def personas(run: RunNode, persona: RunNode | None, view: PersonaMap | None) -> 
             "personas",
             "Persona map",
             note(
-                f"Fewer than 5 users still hold a persona of run {persona.id}: a later persona "
-                "run replaced them (`kgctl report` that run instead)."
+                f"Fewer than 5 users still hold a {persona.domain} persona of run "
+                f"{persona.id}: a later {persona.domain} persona run replaced them "
+                "(`kgctl report` that run instead)."
             ),
         )
     sample = view.sample
