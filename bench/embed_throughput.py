@@ -36,7 +36,7 @@ def main() -> None:
         rows = _read_range(db, target, 0, 2**62)
         texts = [row.text for row in rows if row.text is not None]
         if not texts:
-            sys.exit("no item with a title or description: run `kgctl ingest demo` first")
+            sys.exit("no item text to encode: run `kgctl ingest demo` first")
         words = sum(len(text.split()) for text in texts) / len(texts)
         print(f"{len(texts):,} item texts, {words:.0f} words on average; {args.model} on {device}")
 

@@ -178,7 +178,7 @@ def main() -> None:
     positions = int((data.train.targets != 0).sum())
     print(
         f"generated {users:,} users, {items:,} items, {interactions:,} interactions in "
-        f"{seconds:.1f} s; {len(data.train):,} training sequences, {positions:,} real "
+        f"{seconds:.1f} s; {len(data.train):,} training windows, {positions:,} real "
         f"positions (mean length {data.train.lengths.float().mean():.2f}), "
         f"{len(data.test):,} test users"
     )

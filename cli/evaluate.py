@@ -97,10 +97,10 @@ def compare(
     a, b = rows
     console.print(
         f"run {run_id}, {slice_name}: {a} (a) against {b} (b), {users:,} users, "
-        f"{len(saved.seeds)} seed(s) {saved.seeds}; each user's metric averaged over the "
-        "seeds, then a two-sided paired test over users"
+        f"{len(saved.seeds)} seed(s) {saved.seeds}; two-sided paired t-tests over users "
+        "(seeds averaged), over seeds, and users x seeds (the table's mark); uncorrected"
     )
-    table = Table("metric", "a", "b", "a - b", "test", "statistic", "p")
+    table = Table("metric", "a", "b", "a - b", "p users", "p seeds", "p users x seeds")
     for row in results:
         test = row.test
         table.add_row(
@@ -108,9 +108,10 @@ def compare(
             f"{row.mean_a:.4f}",
             f"{row.mean_b:.4f}",
             f"{test.difference:+.4f}",
-            test.test,
-            f"{test.statistic:.4g}",
-            f"{test.p_value:.6g}",
+            *(
+                "n = 1" if one is None else f"{one.p_value:.6g}"
+                for one in (test.users, test.seeds, test.mixed)
+            ),
         )
     console.print(table)
 

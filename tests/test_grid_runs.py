@@ -39,7 +39,7 @@ from kgstore.recsys.grid import (
 )
 from kgstore.recsys.metrics import metric_at
 from kgstore.recsys.saved_ranks import RANKS_FILE, SavedRanks, load_ranks, save_ranks
-from kgstore.recsys.stats import paired_test
+from kgstore.recsys.stats import paired_comparison
 from kgstore.recsys.table import write_table
 from kgstore.report.figures import SliceBars, slice_bars_figure
 from kgstore.schema import apply_schema
@@ -86,7 +86,7 @@ def test_compare_gives_the_p_of_the_grid_result(tmp_path: Path) -> None:
     result, saved = saved_made_up(tmp_path)
     kg = result.config.rerank
     users, [ndcg] = compare_rows(saved, "none/description", BASELINE, metrics=["NDCG@10"])
-    direct = paired_test(
+    direct = paired_comparison(
         metric_at("NDCG", result.rows["none/description"].matrix, 10),
         metric_at("NDCG", result.rows[BASELINE].matrix, 10),
     )
@@ -96,7 +96,7 @@ def test_compare_gives_the_p_of_the_grid_result(tmp_path: Path) -> None:
     users, comparisons = compare_rows(saved, anonymous_name(kg), kg, ANONYMOUS)
     assert users == len(held) and len(comparisons) == 3 * len(result.config.sasrec.ks)
     hr = next(c for c in comparisons if c.metric == "HR@100")
-    direct = paired_test(
+    direct = paired_comparison(
         metric_at("HR", result.rows[anonymous_name(kg)].matrix, 100),
         metric_at("HR", result.rows[kg].matrix[:, held], 100),
     )
@@ -242,7 +242,7 @@ def test_compare_prints_the_paired_test_of_the_grid_result(
     # The same grid again (same seed: the same models, see test_recsys_grid) for the
     # reference p computed from the result itself.
     result = run_grid(prepare_grid(small, store, Domain.MOVIES, TINY, lambda: None), TINY)
-    direct = paired_test(
+    direct = paired_comparison(
         metric_at("NDCG", result.rows["none/description"].matrix, 10),
         metric_at("NDCG", result.rows[BASELINE].matrix, 10),
     )
@@ -251,7 +251,8 @@ def test_compare_prints_the_paired_test_of_the_grid_result(
     shown = runner.invoke(app, [*args, "--metric", "NDCG@10"])
     assert shown.exit_code == 0, shown.output
     [line] = [line for line in shown.output.splitlines() if "NDCG@10" in line]
-    assert f"{direct.p_value:.6g}" in line.replace("│", " ").split()
+    cells = line.replace("│", " ").split()
+    assert f"{direct.users.p_value:.6g}" in cells and f"{direct.mixed.p_value:.6g}" in cells
     assert f"{USERS:,} users" in shown.output
 
     unknown_row = runner.invoke(app, ["evaluate", report.run, "--compare", "kg/random", BASELINE])

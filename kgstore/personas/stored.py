@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from kgstore.db import Database
+from kgstore.errors import PersonaError
 from kgstore.graph.mapping import Domain
 
 
@@ -63,11 +64,19 @@ def _of_run(db: Database, domain: Domain, run: str, returns: str) -> dict[str, A
 
 
 def stored_run(db: Database, domain: Domain) -> str | None:
-    """The run whose `domain` personas the users hold (a run's switch removes the domain's
-    personas of earlier runs, so there is one), None when no user holds one."""
+    """The run whose `domain` personas the users hold, None when no user holds one. A
+    run's switch removes the domain's personas of earlier runs, so there is one; personas
+    moved from an older kgstore can be of several runs, which is refused (the vector index
+    would compare vectors of different encoders)."""
     keys = persona_keys(domain)
     rows = db.query(
-        "MATCH (u:User) WHERE u[$run_key] IS NOT NULL RETURN u[$run_key] AS run LIMIT 1",
+        "MATCH (u:User) WHERE u[$run_key] IS NOT NULL RETURN DISTINCT u[$run_key] AS run LIMIT 2",
         run_key=keys.run,
     )
+    if len(rows) > 1:
+        raise PersonaError(
+            f"the stored {domain.value} personas are of several runs ({rows[0]['run']}, "
+            f"{rows[1]['run']}, ...): run `kgctl train hdgi --domain {domain.value}` so that "
+            "they are of one"
+        )
     return rows[0]["run"] if rows else None

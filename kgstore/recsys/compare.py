@@ -1,11 +1,12 @@
 """`kgctl evaluate RUN --compare A B`: the paired test of any two rows of a finished grid
 run, from its saved per-user ranks (kgstore.recsys.saved_ranks), without training.
 
-The numbers are computed as the table computes its tests against the baseline (the same
-slice positions, per-user metrics from the ranks, the same paired test), so comparing a
-row with `none/random` prints the table's p. Two rows that cover different users (the
-anonymous-session row covers only the held-out users) are compared on the users both
-cover within the slice.
+The numbers are computed as the table computes its comparisons (the same slice positions,
+per-user metrics from the ranks, the same three tests: users, seeds, users x seeds), so
+comparing two rows the table compares prints the table's raw p. They are uncorrected:
+this comparison is outside the table's Holm family. Two rows that cover different users
+(the anonymous-session row covers only the held-out users) are compared on the users
+both cover within the slice.
 """
 
 import json
@@ -20,18 +21,18 @@ from kgstore.errors import KgstoreError
 from kgstore.recsys.grid import ALL, positions_in
 from kgstore.recsys.metrics import metric_at
 from kgstore.recsys.saved_ranks import RANKS_FILE, SavedRanks, load_ranks
-from kgstore.recsys.stats import PairedTest, mean_std, paired_test
+from kgstore.recsys.stats import PairedComparison, mean_std, paired_comparison
 from kgstore.recsys.table import metric_names
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One metric of row `a` against row `b`: each row's mean over seeds, and the test."""
+    """One metric of row `a` against row `b`: each row's mean over seeds, and the tests."""
 
     metric: str
     mean_a: float
     mean_b: float
-    test: PairedTest
+    test: PairedComparison
 
 
 def run_ranks(db: Database, run_id: str) -> SavedRanks:
@@ -93,7 +94,7 @@ def compare_rows(
                 label,
                 mean_std(values_a.mean(dim=1).numpy()).mean,
                 mean_std(values_b.mean(dim=1).numpy()).mean,
-                paired_test(values_a.numpy(), values_b.numpy()),
+                paired_comparison(values_a.numpy(), values_b.numpy()),
             )
         )
     return len(shared), out

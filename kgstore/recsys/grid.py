@@ -6,8 +6,8 @@ paired test is derived from them (kgstore.recsys.table).
 Per seed, each row is one `train_sasrec` run with that seed. The reranker is the base
 SASRec (user none, item random) — the `none/random` row of the same seed, trained once —
 reordering the top `candidates` of the `rerank` retriever row. The anonymous-session row
-evaluates the first `kg` row's model on the users without a stored persona (held out of
-persona learning), with no user id: their persona is inferred from the *session* — exactly
+evaluates the first `kg` row's model on the users the persona run held out of persona
+learning, with no user id: their persona is inferred from the *session* — exactly
 the items of the model's input window before the test item (the last `max_len` of the
 training and validation items), never the test item itself.
 """
@@ -36,6 +36,7 @@ from kgstore.recsys.inputs import (
     Personas,
     item_text_features,
     keyword_vectors,
+    latest_encoder,
     load_split,
     persona_vectors,
     session_personas,
@@ -111,6 +112,11 @@ class GridConfig:
             raise ConfigError("rows repeat a row")
         if self.rerank and self.rerank not in self.rows:
             raise ConfigError(f"rerank {self.rerank!r} is not one of the rows")
+        if self.rerank and self.sasrec.sampled_negatives:
+            raise ConfigError(
+                "rerank ranks the retriever's top candidates by full ranking: with "
+                'sampled_negatives the two rows would not be comparable (set rerank = "")'
+            )
         if self.anonymous and self.kg_row is None:
             raise ConfigError("anonymous = true needs a row with user kg")
         for name in ("seeds", "candidates", "min_users"):
@@ -197,20 +203,22 @@ def prepare_grid(
             if config.sasrec.item_text == "projection"
             else "item table started from the stored Item.textEmbedding (principal components)"
         )
-    personas = None
+    personas = encoder = None
     checks = []
     if "kg" in users:
+        encoder = latest_encoder(db, store, domain)
+        checks.append(persona_check(encoder.snapshot, split.split, encoder.run))
+    if "llm" in users:
+        made_from = keyword_items(db, domain, list(split.vocabulary.users))
+        checks.append(keyword_check(made_from, split.split, domain.value))
+    notes = checked(checks, config.allow_stale)  # before any persona is inferred from them
+    if encoder is not None:
         with steps.step("personas") as read:
-            personas = persona_vectors(db, store, domain, split)
+            personas = persona_vectors(db, store, domain, split, encoder)
             read.update(run=personas.run, inferred=len(personas.inferred))
             read["stored"] = len(split.vocabulary.users) - len(personas.inferred)
         vectors["kg"] = personas.vectors
         labels["user kg"] = personas.label
-        checks.append(persona_check(personas.encoder.snapshot, split.split, personas.run))
-    if "llm" in users:
-        made_from = keyword_items(db, domain, list(split.vocabulary.users))
-        checks.append(keyword_check(made_from, split.split, domain.value))
-    notes = checked(checks, config.allow_stale)
     if "llm" in users:
         with steps.step("keywords") as read:
             vectors["llm"], labels["user llm"] = keyword_vectors(
@@ -293,7 +301,7 @@ def grid_slices(inputs: GridInputs, config: GridConfig) -> dict[str, Tensor]:
     cold = [p for p, user in enumerate(ids) if len(train[user]) <= config.cold_start]
     slices = {ALL: torch.arange(len(test)), COLD_START: torch.tensor(cold, dtype=torch.long)}
     if config.anonymous and inputs.personas is not None:
-        held = [p for p, user in enumerate(ids) if user in inputs.personas.inferred]
+        held = [p for p, user in enumerate(ids) if user in inputs.personas.held_out]
         slices[ANONYMOUS] = torch.tensor(held, dtype=torch.long)
     return slices
 
@@ -384,7 +392,7 @@ def run_grid(
                     held,
                     sasrec.ks,
                     sasrec.exclude_history,
-                    0,
+                    sasrec.sampled_negatives,
                     seed + 1,
                     sasrec.eval_batch_size,
                     anonymous_vectors,

@@ -118,19 +118,24 @@ class Personas:
 
     @property
     def label(self) -> str:
+        held_out = len(self.held_out)
+        added = len(self.inferred) - held_out
+        since = f", {added:,} users added since the run" if added else ""
         return (
-            f"HDGI personas of run {self.run}; {len(self.inferred):,} users without a stored "
-            "persona (held out of persona learning) inferred from their training items"
+            f"HDGI personas of run {self.run}; users without a stored persona inferred from "
+            f"their training items: {held_out:,} held out of persona learning{since}"
         )
 
+    @property
+    def held_out(self) -> frozenset[str]:
+        """The inferred users the run held out of persona learning (the anonymous-session
+        slice): not users that arrived after the run, who were never held out."""
+        return self.inferred & frozenset(self.encoder.snapshot.held_out_users)
 
-def persona_vectors(
-    db: Database, store: ArtifactStore, domain: Domain, split: DomainSplit
-) -> Personas:
-    """The domain's latest finished persona run's stored personas of the domain's users;
-    the users it did not train on inferred by its encoder from their training items only.
-    A user the run trained on who no longer holds its persona is refused, never inferred:
-    they would be counted as held out (the anonymous-session slice) without being so."""
+
+def latest_encoder(db: Database, store: ArtifactStore, domain: Domain) -> PersonaEncoder:
+    """The encoder of the domain's latest finished persona run, or a PersonaError naming
+    the command that makes one."""
     try:
         run = latest_persona_run(db, domain)
     except PersonaError:
@@ -138,8 +143,24 @@ def persona_vectors(
             f"no personas for {domain.value}: run `kgctl train hdgi --domain {domain.value}` "
             "first (or leave out the rows with user kg)"
         ) from None
+    return load_encoder(db, store, run)
+
+
+def persona_vectors(
+    db: Database,
+    store: ArtifactStore,
+    domain: Domain,
+    split: DomainSplit,
+    encoder: PersonaEncoder | None = None,
+) -> Personas:
+    """The stored personas of the domain's users by `encoder`'s run (default: the domain's
+    latest finished persona run); the users it did not train on inferred by its encoder
+    from their training items only. A user the run trained on who no longer holds its
+    persona is refused, never inferred: they would be counted as held out (the
+    anonymous-session slice) without being so."""
+    encoder = encoder or latest_encoder(db, store, domain)
+    run = encoder.run
     by_user = read_personas(db, domain, run)
-    encoder = load_encoder(db, store, run)
     users = split.vocabulary.users
     trained = set(encoder.snapshot.users)
     lost = [user for user in users if user in trained and user not in by_user]

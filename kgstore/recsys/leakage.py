@@ -57,8 +57,8 @@ class InputCheck:
         note = self.stale_note()
         if note is not None:
             raise RecsysInputError(
-                f"{note}: run `{self.refresh}` to refresh it, or pass --allow-stale to run "
-                "anyway with the table labelled stale"
+                f"{note}: run `{self.refresh}` to refresh it (`kgctl evaluate` and `kgctl "
+                "recommend` also take --allow-stale: run anyway, labelled stale)"
             )
 
 
@@ -80,6 +80,9 @@ def persona_check(snapshot: GraphSnapshot, split: LeaveOneOut, run: str) -> Inpu
         for user, items in exported.items()
         if user in split.train and items != set(split.train[user])
     ]
+    # Users the run never saw and did not hold out arrived after it: also another split.
+    known = set(snapshot.users) | held_out_users
+    stale += [user for user in split.train if user not in known]
     return InputCheck(
         f"persona run {run}",
         f"kgctl train hdgi --domain {snapshot.domain}",

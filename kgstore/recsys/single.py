@@ -92,6 +92,7 @@ def train_model(
         label
         for what, label in inputs.labels.items()
         if what.endswith((f"user {config.user}", f"item {config.item}"))
+        or (what == "item texts" and config.item == "description")
     ]
     report = ModelReport(
         run_id,
