@@ -17,6 +17,7 @@ from kgstore.export.snapshot import GraphSnapshot
 from kgstore.generation import pipeline
 from kgstore.generation.pipeline import generate_keywords
 from kgstore.graph.clear import clear_graph
+from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import read_sequences
 from kgstore.personas import runner
@@ -148,3 +149,31 @@ def test_inputs_made_before_new_interactions_are_stale(
     generate_keywords(planted, None, Domain.MOVIES)
     with pytest.raises(RecsysInputError, match="STALE: persona run"):
         prepare_grid(planted, store, Domain.MOVIES, both, no_embedder)
+
+
+def test_a_user_added_after_the_persona_run_is_stale_not_held_out(
+    planted: Database, store: ArtifactStore
+) -> None:
+    """A user the run neither trained on nor held out arrived after it: the run describes
+    another data set, and the user must not join the anonymous slice of held-out users."""
+    train_personas(planted, store, Domain.MOVIES, QUICK)
+    planted.query(
+        "CREATE (u:User {id: 'u-new'}) WITH u "
+        "MATCH (i:Item) WHERE i.id IN ['s-00', 'g0-00', 's-01', 'g0-01', 's-02'] "
+        "WITH u, i ORDER BY i.id "
+        "WITH u, collect(i) AS items UNWIND range(0, size(items) - 1) AS pos "
+        "WITH u, items[pos] AS i, pos "
+        "CREATE (u)-[:RATED {pos: pos, ts: pos * 60, rating: 5.0, orderAssumed: false}]->(i)"
+    )
+    assign_dense_indices(planted)
+    with pytest.raises(RecsysInputError, match=r"STALE: persona run \w+, made before .* u-new"):
+        prepare_grid(planted, store, Domain.MOVIES, KG, no_embedder)
+    inputs = prepare_grid(
+        planted, store, Domain.MOVIES, stale_allowed(replace(KG, anonymous=True)), no_embedder
+    )
+    personas = inputs.personas
+    assert "u-new" in personas.inferred and "u-new" not in personas.held_out
+    assert personas.held_out == frozenset(personas.encoder.snapshot.held_out_users) & set(
+        inputs.split.vocabulary.users
+    )
+    assert "1 users added since the run" in personas.label
