@@ -18,7 +18,6 @@ from kgstore.recsys.grid import (
     COLD_START,
     GridConfig,
     GridResult,
-    RowRanks,
     anonymous_name,
     rerank_name,
 )
@@ -27,6 +26,7 @@ from kgstore.recsys.table import as_json, markdown, table_rows, write_table
 from kgstore.report.gather import RunNode
 from kgstore.report.page import page
 from kgstore.report.sections import table3
+from tests.grid_results import grid_result
 
 USERS = 600
 KG = "kg/description"
@@ -38,13 +38,11 @@ def result(ranks: dict[str, list[torch.Tensor]], config: GridConfig, held: int =
     reuses none/random's ranks."""
     everyone = torch.arange(USERS)
     slices = {ALL: everyone, COLD_START: everyone[::3], ANONYMOUS: everyone[:held]}
-    anonymous = anonymous_name(config.kg_row)
-    rows = {}
-    for name in [*config.rows, rerank_name(config.rerank), anonymous]:
-        seeds = ranks.get(name, ranks["none/random"])
-        positions = slices[ANONYMOUS] if name == anonymous else everyone
-        rows[name] = RowRanks(name, positions, [r[positions] for r in seeds])
-    return GridResult(Domain.BOOKS, config, rows, slices, ["a note"], {}, "cpu", 1.0)
+
+    def given(name: str, positions: torch.Tensor) -> list[torch.Tensor]:
+        return [r[positions] for r in ranks.get(name, ranks["none/random"])]
+
+    return grid_result(config, slices, given, Domain.BOOKS, ("a note",))
 
 
 def random_ranks(seeds: int, seed: int = 0) -> list[torch.Tensor]:
