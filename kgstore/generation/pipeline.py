@@ -15,8 +15,8 @@ text); beside keywords also `…Items`, the training items they were made from, 
 when a run has finished (so the grid can refuse keywords made from another split, or from
 a held-out item: kgstore.recsys.leakage). A node is sent to the generator again only when
 that hash changed: a new title, new training items, new facts, another model or another
-prompt version. Without a
-generator the non-LLM texts of `fallback` are written, with model `FALLBACK_MODEL`.
+prompt version. Without a generator the non-LLM texts of `fallback` are written, with
+model `FALLBACK_MODEL`.
 
 Nodes go in batches; each batch is generated in full (or not at all) and then written in
 one transaction, so a generator failing mid-run leaves every stored text complete, the

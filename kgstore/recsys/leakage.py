@@ -17,7 +17,6 @@ interactions, so the split cannot make them stale.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kgstore.errors import RecsysInputError
@@ -103,7 +102,7 @@ def keyword_check(
         if items is None:
             stale.append(user)
             continue
-        leaks += [f"{user} -> {item}" for item in _distinct(items) if (user, item) in held_out]
+        leaks += [f"{user} -> {item}" for item in sorted(set(items)) if (user, item) in held_out]
         if user in split.train and items != split.train[user]:
             stale.append(user)
     return InputCheck(
@@ -122,7 +121,3 @@ def checked(checks: list[InputCheck], allow_stale: bool) -> list[str]:
         for check in checks:
             check.raise_on_stale()
     return [note for check in checks if (note := check.stale_note()) is not None]
-
-
-def _distinct(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
