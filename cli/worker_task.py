@@ -35,8 +35,11 @@ def run_in_worker(
     try:
         result = app.send_task(task, args=args)
         while not result.ready():
-            if result.state == "PROGRESS" and isinstance(result.info, dict):
-                progress(result.info)
+            # One read of the task's meta: `result.state` and `result.info` each fetch it
+            # anew, so the task may end between them and `info` be the final report.
+            meta = result.backend.get_task_meta(result.id)
+            if meta["status"] == "PROGRESS" and isinstance(meta["result"], dict):
+                progress(meta["result"])
             if still_alive is not None:
                 still_alive()
             time.sleep(POLL_S)
