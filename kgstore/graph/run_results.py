@@ -73,8 +73,8 @@ def _evaluate(metrics: Mapping[str, Any]) -> str:
     name = _headline(first[0]["metrics"])
     best = max(first, key=lambda row: row["metrics"][name]["mean"])
     return (
-        f"best {name} ({best['slice']}): {best['config']} {best['metrics'][name]['mean']:.4f} "
-        f"of {len(first)} rows; table in {metrics['artifacts']}"
+        f"best {name} ({best['slice']}): {best['config']} {best['metrics'][name]['mean']:.4f}; "
+        f"table in {metrics['artifacts']}"
     )
 
 
