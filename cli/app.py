@@ -2,8 +2,10 @@
 
 import sys
 import warnings
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from cli import (
     db,
@@ -25,7 +27,7 @@ from cli import (
     workers,
 )
 from cli.console import err_console
-from kgstore.errors import KgstoreError
+from kgstore.errors import KgstoreError, plain_message
 
 # Recent torch warns on every `torch.jit.script` call, and torch_geometric scripts two
 # classes at import: a library's own deprecation, nothing a kgctl user can act on, printed
@@ -34,7 +36,23 @@ warnings.filterwarnings(
     "ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning
 )
 
+
+class PlainMessages(TyperGroup):
+    """The root group: a refused option value reads as click words it ("Invalid value for
+    '--domain': 'music' is not one of 'movies', 'books'."), without pydantic's prefix.
+    Every command's options are parsed inside this group's `invoke`, so one place serves
+    them all."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            exc.message = plain_message(exc.message)
+            raise
+
+
 app = typer.Typer(
+    cls=PlainMessages,
     name="kgctl",
     help="Knowledge-graph platform for persona-driven session-based recommendation: "
     "Neo4j graph, Celery workers, HDGI personas, SASRec retriever/reranker.",

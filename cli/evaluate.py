@@ -79,7 +79,8 @@ def show_run(run_id: str) -> None:
             console.print(f"{metrics['model']} {metrics['row']} {split}: {values}")
         return
     table = Path(metrics["artifacts"]) / "table3.md"
-    console.print(table.read_text() if table.exists() else json.dumps(metrics["rows"], indent=1))
+    text = table.read_text() if table.exists() else json.dumps(metrics["rows"], indent=1)
+    console.print(text, markup=False)  # Markdown, not rich markup: `[...]` stays
     console.print(f"files: {metrics['artifacts']}")
 
 
@@ -192,7 +193,7 @@ def evaluate(
         report = run_one_grid(domain, grid_settings, local)
     else:
         report = choose_window(domain, grid_settings, local, windows)
-    console.print(report["markdown"])
+    console.print(report["markdown"], markup=False)
     console.print(f"run {report['run']}: {report['seconds']:.0f} s; files in {report['directory']}")
 
 

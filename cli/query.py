@@ -1,6 +1,5 @@
 """`kgctl query NAME`: run a file of the `cypher/` library with typed parameters."""
 
-import csv
 import json
 import sys
 from enum import StrEnum
@@ -11,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.console import console, database
+from kgstore.csv_out import csv_value, csv_writer
 from kgstore.query.library import find_query, library_files, query_name, read_query
 from kgstore.query.run import QueryResult, bind_params, run_query
 
@@ -35,38 +35,30 @@ def list_library() -> None:
 
 TABLE_CELL_CHARS = 160
 """A table cell is cut here (JSON metrics can run to thousands of characters); --format
-json and csv give every value whole."""
+json and csv give every value whole, numbers at full precision."""
 
 
-def _cell(value: object, limit: int | None = None) -> str:
-    text = _text(value)
-    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+def _table_cell(value: object) -> str:
+    """A value as the table shows it: floats to 4 significant digits, long text cut."""
+    text = f"{value:.4g}" if isinstance(value, float) else csv_value(value)
+    return text if len(text) <= TABLE_CELL_CHARS else text[: TABLE_CELL_CHARS - 3] + "..."
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, default=str)
-    return str(value)
-
-
-def print_result(result: QueryResult, output: Format) -> None:
+def print_result(result: QueryResult, output: Format, crlf: bool = False) -> None:
     if output is Format.JSON:
         sys.stdout.write(json.dumps(result.rows, indent=1, default=str) + "\n")
     elif output is Format.CSV:
-        writer = csv.writer(sys.stdout)
+        writer = csv_writer(sys.stdout, crlf)
         writer.writerow(result.columns)
         for row in result.rows:
-            writer.writerow([_cell(row[c]) for c in result.columns])
+            writer.writerow([csv_value(row[c]) for c in result.columns])
     else:
         table = Table(*result.columns)
         for row in result.rows:
-            table.add_row(*(escape(_cell(row[c], TABLE_CELL_CHARS)) for c in result.columns))
+            table.add_row(*(escape(_table_cell(row[c])) for c in result.columns))
         console.print(table)
-        console.print(f"{len(result.rows)} rows")
+        count = len(result.rows)
+        console.print(f"{count:,} row" if count == 1 else f"{count:,} rows")
 
 
 def query(
@@ -96,6 +88,12 @@ def query(
     list_: Annotated[
         bool, typer.Option("--list", help="List the library: names, parameters, columns.")
     ] = False,
+    crlf: Annotated[
+        bool,
+        typer.Option(
+            "--crlf", help="With --format csv: end lines with CRLF (some spreadsheets want it)."
+        ),
+    ] = False,
 ) -> None:
     """Run a parameterised query of the cypher/ library (the files Neo4j Browser users
     paste), read-only unless --write. `kgctl query --list` shows what is there."""
@@ -106,7 +104,7 @@ def query(
     params = bind_params(found, param or [])
     with database() as db:
         result = run_query(db, found, params, write=write)
-    print_result(result, output)
+    print_result(result, output, crlf)
 
 
 def register(parent: typer.Typer) -> None:

@@ -78,7 +78,8 @@ def hdgi(
         f"({report['held_out_users']:,} held out for the anonymous-session evaluation); "
         f"{report['epochs']} epochs (best {report['best_epoch']}), loss "
         f"{report['first_loss']:.4f} → {report['best_loss']:.4f}, {report['train_seconds']:.1f} s "
-        f"on {report['device']}; meta-path weights: {weights}"
+        f"training on {report['device']} ({report['seconds']:.1f} s in all); meta-path "
+        f"weights: {weights}"
     )
     for moved_domain, moved in report.get("migrated", {}).items():
         console.print(

@@ -126,3 +126,15 @@ class InvalidResponse(ValueError):
 
 class UnsafeIri(ValueError):
     """An IRI that cannot be written as `<…>` in a query without changing its meaning."""
+
+
+PYDANTIC_PREFIX = "Value error, "
+"""What pydantic puts before the message of a ValueError its validators raise (the
+settings' checks, and typer's parsing of option values underneath), e.g. "Value error,
+'music' is not one of 'movies', 'books'."."""
+
+
+def plain_message(message: str) -> str:
+    """A validation message as kgctl prints it: the message alone, without pydantic's
+    prefix."""
+    return message.removeprefix(PYDANTIC_PREFIX)

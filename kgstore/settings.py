@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kgstore.errors import SettingsError
+from kgstore.errors import SettingsError, plain_message
 
 NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -219,7 +219,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(_env_file=env_file_path(), **overrides)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']).upper()}: {err['msg']}"
+            f"{'.'.join(str(part) for part in err['loc']).upper()}: {plain_message(err['msg'])}"
             for err in exc.errors()
         )
         raise SettingsError(

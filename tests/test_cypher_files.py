@@ -176,18 +176,23 @@ def test_shared_entities_gives_one_row_per_entity_with_both_relation_lists(
     ]
 
 
-def test_user_history_filters_by_domain(small_graph: Database) -> None:
+def test_user_history_filters_by_domain_and_gives_iso_times(small_graph: Database) -> None:
+    """Seconds since the epoch (whole or not) come out as ISO 8601 times in UTC; a rating
+    without a time (ronin's) has none."""
     small_graph.query(
-        "MATCH (u:User {id: 'fan'}) CREATE (u)-[:RATED {rating: 4, pos: 0}]->"
-        "(:Item:Book {id: 'novel', title: 'Novel'})"
+        "MATCH (u:User {id: 'fan'}) "
+        "CREATE (u)-[:RATED {rating: 4, pos: 0, ts: 1546300800}]->"
+        "(:Item:Book {id: 'novel', title: 'Novel'}), "
+        "(u)-[:RATED {rating: 2, pos: 1, ts: 1546387261.5}]->(:Item:Book {id: 'saga'})"
     )
     both = run_inspection(small_graph, "user_history", userId="fan")
-    assert [(row["domain"], row["item"], row["position"]) for row in both] == [
-        ("books", "novel", 0),
-        ("movies", "ronin", 0),
+    assert [(row["domain"], row["item"], row["position"], row["timestamp"]) for row in both] == [
+        ("books", "novel", 0, "2019-01-01T00:00:00+00:00"),
+        ("books", "saga", 1, "2019-01-02T00:01:01.500000+00:00"),
+        ("movies", "ronin", 0, None),
     ]
     books = run_inspection(small_graph, "user_history", userId="fan", domain="books")
-    assert [row["item"] for row in books] == ["novel"]
+    assert [row["item"] for row in books] == ["novel", "saga"]
 
 
 def graph_size(db: Database) -> tuple[int, int]:
@@ -299,3 +304,28 @@ def test_kgctl_query_prints_json_csv_and_refuses_bad_input(
     assert code == 0 and json.loads(out) == [{"id": "a"}]
     code, out = kgctl_query("--list")
     assert code == 0 and "personas/similar_users" in out and "recommend/session_paths" in out
+
+
+def test_kgctl_query_csv_keeps_every_digit_and_table_counts_rows(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """CSV: numbers as computed (not rounded for the eye), `\\n` line ends unless --crlf;
+    the table's count in the singular for one row."""
+    third = scratch_query(tmp_path, "RETURN $id AS id, 1.0 / 3 AS third;").read_text()
+    path = tmp_path / "third.cypher"
+    path.write_text(third.replace("// @returns id\n", "// @returns id, third\n"))
+    log = tmp_path / "kgctl.log"
+    runs = {
+        "csv": ["-f", "csv"],
+        "crlf": ["-f", "csv", "--crlf"],
+        "table": [],
+    }
+    out = {}
+    for name, args in runs.items():
+        log.write_bytes(b"")
+        assert run_kgctl(settings, "query", str(path), "-p", "id=a", *args, output=log) == 0
+        out[name] = log.read_bytes()
+    assert out["csv"] == b"id,third\na,0.3333333333333333\n"
+    assert out["crlf"] == b"id,third\r\na,0.3333333333333333\r\n"
+    assert out["table"].decode().splitlines()[-1] == "1 row"
+    assert b"0.3333 " in out["table"]  # the table still rounds for the eye

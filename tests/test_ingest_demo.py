@@ -19,6 +19,7 @@ import pytest
 from kgstore.db import Database
 from kgstore.errors import DemoConfigError
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
+from kgstore.graph.runs import RunKind, list_runs
 from kgstore.graph.sequences import read_sequences
 from kgstore.ingest.dbpedia_file import read_rdf
 from kgstore.ingest.demo_books import BOOKS
@@ -229,6 +230,18 @@ def test_ingest_demo_stores_what_was_generated_and_rerunning_changes_nothing(
     ratings = sum(len(user.steps) for user in expected)
     assert (report.items, report.users, report.ratings) == (3084, 40, ratings)
     assert report.interactions.records == ratings  # the interactions run reads interactions
+    # `kgctl runs` shows each run's seconds and rate as the command printed them (the
+    # interactions report is not timed again once the facts run is over), its domain, and
+    # the interactions run as what it is, not as a second ingest of the file.
+    listed = {run.id: run for run in list_runs(empty_graph, RunKind.INGEST)}
+    for printed in report.reports:
+        run = listed[printed.run]
+        assert (run.domain, run.seconds) == ("movies", printed.seconds)
+        assert run.metrics["relationshipsPerSecond"] == round(printed.relationships_per_second)
+    assert [listed[r.run].source_file for r in report.reports] == [
+        "generated users, items of films.nt.gz",
+        "films.nt.gz",
+    ]
     assert count(empty_graph, "MATCH (u:User) RETURN count(u) AS c") == 40
     assert count(empty_graph, "MATCH (i:Item:Movie) RETURN count(i) AS c") == 3084
     assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == ratings

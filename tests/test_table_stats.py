@@ -113,7 +113,9 @@ def test_a_row_level_with_the_baseline_but_below_its_neighbour_is_marked() -> No
     assert below.users.p_holm < 0.05 and below.mixed.p_holm < 0.05
     text = markdown(grid, rows, "r1")
     line = next(x for x in text.splitlines() if x.startswith(f"| {KG} | none/description |"))
-    assert f"| user | {below.difference:+.4f} |" in line and "**" in line
+    # The direction beside the marked p, in words: a terminal shows no bold or colour.
+    marked = f"**{below.mixed.p_value:.3g} ({below.mixed.p_holm:.3g}) worse**"
+    assert f"| user | {below.difference:+.4f} |" in line and f"| {marked} |" in line
 
 
 def test_one_lucky_seed_is_not_marked_though_the_users_test_says_so() -> None:
@@ -178,6 +180,24 @@ def test_holm_over_every_comparison_of_the_table(tmp_path: Path) -> None:
     headline = [line for line in tests if line["metric"] in ("NDCG@10", "HR@100")]
     assert [float(line["mixed_p_holm"]) for line in headline] == pytest.approx(adjusted, rel=1e-5)
     assert all(line["mixed_p_holm"] == "" for line in tests if line["metric"] == "MRR@10")
+
+
+def test_the_csv_holds_every_digit_and_ends_lines_with_newline(tmp_path: Path) -> None:
+    grid = result({"none/random": random_ranks(3), KG: random_ranks(3, seed=3)}, GridConfig())
+    rows = table_rows(grid)
+    path = write_table(grid, tmp_path, "r")["csv"]
+    assert b"\r" not in path.read_bytes()
+    with path.open(newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    kg = next(row for row in rows if row.config == KG and row.slice == ALL)
+    means = [line for line in lines if line["config"] == KG and line["slice"] == ALL]
+    assert {line["metric"]: float(line["mean"]) for line in means if not line["against"]} == {
+        name: float(value.mean) for name, value in kg.means.items()
+    }
+    [baseline] = [
+        line for line in means if line["against"] == "none/random" and line["metric"] == "NDCG@10"
+    ]
+    assert float(baseline["difference"]) == kg.tests[0].metrics["NDCG@10"].difference
 
 
 def test_one_seed_shows_no_spread_and_no_seed_test() -> None:

@@ -42,16 +42,21 @@ def record_run_start(
     started: datetime | None = None,
 ) -> None:
     """Create the run's node with status `running`; `props` are extra properties (an
-    ingest's `source` and `sourceFile`). The host and process are kept, so a later run
-    can tell that this one was killed (`mark_interrupted_runs`). `started` defaults to now
-    (the bulk path records its runs after the import, with their real start)."""
+    ingest's `source` and `sourceFile`). The config's `domain`, where the command has one,
+    is also kept as the property `domain`, so runs of one domain can be told apart and
+    matched. The host and process are kept, so a later run can tell that this one was
+    killed (`mark_interrupted_runs`). `started` defaults to now (the bulk path records its
+    runs after the import, with their real start)."""
+    domain = config.get("domain")
     db.query(
         "MERGE (r:Run {id: $id}) SET r += $props, r.kind = $kind, r.config = $config, "
-        "r.status = 'running', r.startedAt = datetime($now), r.host = $host, r.pid = $pid",
+        "r.domain = $domain, r.status = 'running', r.startedAt = datetime($now), "
+        "r.host = $host, r.pid = $pid",
         id=run_id,
         kind=kind.value,
         props=dict(props or {}),
         config=_json(config),
+        domain=str(domain) if domain is not None else None,
         now=(started or datetime.now(UTC)).isoformat(),
         host=socket.gethostname(),
         pid=os.getpid(),
@@ -96,14 +101,32 @@ def mark_interrupted_runs(db: Database) -> list[str]:
     return gone
 
 
+def run_seconds(
+    started: datetime | None, finished: datetime | None, metrics: Mapping[str, Any]
+) -> float | None:
+    """A run's duration: the `seconds` its own report gave (what the command printed, and
+    what its rates are computed from), else from its recorded start to its end; None
+    while it runs. Every display of a run's seconds takes them from here."""
+    seconds = metrics.get("seconds")
+    if isinstance(seconds, int | float):
+        return float(seconds)
+    if started is None or finished is None:
+        return None
+    return (finished - started).total_seconds()
+
+
 @dataclass(frozen=True)
 class RunRecord:
-    """One `Run` node as `kgctl runs` shows it."""
+    """One `Run` node as `kgctl runs` shows it; `domain` None: the run covers every
+    domain (an embedding, facts for any item). An ingest has a source and its file, a
+    training or evaluation run a model."""
 
     id: str
     kind: str
+    domain: str | None
     source: str | None
     source_file: str | None
+    model: str | None
     status: str
     started: datetime | None
     finished: datetime | None
@@ -111,18 +134,23 @@ class RunRecord:
 
     @property
     def seconds(self) -> float | None:
-        if self.started is None or self.finished is None:
-            return None
-        return (self.finished - self.started).total_seconds()
+        return run_seconds(self.started, self.finished, self.metrics)
+
+
+def native_time(value: Any) -> datetime | None:
+    """A driver DateTime as Python's (None stays None)."""
+    return value.to_native() if value is not None else None
 
 
 def list_runs(db: Database, kind: RunKind | None = None, limit: int = 20) -> list[RunRecord]:
-    """The latest runs (of one kind, or all), newest first."""
+    """The latest runs (of one kind, or all), newest first. A run recorded before the
+    `domain` property was kept takes it from its config."""
     rows = db.query(
         "MATCH (r:Run) WHERE $kind IS NULL OR r.kind = $kind "
-        "RETURN r.id AS id, r.kind AS kind, r.source AS source, r.sourceFile AS file, "
-        "r.status AS status, r.startedAt AS started, r.finishedAt AS finished, "
-        "r.metrics AS metrics ORDER BY r.startedAt DESC LIMIT $limit",
+        "RETURN r.id AS id, r.kind AS kind, r.domain AS domain, r.config AS config, "
+        "r.source AS source, r.sourceFile AS file, r.model AS model, r.status AS status, "
+        "r.startedAt AS started, r.finishedAt AS finished, r.metrics AS metrics "
+        "ORDER BY r.startedAt DESC LIMIT $limit",
         kind=kind.value if kind is not None else None,
         limit=limit,
     )
@@ -130,11 +158,13 @@ def list_runs(db: Database, kind: RunKind | None = None, limit: int = 20) -> lis
         RunRecord(
             row["id"],
             row["kind"],
+            row["domain"] or json.loads(row["config"] or "{}").get("domain"),
             row["source"],
             row["file"],
+            row["model"],
             row["status"],
-            row["started"].to_native() if row["started"] is not None else None,
-            row["finished"].to_native() if row["finished"] is not None else None,
+            native_time(row["started"]),
+            native_time(row["finished"]),
             json.loads(row["metrics"]) if row["metrics"] else {},
         )
         for row in rows

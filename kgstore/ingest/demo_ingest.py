@@ -2,9 +2,11 @@
 
 The demo (`ingest_demo`, one domain per call: films or books) is two ingest runs: first
 the catalogue's items, the generated users (with `plantedPersona` and `plantedGroup`)
-and their `RATED {rating, ts, pos}` interactions; then the DBpedia facts of the same
-file through the ordinary `ingest_dbpedia_file`, exactly as a user's own `kgctl ingest
-dbpedia --file` would store them. The scale generator (`ingest_scale`) is one run:
+and their `RATED {rating, ts, pos}` interactions (its `sourceFile` says "generated users,
+items of films.nt.gz", so `kgctl runs` does not list it as a second ingest of the file);
+then the DBpedia facts of the same file, for the items of its domain, through the
+ordinary `ingest_dbpedia_file`, exactly as a user's own `kgctl ingest dbpedia --file FILE
+--domain DOMAIN` would store them. The scale generator (`ingest_scale`) is one run:
 synthetic items, their facts and the users. Users are streamed to the writer in chunks
 of `USER_CHUNK`, so the generator's memory does not grow with the user count. All writes
 are MERGEs: running the same command again changes nothing.
@@ -102,7 +104,8 @@ def ingest_demo(
 ) -> DemoReport:
     """Generate the demo for `config` from the catalogue file of `spec` and store it."""
     config_record = {**asdict(config), "domain": spec.domain.value, "file": str(spec.path)}
-    with ingest_session(db, SOURCE, spec.path.name, config_record, options) as session:
+    label = f"generated users, items of {spec.path.name}"
+    with ingest_session(db, SOURCE, label, config_record, options) as session:
         # The file's own rejects are reported by the facts run below, which reads it
         # again; this run's records are the generated interactions.
         triples, _ = read_rdf(spec.path, Quarantine(session.quarantine.path.with_suffix(".rdf")))
@@ -111,7 +114,7 @@ def ingest_demo(
         write_items(session, spec, items)
         user_count, ratings = write_users(session, users)
         session.notes.append(SESSION_NOTE)
-    facts = ingest_dbpedia_file(db, spec.path, options)
+    facts = ingest_dbpedia_file(db, spec.path, options, spec.domain)
     return DemoReport(session.report(), facts, spec.domain.value, len(items), user_count, ratings)
 
 

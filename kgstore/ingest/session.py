@@ -82,6 +82,9 @@ class IngestSession:
     skipped: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    ended: float | None = None
+    """When the run ended (`end`): its report's seconds stop there, so the report the
+    command prints, the one its `Run` stores and `kgctl runs` say the same."""
     held: tuple[dict[str, int], dict[str, int]] | None = None
     """Nodes and relationships the graph holds from this run, once it is flushed."""
 
@@ -107,9 +110,12 @@ class IngestSession:
         write_sequences(self.writer, sequences, user_props)
         self.notes.extend(sequences.notes)
 
+    def end(self) -> None:
+        self.ended = time.perf_counter()
+
     def report(self) -> IngestReport:
         """Counts are what the graph holds from this run once it is flushed (before that,
-        what the writer has sent)."""
+        what the writer has sent); seconds up to its end (up to now while it runs)."""
         counts = self.writer.counts
         nodes, relationships = self.held or (dict(counts.nodes), dict(counts.relationships))
         return IngestReport(
@@ -124,7 +130,7 @@ class IngestSession:
             relationships=relationships,
             dangling=dict(counts.dangling),
             first_rejects=self.quarantine.first(),
-            seconds=time.perf_counter() - self.started,
+            seconds=(self.ended if self.ended is not None else time.perf_counter()) - self.started,
         )
 
     def written_kinds(self) -> tuple[set[str], set[str]]:
@@ -220,6 +226,7 @@ def ingest_session(
         except (DriverError, Neo4jError) as closing:
             exc.add_note(f"the run could not be marked failed: {closing!r}")
         raise
+    session.end()
     record_run_end(db, provenance.run_id, session.status, session.report().as_dict())
     session.close_checks()
 
@@ -252,4 +259,5 @@ def _bulk_session(
         session.writer.flush()
     session.held = graph.held_by_run(provenance.run_id)
     session.notes.append("collected for the bulk import; dense idx assigned after it")
+    session.end()
     graph.runs.append(BulkRun(provenance, dict(config), session.report(), session))

@@ -92,7 +92,7 @@ def train_personas(
         run_id,
         RunKind.TRAIN,
         {"model": "hdgi", "domain": domain.value, **config.as_dict()},
-        {"model": "hdgi", "domain": domain.value},
+        {"model": "hdgi"},
     )
     try:
         say({"stage": "train"})

@@ -77,9 +77,12 @@ def run_query(
 
 
 def plain(value: Any) -> Any:
-    """A driver value as JSON-ready Python: temporal values as ISO text, nodes and
-    relationships as their properties (with labels or type)."""
-    if isinstance(value, (DateTime, Date, Time)):
+    """A driver value as JSON-ready Python: temporal values as ISO text (a date-time to
+    the second, or finer only where it has a fraction), nodes and relationships as their
+    properties (with labels or type)."""
+    if isinstance(value, DateTime):
+        return value.to_native().isoformat()
+    if isinstance(value, (Date, Time)):
         return value.iso_format()
     if isinstance(value, Duration):
         return str(value)

@@ -64,7 +64,7 @@ def evaluate_grid(
         run_id,
         RunKind.EVALUATE,
         {"grid": GRID, "domain": domain.value, **config.to_dict()},
-        {"model": "sasrec", "grid": GRID, "domain": domain.value},
+        {"model": "sasrec", "grid": GRID},
     )
     try:
         inputs = prepare_grid(

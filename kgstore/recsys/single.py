@@ -70,7 +70,7 @@ def train_model(
         run_id,
         RunKind.TRAIN,
         {"domain": domain.value, **config.to_dict()},
-        {"model": model, "domain": domain.value},
+        {"model": model},
     )
     try:
         result = train_sasrec(

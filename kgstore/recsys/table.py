@@ -17,7 +17,6 @@ training history. Each comparison is tested three ways (kgstore.recsys.stats), a
 tests of the headline metrics over the whole table are one Holm-Bonferroni family.
 """
 
-import csv
 import json
 import math
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import numpy as np
 from scipy import stats
 from torch import Tensor
 
+from kgstore.csv_out import csv_value, csv_writer
 from kgstore.recsys.grid import (
     ALL,
     ANONYMOUS,
@@ -226,8 +226,8 @@ def statistics_notes(result: GridResult, rows: list[TableRow]) -> list[str]:
         "corrected separately; each p is shown with its adjusted value (in parentheses in "
         "the Markdown, below it in the report). The tests of the other metrics (JSON, CSV) "
         "are uncorrected.",
-        f"Marked (bold in the Markdown, green / red in the report): adjusted p users x seeds "
-        f"< {ALPHA}.",
+        f"Marked (bold and worded better / worse in the Markdown, green / red in the report): "
+        f"adjusted p users x seeds < {ALPHA}; Δ gives the direction and size.",
     ]
     return lines
 
@@ -249,15 +249,20 @@ def _p_cell(test: TTest | None) -> str:
 
 
 def _comparison_lines(row: TableRow, metrics: tuple[str, str]) -> list[str]:
+    """Each comparison's signed difference and tests; the marked test bold and worded
+    (`**0.0012 (0.031) worse**`): the terminal that prints this Markdown shows neither
+    bold nor the report's colours, and the direction must not hang on the sign of a cell
+    three columns away."""
     lines = []
     for test in row.tests:
         cells = [row.config, test.against, test.differs]
         for m in metrics:
             comparison = test.metrics[m]
-            marked = MARKED_BY if verdict(comparison) else None
+            marked = verdict(comparison)
             cells.append(f"{comparison.difference:+.4f}")
             for kind, t in comparison.tests().items():
-                cells.append(f"**{_p_cell(t)}**" if kind == marked else _p_cell(t))
+                shown = _p_cell(t)
+                cells.append(f"**{shown} {marked}**" if marked and kind == MARKED_BY else shown)
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -370,8 +375,8 @@ CSV_COLUMNS = (
 
 
 def _number(value: float | None) -> str:
-    value = _finite(value)
-    return "" if value is None else f"{value:.6g}"
+    """Every digit (kgstore.csv_out); empty where there is no finite value."""
+    return csv_value(_finite(value))
 
 
 def _test_cells(test: TTest | None) -> list[str]:
@@ -384,7 +389,7 @@ def _write_csv(path: Path, rows: list[TableRow]) -> None:
     """One line per row and metric (its mean, `against` empty), then one per comparison
     and metric (its tests, `mean` empty)."""
     with path.open("w", newline="") as handle:
-        out = csv.writer(handle)
+        out = csv_writer(handle)
         out.writerow(CSV_COLUMNS)
         for row in rows:
             start = [row.slice, row.config]

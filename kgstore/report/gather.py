@@ -11,6 +11,7 @@ from kgstore.db import Database
 from kgstore.embeddings.texts import UNRECORDED_SOURCE
 from kgstore.errors import KgstoreError
 from kgstore.graph.mapping import Domain, cypher_label
+from kgstore.graph.runs import native_time, run_seconds
 
 LATEST = "latest"
 """`kgctl report latest`: the newest finished evaluation or persona run."""
@@ -49,13 +50,7 @@ class RunNode:
 
     @property
     def seconds(self) -> float | None:
-        if self.started is None or self.finished is None:
-            return None
-        return (self.finished - self.started).total_seconds()
-
-
-def _native(value: Any) -> datetime | None:
-    return value.to_native() if value is not None else None
+        return run_seconds(self.started, self.finished, self.metrics)
 
 
 def read_run(db: Database, run_id: str) -> RunNode | None:
@@ -74,8 +69,8 @@ def read_run(db: Database, run_id: str) -> RunNode | None:
         row["model"],
         row["domain"],
         row["status"],
-        _native(row["started"]),
-        _native(row["finished"]),
+        native_time(row["started"]),
+        native_time(row["finished"]),
         json.loads(row["config"] or "{}"),
         json.loads(row["metrics"] or "{}"),
     )
