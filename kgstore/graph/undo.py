@@ -232,9 +232,9 @@ def _numbered_after(db: Database, run_id: str) -> list[str]:
             row = rows[0]
             runs = ", ".join(filter(None, row["runs"])) or "no ingest"
             reasons.append(
-                f"{_counted(row['c'], base + ' node')} of later runs ({runs}) are numbered "
-                f"(idx) after the ones this run created, e.g. {', '.join(row['keys'])}: "
-                "removing this run's would leave a gap in the dense idx"
+                f"{_counted(row['c'], base + ' node')} of later runs ({runs}) come after "
+                f"the ones this run created in the dense idx, e.g. {', '.join(row['keys'])}: "
+                "removing this run's would leave a gap"
             )
     return reasons
 
