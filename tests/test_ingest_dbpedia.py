@@ -88,8 +88,10 @@ def snapshot(db: Database) -> Snapshot:
 
 
 def count_nodes(db: Database) -> dict[str, int]:
+    """Nodes by label, the bookkeeping of runs (`Run`, `IngestUndo`) aside."""
     rows = db.query(
-        "MATCH (n) WHERE NOT n:Run UNWIND labels(n) AS label RETURN label, count(*) AS n",
+        "MATCH (n) WHERE NOT n:Run AND NOT n:IngestUndo "
+        "UNWIND labels(n) AS label RETURN label, count(*) AS n",
     )
     return {row["label"]: row["n"] for row in rows}
 
