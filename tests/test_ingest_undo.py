@@ -56,9 +56,11 @@ def earlier(empty_graph: Database, ingest_options: IngestOptions, tmp_path: Path
         "u2,b3,2,30",
     )
     ingest_interactions(empty_graph, ratings, Domain.BOOKS, options=ingest_options)
-    link = write(tmp_path / "earlier.link", tsv("item_id:token", "entity_id:token"))
-    with link.open("a") as out:
-        out.write(tsv("b1", "res:Book_One") + "\n")
+    link = write(
+        tmp_path / "earlier.link",
+        tsv("item_id:token", "entity_id:token"),
+        tsv("b1", "res:Book_One"),
+    )
     kg = write(
         tmp_path / "earlier.kg",
         tsv("head_id:token", "relation_id:token", "tail_id:token"),
@@ -129,9 +131,9 @@ def changing_run(db: Database, options: IngestOptions, tmp_path: Path) -> str:
         tsv("b1", "Book.*One", DBR + "Book_One_Reprint"),
         tsv("b4", "Book.*Four", DBR + "Book_Four"),
     )
-    link = write(tmp_path / "more.link", tsv("item_id:token", "entity_id:token"))
-    with link.open("a") as out:
-        out.write(tsv("b2", "res:Book_Two") + "\n")
+    link = write(
+        tmp_path / "more.link", tsv("item_id:token", "entity_id:token"), tsv("b2", "res:Book_Two")
+    )
     kg = write(
         tmp_path / "more.kg",
         tsv("head_id:token", "relation_id:token", "tail_id:token"),
@@ -225,3 +227,17 @@ def test_undo_is_refused_naming_later_links_and_numbering(
     with pytest.raises(UndoRefused, match="already undone"):
         undo_ingest_run(earlier, second)
     undo_ingest_run(earlier, first)
+
+
+def test_undo_is_refused_for_a_run_that_kept_no_records(
+    earlier: Database, ingest_options: IngestOptions, tmp_path: Path
+) -> None:
+    """As for a run ingested before undo records were kept."""
+    ratings = write(tmp_path / "old.csv", "user,item", "u1,b7")
+    run = ingest_interactions(earlier, ratings, Domain.BOOKS, options=ingest_options).run
+    earlier.query("MATCH (r:Run {id: $id}) REMOVE r.undoRecords", id=run)
+    before = full_snapshot(earlier)
+
+    with pytest.raises(UndoRefused, match=f"run {run} kept no undo records"):
+        undo_ingest_run(earlier, run)
+    assert full_snapshot(earlier) == before
