@@ -8,7 +8,8 @@ from cli import ingest_amazon, ingest_amazon_kg, ingest_dbpedia, ingest_demo, in
 app = typer.Typer(
     help="Load sources into the graph. Every ingest is idempotent (re-running changes "
     "nothing) and resumable (re-run an interrupted one). Bad records are reported with "
-    "file and line and kept in a quarantine file; the good ones are always stored.",
+    "file and line and kept in a quarantine file; over --max-rejects the run is undone "
+    "(nothing of the input is kept), else the good records are stored.",
     no_args_is_help=True,
 )
 for source in (ingest_demo, ingest_amazon, ingest_amazon_kg, ingest_interactions, ingest_dbpedia):

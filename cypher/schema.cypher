@@ -17,6 +17,9 @@ CREATE INDEX item_uri IF NOT EXISTS FOR (i:Item) ON (i.uri);
 CREATE INDEX entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name);
 CREATE INDEX run_kind IF NOT EXISTS FOR (r:Run) ON (r.kind);
 
+// What an ingest changed on existing nodes and relationships, kept for `kgctl runs undo`.
+CREATE INDEX ingest_undo_run IF NOT EXISTS FOR (u:IngestUndo) ON (u.run);
+
 // Vector indexes take their dimension from the vectors, so they are made by the commands that
 // write them, not here: item_text_embedding / entity_text_embedding (`kgctl embed`) and one
 // persona index per domain, user_persona_movies / user_persona_books on User.persona_<domain>

@@ -46,14 +46,19 @@ class DomainConflict(KgstoreError):
 
 
 class TooManyRejects(KgstoreError):
-    """More records were rejected than the threshold allows (good ones are stored);
-    `report` is the run's report, for the CLI to print before the error."""
+    """More records were rejected than the threshold allows (the run's writes are
+    removed again); `report` is the run's report, for the CLI to print before the error."""
 
     exit_code = 3
 
     def __init__(self, message: str, report: object = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class UndoRefused(KgstoreError):
+    """An ingest run cannot be taken out of the graph exactly (a later run wrote over
+    it, it kept no undo records, ...); the message names what, and nothing was changed."""
 
 
 class BulkImportError(KgstoreError):

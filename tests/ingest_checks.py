@@ -26,17 +26,38 @@ PROVENANCE = frozenset({"source", "sourceFile", "ingestRun", "ingestRuns"})
 
 def _frozen(props: dict[str, Any]) -> tuple:
     return tuple(
-        sorted(
-            (key, tuple(value) if isinstance(value, list) else value)
-            for key, value in props.items()
-            if key not in PROVENANCE
-        )
+        sorted((key, _hashable(value)) for key, value in props.items() if key not in PROVENANCE)
+    )
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def full_snapshot(db: Database) -> tuple[Counter[tuple], Counter[tuple]]:
+    """Every node but the `Run` nodes (labels and all properties, provenance, `idx` and
+    undo records included) and every relationship between them (endpoints by key, all
+    properties): equal only for the very same graph."""
+    nodes = db.query("MATCH (n) WHERE NOT n:Run RETURN labels(n) AS labels, properties(n) AS props")
+    rels = db.query(
+        "MATCH (s)-[r]->(t) WHERE NOT s:Run AND NOT t:Run "
+        "RETURN coalesce(s.id, s.uri) AS s, type(r) AS type, coalesce(t.id, t.uri) AS t, "
+        "properties(r) AS props"
+    )
+
+    def frozen(props: dict[str, Any]) -> tuple:
+        return tuple(sorted((key, _hashable(value)) for key, value in props.items()))
+
+    return (
+        Counter((tuple(sorted(row["labels"])), frozen(row["props"])) for row in nodes),
+        Counter((row["s"], row["type"], row["t"], frozen(row["props"])) for row in rels),
     )
 
 
 @dataclass(frozen=True)
 class GraphState:
-    """Everything an ingest wrote (Run nodes aside), keyed by node keys, without provenance.
+    """Everything an ingest wrote (Run nodes and undo records aside), keyed by node keys,
+    without provenance.
 
     Two states are equal when they hold the same nodes with the same labels and
     properties (dense `idx` included) and the same relationships with the same
@@ -56,7 +77,8 @@ class GraphState:
 
 def graph_state(db: Database) -> GraphState:
     nodes = db.query(
-        "MATCH (n) WHERE NOT n:Run RETURN labels(n) AS labels, properties(n) AS props",
+        "MATCH (n) WHERE NOT n:Run AND NOT n:IngestUndo "
+        "RETURN labels(n) AS labels, properties(n) AS props",
     )
     rels = db.query(
         "MATCH (s)-[r]->(t) WHERE NOT s:Run AND NOT t:Run "

@@ -20,6 +20,7 @@ from kgstore.settings import Settings
 from tests.amazon_files import files_2018, review, write_lines
 from tests.ingest_checks import (
     check_resume_after_kill,
+    count,
     graph_state,
     keys,
     quarantined,
@@ -231,7 +232,7 @@ BAD_META_LINES = {
 }
 
 
-def test_bad_records_are_quarantined_with_file_and_line_and_good_ones_stored(
+def test_bad_records_are_quarantined_with_file_and_line_and_over_the_threshold_nothing_kept(
     empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     reviews = write_lines(tmp_path / "Movies_5.json.gz", BAD_REVIEWS)
@@ -247,20 +248,22 @@ def test_bad_records_are_quarantined_with_file_and_line_and_good_ones_stored(
     assert where.keys() == expected.keys()
     for place, reason in expected.items():
         assert reason in where[place]
-    assert sequences_of(empty_graph) == {"U1": ["A1"], "U2": ["A1"]}
-    titles = empty_graph.query("MATCH (i:Item) RETURN i.id AS id, i.title AS t")
-    assert {row["id"]: row["t"] for row in titles} == {"A1": "One"}
+    assert "nothing of this input was kept" in str(failure.value)
+    assert count(empty_graph, "MATCH (n) WHERE NOT n:Run RETURN count(n) AS c") == 0
 
 
 def test_rejects_under_the_threshold_are_reported_without_failing(
     empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     reviews = write_lines(tmp_path / "Movies_5.json.gz", BAD_REVIEWS)
+    meta = write_lines(tmp_path / "meta_Movies.json.gz", BAD_META)
     options = replace(ingest_options, max_reject_fraction=0.8)
-    report = ingest_amazon(empty_graph, Domain.MOVIES, reviews, options=options)
+    report = ingest_amazon(empty_graph, Domain.MOVIES, reviews, meta, options=options)
 
-    assert (report.records, report.rejected) == (2, 6)
+    assert (report.records, report.rejected) == (3, 9)
     assert sequences_of(empty_graph) == {"U1": ["A1"], "U2": ["A1"]}
+    titles = empty_graph.query("MATCH (i:Item) RETURN i.id AS id, i.title AS t")
+    assert {row["id"]: row["t"] for row in titles} == {"A1": "One"}
 
 
 def test_truncated_meta_gzip_fails_the_ingest_naming_the_last_complete_line(

@@ -330,7 +330,7 @@ def test_inter_with_timestamps_orders_by_time(
     assert not any("no timestamps" in note for note in report.notes)
 
 
-def test_bad_inter_lines_are_quarantined_and_good_ones_stored(
+def test_bad_inter_lines_are_quarantined_and_over_the_threshold_nothing_kept(
     empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     inter = tmp_path / "bad.inter"
@@ -352,7 +352,7 @@ def test_bad_inter_lines_are_quarantined_and_good_ones_stored(
     assert "expected 3 columns, found 2" in rejects[3]
     assert "rating 'great' is not a number" in rejects[4]
     assert "not UTF-8" in rejects[5]
-    assert sequences_of(empty_graph) == {"U1": ["M1"], "U2": ["M1"]}
+    assert sequences_of(empty_graph) == {}
 
 
 def test_truncated_inter_gzip_fails_and_stores_no_shortened_sequence(

@@ -170,7 +170,7 @@ BAD_LINES = {
 }
 
 
-def test_bad_lines_are_quarantined_with_file_and_line_and_good_ones_stored(
+def test_bad_lines_are_quarantined_with_file_and_line_and_over_the_threshold_nothing_kept(
     empty_graph: Database, settings: Settings, ingest_options: IngestOptions, tmp_path: Path
 ) -> None:
     path = tmp_path / "bad.csv"
@@ -183,7 +183,8 @@ def test_bad_lines_are_quarantined_with_file_and_line_and_good_ones_stored(
     assert {r["line"]: r["file"] for r in rejects} == {line: str(path) for line in BAD_LINES}
     for reject in rejects:
         assert BAD_LINES[reject["line"]] in reject["reason"]
-    assert sequences_of(empty_graph) == {"u1": ["i1"], "u2": ["i1"]}
+    assert "nothing of this input was kept (2 good records" in str(failure.value)
+    assert sequences_of(empty_graph) == {}
 
 
 def test_rejects_under_the_threshold_do_not_fail_the_ingest(
@@ -195,7 +196,7 @@ def test_rejects_under_the_threshold_do_not_fail_the_ingest(
 
     assert (report.records, report.rejected) == (2, 5)
     assert report.quarantine is not None
-    assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 2
+    assert sequences_of(empty_graph) == {"u1": ["i1"], "u2": ["i1"]}
 
 
 def test_truncated_gzip_exits_non_zero_naming_the_last_line_and_keeps_what_was_stored(
@@ -296,14 +297,15 @@ def test_cli_exits_with_code_3_over_the_reject_threshold(
     output = log.read_text()
     assert code == 3, output
     assert "5 of 7 records rejected" in output
-    assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 2
+    assert "nothing of this input was kept" in output
+    assert count(empty_graph, "MATCH ()-[r:RATED]->() RETURN count(r) AS c") == 0
     # The report comes too, with the first rejects by file:line and the whole path.
     assert "2 records read, 5 rejected" in output
     assert f"rejected: {path}:" in output
     [quarantine_file] = deep.glob("*.jsonl")
     assert str(quarantine_file) in output
-    [run] = empty_graph.query("MATCH (r:Run) RETURN r.status AS status")
-    assert run["status"] == "finished with rejects over the threshold"
+    [run] = empty_graph.query("MATCH (r:Run) RETURN r.status AS status, r.undo AS undo")
+    assert run["status"] == "undone" and "rejects over the threshold" in run["undo"]
 
 
 def test_killed_ingest_resumes_to_the_graph_of_an_uninterrupted_one(

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 
 from kgstore.db import Database
 from kgstore.generation.pipeline import keywords_property
+from kgstore.graph.batched import BATCH, delete_in_batches
 from kgstore.graph.mapping import Domain, cypher_label
 from kgstore.personas.stored import persona_keys
-
-BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -26,21 +25,10 @@ class Cleared:
     domain were removed."""
 
 
-def _delete(db: Database, match: str, variable: str, detach: bool = False) -> int:
-    """Delete what `match` binds to `variable`, in batches; returns how many."""
-    delete = "DETACH DELETE" if detach else "DELETE"
-    with db.session() as session:
-        summary = session.run(
-            f"{match} CALL ({variable}) {{ {delete} {variable} }} IN TRANSACTIONS OF {BATCH} ROWS"
-        ).consume()
-    counters = summary.counters
-    return counters.nodes_deleted + counters.relationships_deleted
-
-
 def clear_graph(db: Database) -> Cleared:
     """Delete every node and relationship."""
-    relationships = _delete(db, "MATCH ()-[r]->()", "r")
-    nodes = _delete(db, "MATCH (n)", "n", detach=True)
+    relationships = delete_in_batches(db, "MATCH ()-[r]->()", "r")
+    nodes = delete_in_batches(db, "MATCH (n)", "n", detach=True)
     return Cleared(nodes, relationships)
 
 
@@ -52,9 +40,9 @@ def clear_domain(db: Database, domain: Domain) -> Cleared:
     entities they still use stay as they were; the remaining nodes keep their `idx` (gaps
     where nodes were removed)."""
     label = cypher_label(domain.label)
-    relationships = _delete(db, f"MATCH (:{label})-[r]-() WITH DISTINCT r", "r")
-    nodes = _delete(db, f"MATCH (i:{label})", "i", detach=True)
-    nodes += _delete(db, "MATCH (n) WHERE (n:User OR n:Entity) AND NOT (n)--()", "n")
+    relationships = delete_in_batches(db, f"MATCH (:{label})-[r]-() WITH DISTINCT r", "r")
+    nodes = delete_in_batches(db, f"MATCH (i:{label})", "i", detach=True)
+    nodes += delete_in_batches(db, "MATCH (n) WHERE (n:User OR n:Entity) AND NOT (n)--()", "n")
     return Cleared(nodes, relationships, _strip_users(db, domain))
 
 

@@ -75,6 +75,17 @@ def record_run_end(db: Database, run_id: str, status: str, metrics: Mapping[str,
     )
 
 
+def record_run_undone(db: Database, run_id: str, undo: Mapping[str, Any]) -> None:
+    """Mark an ingest run `undone`, keeping its metrics and adding what the undo did."""
+    db.query(
+        "MATCH (r:Run {id: $id}) SET r.status = 'undone', r.undo = $undo, "
+        "r.undoneAt = datetime($now)",
+        id=run_id,
+        undo=_json(undo),
+        now=_now(),
+    )
+
+
 def _process_gone(host: str | None, pid: int | None) -> bool:
     """The run's process is known to be dead: it ran on this host and its pid is gone
     (runs of other hosts cannot be checked from here)."""

@@ -49,11 +49,13 @@ def check_bulk_target(db: Database, settings: Settings) -> None:
 
 
 def bulk_load(db: Database, settings: Settings, graph: BulkGraph) -> BulkLoadReport:
-    """Import `graph`, then schema, `Run` nodes and dense indices; last, each run's reject
-    threshold (`TooManyRejects` after the good records are stored).
+    """Check each run's reject threshold (`TooManyRejects`, nothing imported), then
+    import `graph`, then schema, `Run` nodes and dense indices.
 
     `db` is only used before the import: drivers opened before it hold bookmarks of the
     replaced store, so a new one reads the result."""
+    for run in graph.runs:
+        run.session.close_checks("nothing was imported, the database is still empty")
     # Checked again (the CLI checks before collecting): collecting may take minutes,
     # and the import overwrites whatever the database holds by then.
     check_bulk_target(db, settings)
@@ -65,9 +67,7 @@ def bulk_load(db: Database, settings: Settings, graph: BulkGraph) -> BulkLoadRep
     seconds |= import_offline(settings, arguments, folder / "import.log")
     with timed(seconds, "schema, runs, idx"), open_database(settings) as fresh:
         apply_schema(fresh)
-        for run in graph.runs:
-            record_ingest_run(fresh, run)
+        for index, run in enumerate(graph.runs):
+            record_ingest_run(fresh, run, undoable=index == 0)
         assign_dense_indices(fresh)
-    for run in graph.runs:
-        run.session.close_checks()
     return BulkLoadReport(len(graph.nodes), len(graph.relationships), folder, seconds)

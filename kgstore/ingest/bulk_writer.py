@@ -63,8 +63,9 @@ class BulkNode:
 
 @dataclass
 class BulkRun:
-    """An ingest run whose `Run` node is written, and whose reject threshold is checked,
-    after the import (so the good records are stored either way, as online)."""
+    """An ingest run whose reject threshold is checked before the import (a run over it
+    stops the import: the database stays empty, as online the run is undone) and whose
+    `Run` node is written after it."""
 
     provenance: Provenance
     config: dict[str, Any]

@@ -13,6 +13,7 @@ from neo4j import ManagedTransaction
 
 from kgstore.db import Database
 from kgstore.graph.mapping import Relation
+from kgstore.graph.undo_records import Kind, store_before
 from kgstore.ingest.relationship_batch import RelationshipBatch, all_created
 from kgstore.ingest.write_pipeline import WritePipeline
 from kgstore.ingest.write_queries import node_query
@@ -122,8 +123,10 @@ class GraphWriter(Writer):
 
         def merge(tx: ManagedTransaction) -> tuple[list[list[Any]], int]:
             result = tx.run(query, rows=rows, prov=prov)
-            ids = result.single(strict=True)["ids"]
-            return ids, result.consume().counters.nodes_created
+            record = result.single(strict=True)
+            created = result.consume().counters.nodes_created
+            store_before(tx, self.provenance.run_id, Kind.NODE, record["before"])
+            return record["ids"], created
 
         ids, created = self._execute(merge)
         # An entity is remembered under its type label: relationships need that label on it.

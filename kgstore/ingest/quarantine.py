@@ -2,8 +2,9 @@
 against a threshold once every good record is stored.
 
 Threshold: an ingest fails (exit code 3) when more than `max_reject_fraction` of the
-records it read were rejected (default 1%; `--max-rejects` on the CLI). Below that it
-succeeds and still reports every reject. Either way the good records are in the graph.
+records it read were rejected (default 1%; `--max-rejects` on the CLI); its good records
+are then taken out of the graph again (`ingest.session`). Below that it succeeds, keeps
+the good records and still reports every reject.
 """
 
 import json
@@ -85,15 +86,15 @@ class Quarantine:
         """The first rejects as `file:line: reason`, for the console."""
         return [f"{entry.where()}: {entry.reason}" for entry in self.rejects[:count]]
 
-    def check(self, report: object = None) -> None:
+    def check(self, outcome: str, report: object = None) -> None:
         """Raise TooManyRejects (carrying `report`) when the rejected fraction is over the
-        threshold."""
+        threshold; `outcome` says what became of the good records."""
         if self.over_threshold:
             fraction = self.fraction
             raise TooManyRejects(
                 f"{len(self.rejects)} of {self.total} records rejected ({fraction:.1%}), over "
-                f"the threshold of {self.max_reject_fraction:.1%} (--max-rejects); the "
-                f"{self.records_read} good records were stored. First: "
-                f"{self.rejects[0].where()}: {self.rejects[0].reason}. All in {self.path}",
+                f"the threshold of {self.max_reject_fraction:.1%} (--max-rejects): {outcome}. "
+                f"First: {self.rejects[0].where()}: {self.rejects[0].reason}. All rejected "
+                f"records are in {self.path}",
                 report,
             )

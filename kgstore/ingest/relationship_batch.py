@@ -15,6 +15,7 @@ from typing import Any
 from neo4j import ManagedTransaction
 
 from kgstore.graph.mapping import NODE_KEYS, Relation
+from kgstore.graph.undo_records import Kind, store_before
 from kgstore.ingest.write_queries import entity_query, lookup_ids, relationship_query
 from kgstore.ingest.writer import Row, base_label
 from kgstore.ingest.writer_memory import WriterMemory
@@ -136,7 +137,9 @@ class RelationshipBatch:
         for clause, rows in (("CREATE", split.to_create), ("MERGE", split.to_merge)):
             if rows:
                 query = relationship_query(self.relation, clause)
-                written += tx.run(query, rows=rows, prov=self.prov).single(strict=True)["written"]
+                record = tx.run(query, rows=rows, prov=self.prov).single(strict=True)
+                store_before(tx, self.prov["ingestRun"], Kind.RELATIONSHIP, record["before"])
+                written += record["written"]
         return written
 
     def _source_ids(self, tx: ManagedTransaction, learned: Learned) -> dict[str, tuple[int, ...]]:
@@ -164,10 +167,12 @@ class RelationshipBatch:
         if names:
             entities = [{"key": key, "name": name} for key, name in names.items()]
             result = tx.run(entity_query(label), rows=entities, prov=self.prov)
-            ids = result.single(strict=True)["ids"]
+            record = result.single(strict=True)
+            ids = record["ids"]
             learned[label].update(ids)
             if all_created(ids, result.consume().counters.nodes_created):
                 created.update(node_id for _, node_id in ids)
+            store_before(tx, self.prov["ingestRun"], Kind.NODE, record["before"])
         return {key: known[key] for key in keys if key in known} | learned[label]
 
     def _unique_ids(

@@ -13,7 +13,7 @@ from typing import Any
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from kgstore.db import Database
-from kgstore.errors import DomainConflict, Neo4jUnavailable
+from kgstore.errors import DomainConflict, Neo4jUnavailable, UndoRefused
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import BY_TYPE, Domain
 from kgstore.graph.runs import (
@@ -24,6 +24,8 @@ from kgstore.graph.runs import (
     record_run_start,
 )
 from kgstore.graph.sequences import Sequences, write_sequences
+from kgstore.graph.undo import summary as undo_summary
+from kgstore.graph.undo import undo_ingest_run
 from kgstore.ingest.bulk_writer import BulkGraph, BulkRun, BulkWriter
 from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.progress import IngestProgress
@@ -150,9 +152,10 @@ class IngestSession:
             return "finished with rejects over the threshold"
         return "finished"
 
-    def close_checks(self) -> None:
-        """Last: fail (exit 3, with the report) when too many records were rejected."""
-        self.quarantine.check(self.report())
+    def close_checks(self, outcome: str) -> None:
+        """Last: fail (exit 3, with the report) when too many records were rejected;
+        `outcome` says what became of the run's writes."""
+        self.quarantine.check(outcome, self.report())
 
 
 @dataclass(frozen=True)
@@ -189,8 +192,11 @@ def ingest_session(
     On an exception the run is marked `failed` and what was committed stays: a re-run
     (every write is a MERGE) completes it. When Neo4j itself goes away (after the
     driver's own retries), the run cannot be marked and stays `running`; the error says
-    so and how to resume. The reject threshold is checked last, after all good records
-    are stored.
+    so and how to resume.
+
+    The reject threshold can only be judged once the whole input is read, after the
+    good records were written: a run over it is undone (`graph.undo`), so the graph is
+    as it was before, then fails (exit 3).
     """
     provenance = Provenance(source, source_file)
     quarantine = options.quarantine_for(provenance)
@@ -201,13 +207,15 @@ def ingest_session(
     # Idempotent and cheap; without the key constraints every MERGE scans its label.
     apply_schema(db)
     mark_interrupted_runs(db)
-    record_run_start(db, provenance.run_id, RunKind.INGEST, config, _run_props(provenance))
+    props = {**_run_props(provenance), "undoRecords": True}
+    record_run_start(db, provenance.run_id, RunKind.INGEST, config, props)
     try:
         with IngestProgress(session, options.progress):
             yield session
             session.writer.flush()
         session.held = held_by_run(db, provenance.run_id, *session.written_kinds())
-        session.notes.append(f"dense idx assigned: {assign_dense_indices(db)}")
+        if not session.quarantine.over_threshold:
+            session.notes.append(f"dense idx assigned: {assign_dense_indices(db)}")
     except (ServiceUnavailable, SessionExpired) as exc:
         session.writer.abandon(exc)
         raise Neo4jUnavailable(
@@ -228,19 +236,40 @@ def ingest_session(
         raise
     session.end()
     record_run_end(db, provenance.run_id, session.status, session.report().as_dict())
-    session.close_checks()
+    if session.quarantine.over_threshold:
+        session.close_checks(_undo_rejected(db, session))
+
+
+def _undo_rejected(db: Database, session: IngestSession) -> str:
+    """Take a run over the reject threshold out of the graph; what to tell the user."""
+    try:
+        undone = undo_ingest_run(db, session.run_id, "rejects over the threshold")
+    except UndoRefused as exc:
+        return (
+            f"its writes could NOT be removed, they are still in the graph ({exc}); "
+            f"`kgctl runs undo {session.run_id}` removes them once that is resolved"
+        )
+    session.held = ({}, {})
+    session.notes.append(undo_summary(undone))
+    good = session.quarantine.records_read
+    return (
+        f"nothing of this input was kept ({good:,} good record{'s' if good != 1 else ''} "
+        f"written, then removed again; run {session.run_id} is marked undone)"
+    )
 
 
 def _run_props(provenance: Provenance) -> dict[str, str]:
     return {"source": provenance.source, "sourceFile": provenance.source_file}
 
 
-def record_ingest_run(db: Database, run: BulkRun) -> None:
-    """The `Run` node of an ingest collected for the bulk path, once it is imported."""
+def record_ingest_run(db: Database, run: BulkRun, undoable: bool) -> None:
+    """The `Run` node of an ingest collected for the bulk path, once it is imported.
+    The bulk path keeps no undo records: only a run that wrote into nothing but the
+    empty database (the first of its import) created all it holds, and can be undone."""
     provenance = run.provenance
     config = {**run.config, "bulk": True}
     started = datetime.now(UTC) - timedelta(seconds=run.report.seconds)
-    props = _run_props(provenance)
+    props = {**_run_props(provenance), "undoRecords": undoable}
     record_run_start(db, provenance.run_id, RunKind.INGEST, config, props, started)
     record_run_end(db, provenance.run_id, run.session.status, run.report.as_dict())
 

@@ -19,6 +19,26 @@ ADD_RUN = (
 first (`source`, `sourceFile`, `ingestRun` name the latest)."""
 
 
+def node_before(changed: str) -> str:
+    """`before`: what this run is about to change on a node that existed before it (id,
+    labels, `ingestRuns`, and the `changed` keys as [key, value] pairs); null on a node
+    this run created (no `ingestRuns` yet) or has already written (its first write kept
+    the values from before the run). Kept for `kgctl runs undo` (graph/undo_records.py);
+    new nodes, most of an ingest, cost only the test."""
+    return (
+        "CASE WHEN n.ingestRuns IS NULL OR $prov.ingestRun IN n.ingestRuns THEN null "
+        f"ELSE [id(n), labels(n), n.ingestRuns, [k IN {changed} | [k, n[k]]]] END AS before"
+    )
+
+
+RELATIONSHIP_BEFORE = (
+    "CASE WHEN r.ingestRun IS NULL OR r.ingestRun = $prov.ingestRun THEN null "
+    "ELSE [id(r), type(r), r.ingestRun, [k IN keys(row[2]) | [k, r[k]]]] END AS before"
+)
+"""As `node_before`, for a relationship that `MERGE` found: its id, type, `ingestRun`
+and the properties this row sets."""
+
+
 def node_query(base: str, extra_labels: tuple[str, ...]) -> str:
     """Merge nodes by key with their properties, provenance and extra labels."""
     key = NODE_KEYS[base]
@@ -26,8 +46,9 @@ def node_query(base: str, extra_labels: tuple[str, ...]) -> str:
     set_labels = f" SET n{labels}" if labels else ""
     return (
         f"UNWIND $rows AS row MERGE (n:{cypher_label(base)} {{{key}: row.key}}) "
+        f"WITH row, n, {node_before('keys(row.props) + keys($prov)')} "
         f"SET n += row.props, n += $prov, {ADD_RUN}{set_labels} "
-        "RETURN collect([row.key, id(n)]) AS ids"
+        "RETURN collect([row.key, id(n)]) AS ids, collect(before) AS before"
     )
 
 
@@ -36,8 +57,9 @@ def entity_query(label: str) -> str:
     entity is new (another source may have named it), the type label always."""
     return (
         f"UNWIND $rows AS row MERGE (n:Entity {{uri: row.key}}) "
-        f"ON CREATE SET n += $prov, n.name = row.name SET n:{cypher_label(label)}, {ADD_RUN} "
-        f"RETURN collect([row.key, id(n)]) AS ids"
+        f"ON CREATE SET n += $prov, n.name = row.name WITH row, n, {node_before('[]')} "
+        f"SET n:{cypher_label(label)}, {ADD_RUN} "
+        "RETURN collect([row.key, id(n)]) AS ids, collect(before) AS before"
     )
 
 
@@ -51,14 +73,18 @@ def lookup_query(base: str, key: str) -> str:
 
 def relationship_query(relation: Relation, clause: str) -> str:
     """`MERGE` or `CREATE` relationships between nodes found by id; the labels guard
-    against an id that no longer names a node of the expected kind."""
+    against an id that no longer names a node of the expected kind. A `MERGE` also
+    returns what it is about to change on relationships that existed (`before`)."""
     source = cypher_label(base_label(relation.source_label))
     target = cypher_label(base_label(relation.target_label))
+    before = f"WITH row, r, {RELATIONSHIP_BEFORE} " if clause == "MERGE" else ""
+    collected = "collect(before)" if clause == "MERGE" else "[]"
     return (
         f"UNWIND $rows AS row MATCH (s:{source}) WHERE id(s) = row[0] "
         f"MATCH (t:{target}) WHERE id(t) = row[1] "
-        f"{clause} (s)-[r:{cypher_rel_type(relation.rel_type)}]->(t) "
-        f"SET r += row[2], r.ingestRun = $prov.ingestRun RETURN count(*) AS written"
+        f"{clause} (s)-[r:{cypher_rel_type(relation.rel_type)}]->(t) {before}"
+        f"SET r += row[2], r.ingestRun = $prov.ingestRun "
+        f"RETURN count(*) AS written, {collected} AS before"
     )
 
 
