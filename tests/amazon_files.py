@@ -6,6 +6,17 @@ import json
 from pathlib import Path
 
 
+def write(path: Path, *lines: str) -> Path:
+    """A text file of these lines, each ended by a newline."""
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def tsv(*fields: str) -> str:
+    """One tab-separated line (Amazon-KG's .inter and .link files)."""
+    return "\t".join(fields)
+
+
 def write_lines(path: Path, lines: list[str | bytes]) -> Path:
     data = b"".join((line if isinstance(line, bytes) else line.encode()) + b"\n" for line in lines)
     path.write_bytes(gzip.compress(data))

@@ -18,6 +18,7 @@ from kgstore.ingest.amazon_kg import AmazonKgFiles, ingest_amazon_kg, title_from
 from kgstore.ingest.bulk_writer import BulkGraph
 from kgstore.ingest.session import IngestOptions
 from kgstore.settings import Settings
+from tests.amazon_files import tsv, write
 from tests.ingest_checks import (
     check_resume_after_kill,
     count,
@@ -29,15 +30,6 @@ from tests.ingest_checks import (
 
 HOSTILE = "x'\"`]->() DETACH DELETE n //"
 FILM = "res:The_Film_(1999)"
-
-
-def write(path: Path, *lines: str) -> Path:
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
-
-
-def tsv(*fields: str) -> str:
-    return "\t".join(fields)
 
 
 def dataset(tmp_path: Path) -> AmazonKgFiles:

@@ -18,16 +18,8 @@ from kgstore.ingest.bulk_writer import BulkGraph
 from kgstore.ingest.interactions import ingest_interactions
 from kgstore.ingest.session import IngestOptions
 from kgstore.settings import Settings
+from tests.amazon_files import tsv, write
 from tests.ingest_checks import full_snapshot, run_kgctl
-
-
-def write(path: Path, *lines: str) -> Path:
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
-
-
-def tsv(*fields: str) -> str:
-    return "\t".join(fields)
 
 
 def garbage(path: Path) -> Path:
