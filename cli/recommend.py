@@ -46,7 +46,8 @@ def recommend(
 ) -> None:
     """Recommend for an anonymous session (no user id): the model scores every item after
     the session (a kg retriever infers the session's persona from its items), and each
-    item is explained by the shortest paths of cypher/recommend/session_paths.cypher."""
+    item is explained by the best --paths KG paths of cypher/recommend/session_paths.cypher
+    (the most specific shared entities first; its header says how they are ranked)."""
     from kgstore.recsys.recommend import recommend_session
 
     items = [item.strip() for value in session for item in value.split(",") if item.strip()]

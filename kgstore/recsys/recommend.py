@@ -154,7 +154,7 @@ def recommend_session(
 
 
 def kg_paths(db: Database, query: QueryFile, session: list[str], item: str) -> list[str]:
-    """The shortest KG paths (by `query`, the session_paths file read once per call of
-    `recommend_session`) from the session's items to `item`, shortest first."""
-    rows = run_query(db, query, {"items": session, "target": item}).rows
-    return [row["path"] for row in sorted(rows, key=lambda row: row["hops"])]
+    """The KG paths (by `query`, the session_paths file read once per call of
+    `recommend_session`) from the session's items to `item`, in the file's order: the most
+    specific shared entities first (its header says how it ranks them)."""
+    return [row["path"] for row in run_query(db, query, {"items": session, "target": item}).rows]
