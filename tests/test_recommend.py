@@ -137,6 +137,8 @@ def test_kgctl_recommend_prints_titles_and_paths(
         retriever,
         "-k",
         "3",
+        "--paths",
+        "1",
         "--json",
         output=log,
         KGSTORE_ARTIFACTS=store.url,
@@ -146,6 +148,30 @@ def test_kgctl_recommend_prints_titles_and_paths(
     direct = recommend_session(db, store, SESSION, retriever, k=3)
     assert printed["session"] == SESSION
     assert [rec["item"] for rec in printed["items"]] == [rec.item for rec in direct.items]
+    # --paths cuts the JSON's paths as it cuts the table's (the JSON printed all of them)
+    assert [(rec["paths"], rec["more_paths"]) for rec in printed["items"]] == [
+        (rec.paths[:1], len(rec.paths[1:])) for rec in direct.items
+    ]
+    assert max(len(rec.paths) for rec in direct.items) >= 3  # something to cut
+    log.write_text("")
+    code = run_kgctl(
+        settings,
+        *args,
+        "--run",
+        retriever,
+        "-k",
+        "3",
+        "--paths",
+        "2",
+        output=log,
+        KGSTORE_ARTIFACTS=store.url,
+    )
+    table = log.read_text()
+    assert code == 0, table
+    for rec in direct.items:
+        assert all(path in table for path in rec.paths[:2])
+        assert not any(path in table for path in rec.paths[2:])
+        assert (f"(+{len(rec.paths) - 2} more)" in table) == (len(rec.paths) > 2)
     log.write_text("")
     code = run_kgctl(settings, *args, "--run", "no-such-run", output=log)
     assert code == 2 and "no-such-run" in log.read_text()
