@@ -8,7 +8,6 @@ from rich.table import Table
 
 from cli.console import console, database, settings
 from kgstore.artifacts import ArtifactStore
-from kgstore.errors import PersonaError
 from kgstore.graph.mapping import Domain
 from kgstore.personas.similar import Neighbour, nearest_users, similar_users
 
@@ -43,36 +42,32 @@ def similar(
 def infer(
     items: Annotated[list[str], typer.Argument(help="The session's item ids, in order.")],
     run: Annotated[
-        str | None, typer.Option(help="Persona run (default: the domain's latest finished one).")
+        str | None,
+        typer.Option(help="Persona run (default: the newest finished one of the items' domain)."),
     ] = None,
     domain: Annotated[
-        Domain | None, typer.Option(help="Without --run: the latest run of this domain.")
+        Domain | None,
+        typer.Option(help="The items' domain (read from them when not given; checked if given)."),
     ] = None,
     k: Annotated[int, typer.Option("-k", min=1, help="Nearest known users to list.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the persona as JSON.")] = False,
 ) -> None:
-    """A persona for an anonymous session: the trained encoder applied to a new user
-    whose only edges are ITEMS (no user id is looked up). Give --domain or --run."""
-    from kgstore.personas.infer import infer_personas, latest_persona_run, load_encoder
+    """A persona for an anonymous session: the trained encoder of the items' domain applied
+    to a new user whose only edges are ITEMS (no user id is looked up). A session mixing
+    movies and books is refused."""
+    from kgstore.personas.infer import infer_personas, session_encoder
 
     with database() as db:
-        if run is not None:
-            run_id = run
-        elif domain is not None:
-            run_id = latest_persona_run(db, domain)
-        else:
-            raise PersonaError("personas infer: give --domain (its latest persona run) or --run")
-        encoder = load_encoder(db, ArtifactStore.from_settings(settings()), run_id)
-        if domain is not None and encoder.snapshot.domain != domain.value:
-            raise PersonaError(
-                f"run {run_id} learned {encoder.snapshot.domain} personas, not {domain.value}"
-            )
+        store = ArtifactStore.from_settings(settings())
+        encoder = session_encoder(db, store, items, run, domain)
         [persona] = infer_personas(encoder, [items])
         if as_json:
-            console.print(json.dumps({"run": run_id, "items": items, "persona": persona.tolist()}))
+            console.print(
+                json.dumps({"run": encoder.run, "items": items, "persona": persona.tolist()})
+            )
             return
-        console.print(f"persona of the session ({len(persona)} dimensions, run {run_id})")
-        neighbours = nearest_users(db, Domain(encoder.snapshot.domain), run_id, persona, k)
+        console.print(f"persona of the session ({len(persona)} dimensions, run {encoder.run})")
+        neighbours = nearest_users(db, Domain(encoder.snapshot.domain), encoder.run, persona, k)
     console.print(_table(f"nearest known {encoder.snapshot.domain} users", neighbours))
 
 

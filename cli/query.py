@@ -9,9 +9,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.console import console, database
+from cli.console import console, database, err_console
 from kgstore.csv_out import csv_value, csv_writer
-from kgstore.query.library import find_query, library_files, query_name, read_query
+from kgstore.query.library import (
+    find_query,
+    header_notes,
+    library_files,
+    query_name,
+    read_query,
+)
 from kgstore.query.run import QueryResult, bind_params, run_query
 
 
@@ -29,7 +35,7 @@ def list_library() -> None:
             p.name if p.required else f"[{p.name}={p.default}]" for p in query.params
         )
         summary = query.description.split(". ")[0].rstrip(".") + "."
-        table.add_row(query.name, escape(params), ", ".join(query.columns), escape(summary))
+        table.add_row(query.name, escape(params), ", ".join(query.columns or ()), escape(summary))
     console.print(table)
 
 
@@ -66,7 +72,8 @@ def query(
         str | None,
         typer.Argument(
             help="A file of cypher/ by its name (personas/similar_users), its file name "
-            "alone when unique (similar_users), or the path of any .cypher file."
+            "alone when unique (similar_users), or the path of any .cypher file (its "
+            "`// @returns` and `// @param` header lines are optional)."
         ),
     ] = None,
     param: Annotated[
@@ -102,6 +109,8 @@ def query(
         return
     found = find_query(name)
     params = bind_params(found, param or [])
+    for note in header_notes(found):
+        err_console.print(f"note: {escape(note)}")
     with database() as db:
         result = run_query(db, found, params, write=write)
     print_result(result, output, crlf)

@@ -31,7 +31,9 @@ def recommend(
         ),
     ] = None,
     k: Annotated[int, typer.Option("-k", min=1, help="How many items.")] = 10,
-    paths: Annotated[int, typer.Option(min=0, help="KG paths shown per item.")] = 1,
+    paths: Annotated[
+        int, typer.Option(min=0, help="KG paths shown per item, best first (table and --json).")
+    ] = 1,
     include_session: Annotated[
         bool, typer.Option(help="Also rank the session's own items.")
     ] = False,
@@ -46,7 +48,8 @@ def recommend(
 ) -> None:
     """Recommend for an anonymous session (no user id): the model scores every item after
     the session (a kg retriever infers the session's persona from its items), and each
-    item is explained by the shortest paths of cypher/recommend/session_paths.cypher."""
+    item is explained by the best --paths KG paths of cypher/recommend/session_paths.cypher
+    (the most specific shared entities first; its header says how they are ranked)."""
     from kgstore.recsys.recommend import recommend_session
 
     items = [item.strip() for value in session for item in value.split(",") if item.strip()]
@@ -59,6 +62,7 @@ def recommend(
             k,
             exclude_session=not include_session,
             allow_stale=allow_stale,
+            paths=paths,
         )
     if as_json:
         sys.stdout.write(json.dumps(asdict(result), indent=1) + "\n")
@@ -69,11 +73,8 @@ def recommend(
         console.print(f"[yellow]{escape(note)}[/yellow]")
     table = Table("#", "item", "title", "score", "why (KG path from the session)")
     for rank, rec in enumerate(result.items, start=1):
-        shown = rec.paths[:paths]
-        more = len(rec.paths) - len(shown)
-        why = "\n".join(shown) + (f"\n(+{more} more)" if more else "")
-        if not rec.paths:
-            why = "no KG path within 4 hops"
+        more = [f"(+{rec.more_paths} more)"] if rec.more_paths else []
+        why = "\n".join(rec.paths + more) or "no KG path within 4 hops"
         table.add_row(str(rank), rec.item, escape(rec.title or ""), f"{rec.score:.3f}", escape(why))
     console.print(table)
 

@@ -7,7 +7,6 @@ The library on the films demo with personas: tests/test_query_library.py."""
 import csv
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,11 @@ from kgstore.query.library import (
     QueryFileError,
     QueryParam,
     find_query,
+    header_notes,
     library_files,
     query_name,
     read_query,
+    statement_params,
 )
 from kgstore.query.run import QueryInputError, bind_params, run_query
 from kgstore.settings import Settings
@@ -99,8 +100,7 @@ def test_library_file_declares_its_parameters_and_plans(path: Path, db: Database
     drift from its documentation), and Neo4j plans the statement with values of the
     declared types."""
     query = read_query(path, query_name(path))
-    used = set(re.findall(r"\$(\w+)", query.statement))
-    assert used == {p.name for p in query.params}
+    assert set(statement_params(query.statement)) == {p.name for p in query.params}
     assert query.description and query.columns
     params = {p.name: dummy_value(p) for p in query.params}
     db.driver.execute_query(f"EXPLAIN {query.statement}", params, database_=db.name)
@@ -245,6 +245,50 @@ def test_a_broken_or_unreadable_file_is_a_clear_error(
     binary.write_bytes(b"\xff\xfe// not UTF-8\n")
     with pytest.raises(QueryFileError, match=r"binary\.cypher: cannot read it as UTF-8"):
         find_query(str(binary))
+
+
+HEADERLESS_FIX = (
+    "MATCH (i:Item {id: $id}) SET i.fixed = true RETURN i.id AS item, i.fixed AS fixed;\n"
+)
+"""A user's one-off fix: no header at all."""
+
+
+def test_a_file_without_a_header_runs_with_the_results_columns(
+    small_graph: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """Any .cypher file runs: columns from the result, the statement's parameters as text,
+    and a note on what the header adds. The library's own files still need `@returns`, and
+    a header that disagrees with the result is refused before the query writes."""
+    path = tmp_path / "my_fix.cypher"
+    path.write_text(HEADERLESS_FIX)
+    query = find_query(str(path))
+    assert query.columns is None and [(p.name, p.type) for p in query.params] == [("id", "string")]
+    result = run_query(small_graph, query, bind_params(query, ["id=heat"]), write=True)
+    assert (result.columns, result.rows) == (["item", "fixed"], [{"item": "heat", "fixed": True}])
+
+    log = tmp_path / "kgctl.log"
+    code = run_kgctl(settings, "query", str(path), "-p", "id=ronin", "--write", output=log)
+    out = log.read_text()
+    assert code == 0, out
+    assert "ronin" in out and "has no `// @returns col1, col2, ...` header line" in out
+    assert "the library checks the result against it" in out and "(id) are sent as text" in out
+    [fixed] = small_graph.query("MATCH (i:Item) WHERE i.fixed RETURN collect(i.id) AS ids")
+    assert sorted(fixed["ids"]) == ["heat", "ronin"]
+
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "my_fix.cypher").write_text(HEADERLESS_FIX)
+    with pytest.raises(QueryFileError, match=r"my_fix\.cypher: the header has no `// @returns`"):
+        find_query("my_fix", root=library)
+
+    drifted = scratch_query(
+        tmp_path, "MATCH (i:Item {id: $id}) SET i.drift = 1 RETURN i.id AS item;"
+    )
+    query = find_query(str(drifted))
+    assert header_notes(query) == []
+    with pytest.raises(QueryInputError, match=r"returns item but its `// @returns` header says id"):
+        run_query(small_graph, query, {"id": "heat"}, write=True)
+    assert small_graph.query("MATCH (i:Item) WHERE i.drift IS NOT NULL RETURN i") == []
 
 
 def test_parameters_are_checked_against_the_header(tmp_path: Path) -> None:

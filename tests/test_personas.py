@@ -336,7 +336,10 @@ def test_cli_train_in_worker_export_and_infer(
         run_kgctl(settings, "personas", "infer", "no-such-item", "--run", run["id"], output=log)
         == 2
     )
-    assert "none of its items (no-such-item)" in log.read_text()
+    assert (
+        "the session names 1 item(s) not in the graph as movies or books items: "
+        "no-such-item" in log.read_text()
+    )
 
 
 def test_killed_worker_fails_the_run_and_a_rerun_completes(

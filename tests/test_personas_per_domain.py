@@ -4,6 +4,7 @@ domain trains, each domain's grid reads its own run's personas, and `db clear --
 removes only that domain's. Planted sequences (tests.recsys_planted) in both domains,
 shifted so that a third of the users rate in both; HDGI trains on them in seconds."""
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from kgstore.graph.clear import clear_domain
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain
 from kgstore.personas import runner
+from kgstore.personas.infer import infer_personas, session_encoder
 from kgstore.personas.runner import PersonaReport
 from kgstore.personas.similar import nearest_users, similar_users
 from kgstore.recsys.grid import ANONYMOUS, GridConfig, grid_slices, prepare_grid
@@ -164,6 +166,43 @@ def test_similar_users_read_the_asked_domain(
     assert f"books personas of run {graph.books.run}" in log.read_text()
     assert run_kgctl(settings, *args, output=log) == 2
     assert "give --domain" in log.read_text()
+
+
+def test_a_session_persona_comes_from_its_items_domain(
+    two_domains: TwoDomains, settings: Settings, tmp_path: Path
+) -> None:
+    """`personas infer` reads the session's domain from its items: movies items get the
+    movies run's persona although books trained last. A session mixing domains, naming
+    items the graph lacks, or given another domain's run is refused, saying why."""
+    graph = two_domains
+    movies = domain_sequences(Domain.MOVIES)["u0000"][:3]
+    books = domain_sequences(Domain.BOOKS)[f"u{SHIFT:04d}"][:2]
+    encoder = session_encoder(graph.db, graph.store, movies)
+    assert (encoder.run, encoder.snapshot.domain) == (graph.movies.run, "movies")
+    assert session_encoder(graph.db, graph.store, books).run == graph.books.run
+    mixed = [movies[0], *books, *movies[1:]]
+    each = f"movies: {', '.join(movies)}; books: {', '.join(books)}"
+    with pytest.raises(PersonaError, match=rf"^the session mixes domains \({each}\)"):
+        session_encoder(graph.db, graph.store, mixed)
+    with pytest.raises(PersonaError, match=r"1 item\(s\) not in the graph .*: no-such-item$"):
+        session_encoder(graph.db, graph.store, [*movies, "no-such-item"])
+    with pytest.raises(PersonaError, match="the session's items are books items, not movies"):
+        session_encoder(graph.db, graph.store, books, domain=Domain.MOVIES)
+    with pytest.raises(PersonaError, match=f"run {graph.movies.run} learned movies personas"):
+        session_encoder(graph.db, graph.store, books, run=graph.movies.run)
+    with pytest.raises(PersonaError, match=r"^the session: none of its items"):
+        infer_personas(encoder, [books])
+
+    log = tmp_path / "infer.log"
+    artifacts = {"KGSTORE_ARTIFACTS": graph.store.url}
+    code = run_kgctl(settings, "personas", "infer", *movies, "--json", output=log, **artifacts)
+    assert code == 0, log.read_text()
+    printed = json.loads(log.read_text().splitlines()[-1])
+    assert printed["run"] == graph.movies.run
+    assert np.allclose(printed["persona"], infer_personas(encoder, [movies])[0], atol=1e-6)
+    log.write_text("")
+    assert run_kgctl(settings, "personas", "infer", *mixed, output=log, **artifacts) == 2
+    assert f"the session mixes domains ({each})" in log.read_text()
 
 
 def keywords_of(db: Database, users: list[str]) -> list[dict[str, str | None]]:

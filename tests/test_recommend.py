@@ -130,22 +130,30 @@ def test_kgctl_recommend_prints_titles_and_paths(
 ) -> None:
     log = tmp_path / "kgctl.log"
     args = ["recommend", "-s", ",".join(SESSION[:3]), "-s", ",".join(SESSION[3:])]
-    code = run_kgctl(
-        settings,
-        *args,
-        "--run",
-        retriever,
-        "-k",
-        "3",
-        "--json",
-        output=log,
-        KGSTORE_ARTIFACTS=store.url,
-    )
-    assert code == 0, log.read_text()
-    printed = json.loads(log.read_text()[log.read_text().index("{") :])
+
+    def recommend_three(*options: str) -> tuple[int, str]:
+        log.write_text("")
+        chosen = ("--run", retriever, "-k", "3", *options)
+        code = run_kgctl(settings, *args, *chosen, output=log, KGSTORE_ARTIFACTS=store.url)
+        return code, log.read_text()
+
+    code, out = recommend_three("--paths", "1", "--json")
+    assert code == 0, out
+    printed = json.loads(out[out.index("{") :])
     direct = recommend_session(db, store, SESSION, retriever, k=3)
     assert printed["session"] == SESSION
     assert [rec["item"] for rec in printed["items"]] == [rec.item for rec in direct.items]
+    # --paths cuts the JSON's paths as it cuts the table's (the JSON printed all of them)
+    assert [(rec["paths"], rec["more_paths"]) for rec in printed["items"]] == [
+        (rec.paths[:1], len(rec.paths[1:])) for rec in direct.items
+    ]
+    assert max(len(rec.paths) for rec in direct.items) >= 3  # something to cut
+    code, table = recommend_three("--paths", "2")
+    assert code == 0, table
+    for rec in direct.items:
+        assert all(path in table for path in rec.paths[:2])
+        assert not any(path in table for path in rec.paths[2:])
+        assert (f"(+{len(rec.paths) - 2} more)" in table) == (len(rec.paths) > 2)
     log.write_text("")
     code = run_kgctl(settings, *args, "--run", "no-such-run", output=log)
     assert code == 2 and "no-such-run" in log.read_text()

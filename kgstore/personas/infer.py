@@ -66,6 +66,64 @@ def latest_persona_run(db: Database, domain: Domain) -> str:
     return rows[0]["id"]
 
 
+def session_domain(db: Database, items: list[str]) -> Domain:
+    """The domain of an anonymous session, read from its items' labels (Movie, Book). Each
+    domain has its own persona run, so a session mixing domains, or naming items the graph
+    does not hold, is refused, naming them."""
+    if not items:
+        raise PersonaError("the session is empty: give at least one item id")
+    labels = {domain.label: domain for domain in Domain}
+    found = {
+        row["id"]: labels[row["label"]]
+        for row in db.query(
+            "MATCH (i:Item) WHERE i.id IN $ids UNWIND labels(i) AS label "
+            "WITH i, label WHERE label IN $labels RETURN i.id AS id, label",
+            ids=items,
+            labels=list(labels),
+        )
+    }
+    named = list(dict.fromkeys(items))
+    unknown = [item for item in named if item not in found]
+    if unknown:
+        raise PersonaError(
+            f"the session names {len(unknown)} item(s) not in the graph as movies or books "
+            f"items: {', '.join(unknown)}"
+        )
+    by_domain: dict[Domain, list[str]] = {}
+    for item in named:
+        by_domain.setdefault(found[item], []).append(item)
+    if len(by_domain) > 1:
+        each = "; ".join(f"{domain.value}: {', '.join(ids)}" for domain, ids in by_domain.items())
+        raise PersonaError(
+            f"the session mixes domains ({each}): personas are learned per domain, so give "
+            "the items of one"
+        )
+    [domain] = by_domain
+    return domain
+
+
+def session_encoder(
+    db: Database,
+    store: ArtifactStore,
+    items: list[str],
+    run: str | None = None,
+    domain: Domain | None = None,
+) -> PersonaEncoder:
+    """The encoder for a session: `run`'s, else the newest persona run of the session's
+    domain (`session_domain`). A `domain` or a run of another domain than the items' is
+    refused: a persona encoder knows the items of its own domain only."""
+    found = session_domain(db, items)
+    if domain is not None and domain is not found:
+        raise PersonaError(f"the session's items are {found.value} items, not {domain.value}")
+    encoder = load_encoder(db, store, run or latest_persona_run(db, found))
+    if encoder.snapshot.domain != found.value:
+        raise PersonaError(
+            f"run {encoder.run} learned {encoder.snapshot.domain} personas; the session's "
+            f"items are {found.value} items"
+        )
+    return encoder
+
+
 def load_encoder(db: Database, store: ArtifactStore, run_id: str) -> PersonaEncoder:
     run = train_run(db, run_id, "hdgi")
     if run.status != "finished":
@@ -90,14 +148,15 @@ def fitted_model(checkpoint: Checkpoint, graph: PersonaGraph) -> HDGI:
 
 def session_matrix(encoder: PersonaEncoder, sessions: list[list[str]]) -> sp.csr_matrix:
     """[sessions, items] 0/1 of the sessions' items the run knows; a session with none
-    is refused, naming it."""
+    is refused, naming it ("the session" when it is the only one)."""
     rows = encoder.item_rows
     data: list[tuple[int, int]] = []
     for number, session in enumerate(sessions):
         known = [rows[item] for item in session if item in rows]
         if not known:
+            name = "the session" if len(sessions) == 1 else f"session {number + 1}"
             raise PersonaError(
-                f"session {number + 1}: none of its items ({', '.join(session[:5])}) is in "
+                f"{name}: none of its items ({', '.join(session[:5])}) is in "
                 f"the {encoder.snapshot.domain} graph of run {encoder.run}"
             )
         data += [(number, row) for row in known]

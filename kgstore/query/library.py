@@ -10,6 +10,11 @@ reads it in Browser) and the contract `kgctl query` and the tests rely on:
 
 A parameter without `= default` is required. Types: string, int, float, bool and
 list<string>, list<int>, list<float>. `@returns` lists the columns in order.
+
+The library's own files must carry the header (the tests hold each to it). Any other
+.cypher file given by its path runs without one: its columns are the result's and the
+parameters its statement uses are sent as text, and `header_notes` says what a header
+would add.
 """
 
 import re
@@ -29,6 +34,7 @@ _PARAM = re.compile(
     r"(?:\s*=\s*(?P<default>[^:]+?))?\s*:\s*(?P<help>.*)$"
 )
 _RETURNS = re.compile(r"^//\s*@returns\s+(?P<columns>.+)$")
+_STATEMENT_PARAM = re.compile(r"\$(\w+)")
 
 
 class QueryFileError(KgstoreError):
@@ -42,6 +48,8 @@ class QueryParam:
     default: Any
     required: bool
     help: str
+    declared: bool = True
+    """False for a parameter a file without `@param` lines uses (sent as text)."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,8 @@ class QueryFile:
     path: Path
     description: str
     params: tuple[QueryParam, ...]
-    columns: tuple[str, ...]
+    columns: tuple[str, ...] | None
+    """None for a file outside the library without `@returns`: the result's columns."""
     statement: str
 
     def defaults(self) -> dict[str, Any]:
@@ -76,7 +85,7 @@ def find_query(name: str, root: Path = CYPHER_DIR) -> QueryFile:
     when that is unique (`similar_users`), or by the path of any .cypher file."""
     as_path = Path(name)
     if as_path.suffix == ".cypher" and as_path.is_file():
-        return read_query(as_path, as_path.stem)
+        return read_query(as_path, as_path.stem, library=False)
     files = library_files(root)
     by_name = {query_name(p, root): p for p in files}
     if name in by_name:
@@ -93,15 +102,17 @@ def find_query(name: str, root: Path = CYPHER_DIR) -> QueryFile:
     )
 
 
-def read_query(path: Path, name: str) -> QueryFile:
-    """Parse a file's header and its one statement; a malformed header names the line."""
+def read_query(path: Path, name: str, library: bool = True) -> QueryFile:
+    """Parse a file's header and its one statement; a malformed header names the line. A
+    `library` file without `@returns` is refused; another file gets the result's columns
+    and, without `@param` lines, its statement's parameters as text."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise QueryFileError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
     description: list[str] = []
     params: list[QueryParam] = []
-    columns: tuple[str, ...] = ()
+    columns: tuple[str, ...] | None = None
     body_start = len(lines)
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
@@ -115,16 +126,44 @@ def read_query(path: Path, name: str) -> QueryFile:
             if match is None:
                 raise QueryFileError(f"{path}:{number}: write `// @returns col1, col2, ...`")
             columns = tuple(c.strip() for c in match["columns"].split(","))
-        elif not params and not columns:
+        elif not params and columns is None:
             description.append(stripped.removeprefix("//").strip())
     statement = "\n".join(lines[body_start:]).strip().removesuffix(";").strip()
     if not statement or ";" in _without_strings(statement):
         raise QueryFileError(f"{path}: a library file holds exactly one statement")
-    if not columns:
+    if library and columns is None:
         raise QueryFileError(f"{path}: the header has no `// @returns` line")
+    if not library and not params:
+        params = [
+            QueryParam(used, "string", None, True, "not declared: sent as text", declared=False)
+            for used in statement_params(statement)
+        ]
     return QueryFile(
         name, path, " ".join(d for d in description if d), tuple(params), columns, statement
     )
+
+
+def statement_params(statement: str) -> list[str]:
+    """The `$name` parameters a statement uses, in order of first use."""
+    return list(dict.fromkeys(_STATEMENT_PARAM.findall(statement)))
+
+
+def header_notes(query: QueryFile) -> list[str]:
+    """What a file without a full header runs without, and what the header would add."""
+    notes = []
+    if query.columns is None:
+        notes.append(
+            f"{query.path} has no `// @returns col1, col2, ...` header line: the columns are "
+            "the result's; with one, the library checks the result against it before the "
+            "query runs"
+        )
+    if any(not param.declared for param in query.params):
+        notes.append(
+            f"{query.path} has no `// @param` header lines: its parameters "
+            f"({', '.join(p.name for p in query.params)}) are sent as text; "
+            "`// @param NAME TYPE: help` lines type them"
+        )
+    return notes
 
 
 def _without_strings(statement: str) -> str:

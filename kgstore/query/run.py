@@ -51,19 +51,28 @@ def bind_params(query: QueryFile, assignments: list[str]) -> dict[str, Any]:
 def run_query(
     db: Database, query: QueryFile, params: dict[str, Any], write: bool = False
 ) -> QueryResult:
-    """The query's rows as plain Python values. Without `write` the query runs in a READ
-    transaction, so the server itself refuses any write; a query whose plan writes is
-    refused first with a message that says how to allow it."""
+    """The query's rows as plain Python values. The statement is planned first (EXPLAIN),
+    so that before anything runs a result whose columns are not the header's `@returns` is
+    refused, and so is, without `write`, a query whose plan writes, with a message that
+    says how to allow it. Without `write` the query runs in a READ transaction, so the
+    server itself refuses any write as well."""
     mode = neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS
     with db.session(default_access_mode=mode) as session:
         try:
-            if not write:
-                plan = session.run("EXPLAIN " + query.statement, params).consume()
-                if plan.query_type != "r":
-                    raise QueryInputError(
-                        f"{query.name} ({query.path}) writes to the graph (query type "
-                        f"{plan.query_type!r}): run it with --write to allow that"
-                    )
+            explained = session.run("EXPLAIN " + query.statement, params)
+            planned = list(explained.keys())
+            plan = explained.consume()
+            if query.columns is not None and planned != list(query.columns):
+                raise QueryInputError(
+                    f"{query.name} ({query.path}) returns {', '.join(planned) or 'no columns'}"
+                    f" but its `// @returns` header says {', '.join(query.columns)}: make "
+                    "them agree"
+                )
+            if not write and plan.query_type != "r":
+                raise QueryInputError(
+                    f"{query.name} ({query.path}) writes to the graph (query type "
+                    f"{plan.query_type!r}): run it with --write to allow that"
+                )
             result = session.run(query.statement, params)
             columns = list(result.keys())
             rows = [{key: plain(value) for key, value in record.items()} for record in result]

@@ -37,6 +37,10 @@ class Recommendation:
     title: str | None
     score: float
     paths: list[str]
+    """The best KG paths from the session to the item, best first (see `kg_paths`)."""
+    more_paths: int = 0
+    """How many more paths the query found than `paths` holds (cut by `recommend_session`'s
+    `paths`), so that every output can say so."""
 
 
 @dataclass(frozen=True)
@@ -87,11 +91,13 @@ def recommend_session(
     k: int = 10,
     exclude_session: bool = True,
     allow_stale: bool = False,
+    paths: int | None = None,
 ) -> SessionRecommendations:
     """The top-`k` items after `session` by the run's model (the latest that can serve a
-    session when `run_id` is None), with titles and KG paths from the session. A kg model's
-    persona run made from other training interactions than the graph holds now is refused
-    unless `allow_stale`, then labelled (kgstore.recsys.leakage)."""
+    session when `run_id` is None), with titles and the best `paths` KG paths from the
+    session (all the query finds when None). A kg model's persona run made from other
+    training interactions than the graph holds now is refused unless `allow_stale`, then
+    labelled (kgstore.recsys.leakage)."""
     if not session:
         raise RecsysInputError("the session is empty: give at least one item id")
     run_id = run_id or latest_session_model(db)
@@ -129,32 +135,34 @@ def recommend_session(
         scores[[index[item] for item in session]] = float("-inf")
     top = torch.topk(scores, min(k, len(saved.items))).indices.tolist()
     items = [saved.items[i - 1] for i in top]
-    paths = find_query("recommend/session_paths")
+    query = find_query("recommend/session_paths")
     titles = {
         row["id"]: row["title"]
         for row in db.query(
             "MATCH (i:Item) WHERE i.id IN $ids RETURN i.id AS id, i.title AS title", ids=items
         )
     }
+    recommendations = []
+    for i, item in zip(top, items, strict=True):
+        found = kg_paths(db, query, session, item)
+        kept = found if paths is None else found[:paths]
+        recommendations.append(
+            Recommendation(item, titles.get(item), float(scores[i]), kept, len(found) - len(kept))
+        )
     return SessionRecommendations(
         run_id,
         metrics["row"],
         metrics["domain"],
         saved.persona_run,
         session,
-        [
-            Recommendation(
-                item, titles.get(item), float(scores[i]), kg_paths(db, paths, session, item)
-            )
-            for i, item in zip(top, items, strict=True)
-        ],
+        recommendations,
         None if persona is None else persona[0].tolist(),
         notes,
     )
 
 
 def kg_paths(db: Database, query: QueryFile, session: list[str], item: str) -> list[str]:
-    """The shortest KG paths (by `query`, the session_paths file read once per call of
-    `recommend_session`) from the session's items to `item`, shortest first."""
-    rows = run_query(db, query, {"items": session, "target": item}).rows
-    return [row["path"] for row in sorted(rows, key=lambda row: row["hops"])]
+    """The KG paths (by `query`, the session_paths file read once per call of
+    `recommend_session`) from the session's items to `item`, in the file's order: the most
+    specific shared entities first (its header says how it ranks them)."""
+    return [row["path"] for row in run_query(db, query, {"items": session, "target": item}).rows]
