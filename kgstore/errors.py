@@ -126,3 +126,10 @@ class InvalidResponse(ValueError):
 
 class UnsafeIri(ValueError):
     """An IRI that cannot be written as `<…>` in a query without changing its meaning."""
+
+
+class StopRequested(Exception):
+    """The user stopped the run from the command following it in a worker (Ctrl-C there):
+    raised in the worker at the task's next progress step, so the run ends as
+    `interrupted` like a Ctrl-C in the command's own process. An Exception, not a
+    KeyboardInterrupt: Celery would let that end the worker itself."""

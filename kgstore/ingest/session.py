@@ -21,6 +21,7 @@ from kgstore.graph.runs import (
     held_by_run,
     mark_interrupted_runs,
     record_run_end,
+    record_run_error,
     record_run_start,
 )
 from kgstore.graph.sequences import Sequences, write_sequences
@@ -160,7 +161,7 @@ class IngestOptions:
     quarantine_dir: Path | None = None
     bulk: BulkGraph | None = None
     progress: bool = False
-    """Draw a live status line on stderr (for a terminal)."""
+    """Say the progress on stderr: a live status line on a terminal, plain lines else."""
 
     def quarantine_for(self, provenance: Provenance) -> Quarantine:
         folder = self.quarantine_dir or load_settings().state_dir / "quarantine"
@@ -180,11 +181,11 @@ def ingest_session(
     """Apply the schema, record the run, hand out the writer, then flush, number new nodes
     and close the run.
 
-    On an exception the run is marked `failed` and what was committed stays: a re-run
-    (every write is a MERGE) completes it. When Neo4j itself goes away (after the
-    driver's own retries), the run cannot be marked and stays `running`; the error says
-    so and how to resume. The reject threshold is checked last, after all good records
-    are stored.
+    On an exception the run is marked `failed` (`interrupted` on Ctrl-C) and what was
+    committed stays: a re-run (every write is a MERGE) completes it. When Neo4j itself
+    goes away (after the driver's own retries), the run cannot be marked and stays
+    `running`; the error says so and how to resume. The reject threshold is checked
+    last, after all good records are stored.
     """
     provenance = Provenance(source, source_file)
     quarantine = options.quarantine_for(provenance)
@@ -212,13 +213,12 @@ def ingest_session(
             "again: it resumes."
         ) from exc
     except BaseException as exc:
-        # No batch commits after the run is marked failed, and the counts stand still.
+        # No batch commits after the run is closed, and the counts stand still.
         session.writer.abandon(exc)
         try:
-            metrics = {**session.report().as_dict(), "error": repr(exc)}
-            record_run_end(db, provenance.run_id, "failed", metrics)
+            record_run_error(db, provenance.run_id, exc, session.report().as_dict())
         except (DriverError, Neo4jError) as closing:
-            exc.add_note(f"the run could not be marked failed: {closing!r}")
+            exc.add_note(f"the run could not be closed: {closing!r}")
         raise
     record_run_end(db, provenance.run_id, session.status, session.report().as_dict())
     session.close_checks()
