@@ -8,17 +8,18 @@ from contextlib import contextmanager
 from tqdm import tqdm
 
 from cli.console import settings
-from kgstore.progress_lines import ProgressLines, progress_lines
+from kgstore.progress_lines import ProgressLines
 
 
 def terminal() -> bool:
-    """Bars draw only here; elsewhere `lines_off_terminal` say the progress."""
+    """Bars draw only here; elsewhere `lines_off_terminal` says it."""
     return sys.stderr.isatty()
 
 
 def lines_off_terminal(name: str, unit: str = "") -> ProgressLines:
     """Plain progress lines for `name`, said only off a terminal."""
-    return progress_lines(name, settings().kgstore_progress_interval, unit)
+    interval = settings().kgstore_progress_interval
+    return ProgressLines(name, interval, unit=unit, enabled=not terminal())
 
 
 @contextmanager

@@ -138,8 +138,3 @@ class ProgressLines:
 
 def _shown(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
-def progress_lines(name: str, interval: float, unit: str = "") -> ProgressLines:
-    """Lines for `name`, said only when stderr is not a terminal."""
-    return ProgressLines(name, interval, unit=unit, enabled=not sys.stderr.isatty())
