@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 from cli.console import err_console
-from kgstore.errors import KgstoreError
+from kgstore.errors import KgstoreError, stopped_by_user
 
 RESUMES = "interrupted; what was written is kept; run the same command again to resume"
 STARTS_OVER = (
@@ -29,11 +29,14 @@ class Interrupted(KgstoreError):
 
 @contextmanager
 def interruptible(message: str) -> Iterator[None]:
-    """Turn a Ctrl-C inside the block into `Interrupted(message)`."""
+    """Turn a Ctrl-C inside the block (or an error raised while handling one) into
+    `Interrupted(message)`."""
     try:
         yield
-    except KeyboardInterrupt as exc:
-        raise Interrupted(message) from exc
+    except BaseException as exc:
+        if stopped_by_user(exc):
+            raise Interrupted(message) from exc
+        raise
 
 
 def exit_interrupted(exc: Interrupted) -> NoReturn:

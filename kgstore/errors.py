@@ -128,6 +128,18 @@ class UnsafeIri(ValueError):
     """An IRI that cannot be written as `<…>` in a query without changing its meaning."""
 
 
+def stopped_by_user(exc: BaseException) -> bool:
+    """`exc` is a Ctrl-C or a stop the user asked for, or an error raised while handling
+    one (a Ctrl-C inside a driver call can break its cleanup, which then raises): either
+    way the user stopped the run, nothing failed by itself."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt | StopRequested):
+            return True
+        seen = seen.__context__
+    return False
+
+
 class StopRequested(Exception):
     """The user stopped the run from the command following it in a worker (Ctrl-C there):
     raised in the worker at the task's next progress step, so the run ends as

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self, TextIO
 
+from kgstore.errors import stopped_by_user
+
 
 def duration(seconds: float) -> str:
     """`12 s`, `3 min 05 s`, `2 h 07 min`."""
@@ -31,7 +33,7 @@ def ending(exc: BaseException | None) -> str:
     """How a command's block ended, for its last line."""
     if exc is None:
         return "finished"
-    if isinstance(exc, KeyboardInterrupt):
+    if stopped_by_user(exc):
         return "interrupted"
     return "stopped by an error"
 

@@ -357,7 +357,6 @@ def long_hdgi_training(
         process.kill()
 
 
-@pytest.mark.slow
 def test_ctrl_c_stops_the_training_in_the_worker_and_records_it_interrupted(
     demo_graph: Database, settings: Settings, tmp_path: Path, celery_app: Celery
 ) -> None:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from kgstore.db import Database
-from kgstore.errors import StopRequested
+from kgstore.errors import stopped_by_user
 from kgstore.graph.mapping import cypher_label, cypher_rel_type
 from kgstore.services.process import pid_alive
 
@@ -84,7 +84,7 @@ def record_run_error(
     """Close the run that `exc` ended: `interrupted` when the user stopped it (Ctrl-C,
     here or in the command following it in a worker), else `failed` with `error`
     (default: `repr(exc)`) added to `metrics`."""
-    if isinstance(exc, KeyboardInterrupt | StopRequested):
+    if stopped_by_user(exc):
         record_run_end(db, run_id, INTERRUPTED, metrics or {})
     else:
         record_run_end(db, run_id, "failed", {**(metrics or {}), "error": error or repr(exc)})

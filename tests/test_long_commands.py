@@ -1,7 +1,9 @@
-"""Progress off a terminal: plain lines at KGSTORE_PROGRESS_INTERVAL, from the formatter
-(a fake clock) to a real `kgctl ingest` whose output goes to a file."""
+"""Long commands: progress off a terminal as plain lines at KGSTORE_PROGRESS_INTERVAL
+(the formatter with a fake clock, a real `kgctl ingest` whose output goes to a file), and
+Ctrl-C: exit 130, what it left said, the run recorded `interrupted`."""
 
 import io
+import json
 import re
 import signal
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kgstore.db import Database
+from kgstore.graph.runs import RunKind, record_run_error, record_run_start
 from kgstore.progress_lines import ProgressLines, duration
 from kgstore.settings import Settings
 from tests.ingest_checks import kgctl, wait_until_running
@@ -116,6 +119,29 @@ def test_ctrl_c_records_the_ingest_interrupted_and_says_it_resumes(
     assert kgctl(settings, "runs", output=listing).wait(timeout=120) == 0
     [row] = [line for line in listing.read_text().splitlines() if running[0]["id"] in line]
     assert "interrupted" in row
+
+
+def test_an_error_raised_while_handling_a_ctrl_c_closes_the_run_interrupted(
+    empty_graph: Database,
+) -> None:
+    def broken_cleanup() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("the driver's rollback failed") from None
+
+    for run_id, error in (("a", broken_cleanup), ("b", lambda: int("x"))):
+        record_run_start(empty_graph, run_id, RunKind.INGEST, {})
+        try:
+            error()
+        except Exception as exc:
+            record_run_error(empty_graph, run_id, exc, {"records": 3})
+    rows = empty_graph.query(
+        "MATCH (r:Run) RETURN r.id AS id, r.status AS status, r.metrics AS metrics ORDER BY id"
+    )
+    assert [(row["id"], row["status"]) for row in rows] == [("a", "interrupted"), ("b", "failed")]
+    assert json.loads(rows[0]["metrics"]) == {"records": 3}
+    assert "invalid literal" in json.loads(rows[1]["metrics"])["error"]
 
 
 RUNNING_INGEST = (
