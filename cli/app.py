@@ -27,6 +27,7 @@ from cli import (
     workers,
 )
 from cli.console import err_console
+from cli.interrupt import Interrupted, exit_interrupted
 from kgstore.errors import KgstoreError, plain_message
 
 # Recent torch warns on every `torch.jit.script` call, and torch_geometric scripts two
@@ -84,9 +85,12 @@ for module in (
 
 def main() -> None:
     """Run kgctl; a KgstoreError becomes one clear message and its exit code (2, or 3 for
-    an ingest with too many rejected records)."""
+    an ingest with too many rejected records); Ctrl-C in a long command says what it
+    left and exits 130."""
     try:
         app()
+    except Interrupted as exc:
+        exit_interrupted(exc)
     except KgstoreError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)

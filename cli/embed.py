@@ -1,13 +1,13 @@
 """`kgctl embed items|entities`: text embeddings written back to the graph, by a Celery
 worker (default) or in this process (`--local`)."""
 
-import sys
 from typing import Annotated
 
 import typer
-from tqdm import tqdm
 
 from cli.console import console, settings
+from cli.interrupt import RESUMES, interruptible
+from cli.progress import counted
 from cli.worker_task import count_progress, run_in_worker
 from kgstore.embeddings.pipeline import DEFAULT_CHUNK, EmbedTarget, embed_from_settings
 from kgstore.embeddings.sentence_transformers import DEFAULT_MODEL
@@ -39,15 +39,7 @@ def embed(
 ) -> None:
     """Encode every item or entity whose text (or the model) changed since its last
     embedding; write `textEmbedding` with the model and run, and a cosine vector index."""
-    terminal = sys.stderr.isatty()
-    with tqdm(
-        desc=f"embed {target.value}", unit=" nodes", leave=False, disable=not terminal
-    ) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
+    with interruptible(RESUMES), counted(f"embed {target.value}", "nodes") as progress:
         if local:
             report = embed_from_settings(settings(), target, model, chunk, progress).as_dict()
         else:

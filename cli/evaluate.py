@@ -13,6 +13,8 @@ from rich.table import Table
 from tqdm import tqdm
 
 from cli.console import console, database, err_console, settings
+from cli.interrupt import STARTS_OVER, interruptible
+from cli.progress import lines_off_terminal, terminal
 from cli.worker_task import follow_run_in_worker
 from kgstore.errors import KgstoreError
 from kgstore.graph.mapping import Domain
@@ -26,10 +28,11 @@ if TYPE_CHECKING:
 class GridBar:
     """The preparation's steps as lines (on a terminal or not: they are few and say what
     minutes went on), then a bar over the grid's (row, seed) trainings, with the current
-    row, seed and epoch."""
+    row, seed and epoch; off a terminal, progress lines with the same and the time left."""
 
     def __init__(self) -> None:
-        self.bar = tqdm(desc=GRID, unit=" model", leave=False, disable=not sys.stderr.isatty())
+        self.bar = tqdm(desc=GRID, unit=" model", leave=False, disable=not terminal())
+        self.lines = lines_off_terminal(GRID, "models")
         self.said = 0
 
     def __call__(self, update: dict[str, Any]) -> None:
@@ -39,9 +42,18 @@ class GridBar:
         self.said = max(self.said, len(lines))
         if "total" not in update:
             self.bar.set_description(f"{GRID}: {update.get('stage', '')}")
+            self.lines.update(stage=update.get("stage"), step=update.get("step"))
             return
         self.bar.total = update["total"]
         self.bar.update(update["done"] - self.bar.n)
+        self.lines.update(
+            update["done"],
+            update["total"],
+            row=update.get("row"),
+            seed=update.get("seed"),
+            epoch=update.get("epoch"),
+            loss=update.get("loss"),
+        )
         if "row" in update:
             epoch = (
                 f" epoch {update['epoch']} loss {update['loss']:.3f}" if "epoch" in update else ""
@@ -205,13 +217,15 @@ def run_one_grid(domain: Domain, config: "GridConfig", local: bool) -> dict[str,
     )
     bar = GridBar()
     try:
-        if local:
-            from kgstore.recsys.evaluation import evaluate_grid_from_settings
+        with interruptible(STARTS_OVER), bar.lines:
+            if local:
+                from kgstore.recsys.evaluation import evaluate_grid_from_settings
 
-            return evaluate_grid_from_settings(settings(), domain, config, bar, run_id).as_dict()
-        return follow_run_in_worker(
-            EVALUATE_GRID_TASK, (domain.value, config.to_dict(), run_id), bar, run_id
-        )
+                report = evaluate_grid_from_settings(settings(), domain, config, bar, run_id)
+                return report.as_dict()
+            return follow_run_in_worker(
+                EVALUATE_GRID_TASK, (domain.value, config.to_dict(), run_id), bar, run_id
+            )
     finally:
         bar.bar.close()
 

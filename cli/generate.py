@@ -3,13 +3,13 @@ preference keywords), cached in the graph, made by a Celery worker (default) or 
 process (`--local`). Without GENERATOR_URL the documented non-LLM texts are written, and
 the output says so."""
 
-import sys
 from typing import Annotated
 
 import typer
-from tqdm import tqdm
 
 from cli.console import console, settings
+from cli.interrupt import RESUMES, interruptible
+from cli.progress import counted
 from cli.worker_task import count_progress, run_in_worker
 from kgstore.generation.fallback import FALLBACK_MODEL
 from kgstore.generation.pipeline import (
@@ -59,17 +59,7 @@ def _generate(
     """Run here or in the worker, then say what was written, by which model or that it is
     the non-LLM text."""
     cfg = settings()  # a malformed GENERATOR_* setting stops here, before any write
-    with tqdm(
-        desc=f"generate {target.value}",
-        unit=f" {nodes}",
-        leave=False,
-        disable=not sys.stderr.isatty(),
-    ) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
+    with interruptible(RESUMES), counted(f"generate {target.value}", nodes) as progress:
         if local:
             report = generate_from_settings(cfg, target, domain, progress=progress).as_dict()
         else:

@@ -9,7 +9,6 @@ options on the command line and hands the command the values they parse to.
 import functools
 import inspect
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,6 +19,7 @@ import typer
 from rich.table import Table
 
 from cli.console import console, settings
+from cli.interrupt import RESUMES, interruptible
 from kgstore.db import Database, open_database
 from kgstore.errors import TooManyRejects
 from kgstore.graph.mapping import Domain
@@ -127,8 +127,9 @@ class Reported(Protocol):
 
 def ingest_command(bulk: bool = True) -> Callable[[Callable[..., Reported]], Callable[..., None]]:
     """Add the shared options to a source command (`--bulk` only where `bulk`) and print
-    what it returns: tables and notes, nothing (`--quiet`) or JSON (`--json`). A live
-    progress line is drawn on a terminal unless the output is quiet or JSON."""
+    what it returns: tables and notes, nothing (`--quiet`) or JSON (`--json`). Progress
+    is said on stderr (a live line on a terminal, plain lines else) unless the output is
+    quiet or JSON."""
     shared = (*WRITE_OPTIONS, BULK) if bulk else WRITE_OPTIONS
 
     def decorate(command: Callable[..., Reported]) -> Callable[..., None]:
@@ -146,10 +147,11 @@ def ingest_command(bulk: bool = True) -> Callable[[Callable[..., Reported]], Cal
                 values.pop("max_rejects"),
                 values.pop("quarantine_dir"),
                 BulkGraph() if values.pop("bulk", False) else None,
-                progress=not (quiet or as_json) and sys.stderr.isatty(),
+                progress=not (quiet or as_json),
             )
             try:
-                result = command(**values, options=options)
+                with interruptible(RESUMES):
+                    result = command(**values, options=options)
             except TooManyRejects as exc:  # the report first, then the error
                 if isinstance(exc.report, IngestReport):
                     _show(exc.report, quiet, as_json)

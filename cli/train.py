@@ -1,7 +1,6 @@
 """`kgctl train hdgi`: user personas learned over the stored graph, in the `gpu` worker
 (default) or in this process (`--local`)."""
 
-import sys
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +10,8 @@ from tqdm import tqdm
 
 from cli import train_recommender
 from cli.console import console, settings
+from cli.interrupt import STARTS_OVER, interruptible
+from cli.progress import lines_off_terminal, terminal
 from cli.worker_task import follow_run_in_worker
 from kgstore.graph.mapping import Domain
 from kgstore.train.config import config_from_file
@@ -20,18 +21,22 @@ train_app = typer.Typer(help="Train models from the stored graph.", no_args_is_h
 
 
 class EpochBar:
-    """A progress bar over epochs with the loss, fed by task or in-process updates."""
+    """A progress bar over epochs with the loss (progress lines off a terminal), fed by
+    task or in-process updates."""
 
     def __init__(self) -> None:
-        self.bar = tqdm(desc="hdgi", unit=" epoch", leave=False, disable=not sys.stderr.isatty())
+        self.bar = tqdm(desc="hdgi", unit=" epoch", leave=False, disable=not terminal())
+        self.lines = lines_off_terminal("hdgi")
 
     def __call__(self, update: dict[str, Any]) -> None:
         if "epoch" not in update:
             self.bar.set_description(f"hdgi: {update['stage']}")
+            self.lines.update(stage=update["stage"])
             return
         self.bar.total = update["epochs"]
         self.bar.set_postfix(loss=f"{update['loss']:.4f}")
         self.bar.update(update["epoch"] - self.bar.n)
+        self.lines.update(epoch=f"{update['epoch']}/{update['epochs']}", loss=update["loss"])
 
 
 @train_app.command("hdgi")
@@ -60,14 +65,15 @@ def hdgi(
     bar = EpochBar()
     run_id = uuid.uuid4().hex
     try:
-        if local:
-            report = train_personas_from_settings(
-                settings(), domain, hdgi_config, bar, run_id
-            ).as_dict()
-        else:
-            report = follow_run_in_worker(
-                TRAIN_HDGI_TASK, (domain.value, hdgi_config.as_dict(), run_id), bar, run_id
-            )
+        with interruptible(STARTS_OVER), bar.lines:
+            if local:
+                report = train_personas_from_settings(
+                    settings(), domain, hdgi_config, bar, run_id
+                ).as_dict()
+            else:
+                report = follow_run_in_worker(
+                    TRAIN_HDGI_TASK, (domain.value, hdgi_config.as_dict(), run_id), bar, run_id
+                )
     finally:
         bar.bar.close()
     weights = ", ".join(

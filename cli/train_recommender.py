@@ -1,7 +1,6 @@
 """`kgctl train retriever|reranker`: one SASRec variant on a domain's split, in the `gpu`
 worker (default) or in this process (`--local`); registered on the `train` group."""
 
-import sys
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +10,8 @@ import typer
 from tqdm import tqdm
 
 from cli.console import console, settings
+from cli.interrupt import STARTS_OVER, interruptible
+from cli.progress import lines_off_terminal, terminal
 from cli.worker_task import follow_run_in_worker
 from kgstore.graph.mapping import Domain
 from kgstore.recsys.names import ITEMS, USERS
@@ -29,22 +30,24 @@ LocalOption = Annotated[bool, typer.Option("--local", help="Train here, not in a
 def _train(domain: Domain, config: "SASRecConfig", local: bool) -> None:
     from kgstore.recsys.single import train_model_from_settings
 
-    bar = tqdm(desc="sasrec", unit=" epoch", leave=False, disable=not sys.stderr.isatty())
+    bar = tqdm(desc="sasrec", unit=" epoch", leave=False, disable=not terminal())
+    said = lines_off_terminal("sasrec")
 
     def progress(update: dict[str, Any]) -> None:
         bar.set_postfix(loss=f"{update['loss']:.4f}")
         bar.update(update["epoch"] - bar.n)
+        said.update(epoch=update["epoch"], loss=update["loss"])
 
     run_id = uuid.uuid4().hex
     try:
-        if local:
-            report = train_model_from_settings(
-                settings(), domain, config, progress, run_id
-            ).as_dict()
-        else:
-            report = follow_run_in_worker(
-                TRAIN_SASREC_TASK, (domain.value, config.to_dict(), run_id), progress, run_id
-            )
+        with interruptible(STARTS_OVER), said:
+            if local:
+                report = train_model_from_settings(
+                    settings(), domain, config, progress, run_id
+                ).as_dict()
+            else:
+                args = (domain.value, config.to_dict(), run_id)
+                report = follow_run_in_worker(TRAIN_SASREC_TASK, args, progress, run_id)
     finally:
         bar.close()
     test = ", ".join(f"{name} {value:.4f}" for name, value in report["test"].items())

@@ -143,3 +143,22 @@ def plain_message(message: str) -> str:
     """A validation message as kgctl prints it: the message alone, without pydantic's
     prefix."""
     return message.removeprefix(PYDANTIC_PREFIX)
+
+
+def stopped_by_user(exc: BaseException) -> bool:
+    """`exc` is a Ctrl-C or a stop the user asked for, or an error raised while handling
+    one (a Ctrl-C inside a driver call can break its cleanup, which then raises): either
+    way the user stopped the run, nothing failed by itself."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt | StopRequested):
+            return True
+        seen = seen.__context__
+    return False
+
+
+class StopRequested(Exception):
+    """The user stopped the run from the command following it in a worker (Ctrl-C there):
+    raised in the worker at the task's next progress step, so the run ends as
+    `interrupted` like a Ctrl-C in the command's own process. An Exception, not a
+    KeyboardInterrupt: Celery would let that end the worker itself."""

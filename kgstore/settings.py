@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     kgstore_java: str | None = None
     kgstore_task_time_limit: Annotated[int, Field(ge=60)] = 6 * 3600
     kgstore_worker_concurrency: Annotated[int, Field(ge=1)] = 1
+    # Off a terminal (a log file, CI) long commands print a plain progress line this often.
+    kgstore_progress_interval: Annotated[float, Field(gt=0)] = 30.0
 
     @field_validator("neo4j_uri")
     @classmethod

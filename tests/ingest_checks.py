@@ -135,6 +135,18 @@ def run_kgctl(settings: Settings, *args: str, output: Path, **extra_env: str) ->
     return kgctl(settings, *args, output=output, **extra_env).wait()
 
 
+def wait_until_running(
+    db: Database, query: str, process: subprocess.Popen, output: Path, timeout: float = 300
+) -> list[dict[str, Any]]:
+    """Poll `query` until it returns rows (the command's run is `running`); fail when
+    `process` ends first, showing its output."""
+    deadline = time.monotonic() + timeout
+    while not (rows := db.query(query)):
+        assert process.poll() is None and time.monotonic() < deadline, output.read_text()
+        time.sleep(0.05)
+    return rows
+
+
 def check_resume_after_kill(
     db: Database, settings: Settings, args: list[str], total_rated: int, tmp_path: Path
 ) -> None:

@@ -8,12 +8,15 @@ texts); tests that only need the exported snapshot train on it in-process.
 import json
 import os
 import signal
-import time
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from celery import Celery
 from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score
 
@@ -40,15 +43,13 @@ from kgstore.train.hdgi import (
     train_hdgi,
 )
 from tests.demo_data import GROUPS, build_films_demo
-from tests.ingest_checks import kgctl, run_kgctl
-from workers.launcher import start_workers
+from tests.ingest_checks import kgctl, run_kgctl, wait_until_running
+from workers.app import GPU_QUEUE
+from workers.launcher import WORKERS, start_workers
 
 pytestmark = pytest.mark.slow
 
-RUNNING_HDGI = (
-    "MATCH (r:Run {kind: 'train', model: 'hdgi', status: 'running'}) "
-    "RETURN r.id AS id, r.pid AS pid"
-)
+RUNNING_HDGI = "MATCH (r:Run {kind: 'train', model: 'hdgi', status: 'running'}) RETURN r.id AS id"
 PERSONAS = (
     "MATCH (u:User) WHERE u.persona_movies IS NOT NULL "
     "RETURN u.id AS id, u.persona_movies AS p, u.persona_movies_run AS r ORDER BY id"
@@ -342,24 +343,49 @@ def test_cli_train_in_worker_export_and_infer(
     )
 
 
-def test_killed_worker_fails_the_run_and_a_rerun_completes(
-    demo_graph: Database, settings: Settings, tmp_path: Path, celery_app: object
-) -> None:
+@contextmanager
+def long_hdgi_training(
+    db: Database, settings: Settings, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen, str, Path]]:
+    """`kgctl train hdgi` in the gpu worker with an epoch cap it never reaches, once its
+    run is `running`: (the process, the run id, its output); killed at the end."""
     config = tmp_path / "long.toml"
     config.write_text("epochs = 100000\npatience = 100000\n")
     log = tmp_path / "kgctl.log"
     process = kgctl(settings, "train", "hdgi", "--config", str(config), output=log)
     try:
-        deadline = time.monotonic() + 300
-        while not (running := demo_graph.query(RUNNING_HDGI)):
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.5)
-        os.kill(running[0]["pid"], signal.SIGKILL)
-        assert process.wait(timeout=120) == 2
+        [running] = wait_until_running(db, RUNNING_HDGI, process, log)
+        yield process, running["id"], log
     finally:
         process.kill()
+
+
+def test_ctrl_c_stops_the_training_in_the_worker_and_records_it_interrupted(
+    demo_graph: Database, settings: Settings, tmp_path: Path, celery_app: Celery
+) -> None:
+    with long_hdgi_training(demo_graph, settings, tmp_path) as (process, run_id, log):
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=300) == 130, log.read_text()
+    said = log.read_text()
+    assert "stopping the task in the worker" in said
+    assert "interrupted; the run is recorded as interrupted" in said
+    assert "run the same command again to start over" in said
+    [run] = demo_graph.query("MATCH (r:Run {id: $id}) RETURN r.status AS s", id=run_id)
+    assert run["s"] == "interrupted"  # written by the worker as the task stopped
+    # The solo gpu worker answers control messages only between tasks: it is idle again.
+    gpu = next(spec.node_name() for spec in WORKERS if spec.queue == GPU_QUEUE)
+    assert celery_app.control.inspect(destination=[gpu], timeout=10).active() == {gpu: []}
+
+
+def test_killed_worker_fails_the_run_and_a_rerun_completes(
+    demo_graph: Database, settings: Settings, tmp_path: Path, celery_app: object
+) -> None:
+    with long_hdgi_training(demo_graph, settings, tmp_path) as (process, run_id, log):
+        [pid] = demo_graph.query("MATCH (r:Run {id: $id}) RETURN r.pid AS pid", id=run_id)
+        os.kill(pid["pid"], signal.SIGKILL)
+        assert process.wait(timeout=120) == 2
     assert "the gpu worker's process is gone" in log.read_text()
-    [run] = demo_graph.query("MATCH (r:Run {id: $id}) RETURN r.status AS s", id=running[0]["id"])
+    [run] = demo_graph.query("MATCH (r:Run {id: $id}) RETURN r.status AS s", id=run_id)
     assert run["s"] == "failed"
 
     start_workers(settings)

@@ -2,6 +2,7 @@
 
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task, shared_task
@@ -18,6 +19,7 @@ from kgstore.settings import load_settings
 from kgstore.train.config import config_from_dict
 from kgstore.train.hdgi import HDGIConfig
 from kgstore.train.sasrec import SASRecConfig
+from workers.stopping import stop_if_requested
 from workers.task_names import (
     EMBED_TASK,
     EVALUATE_GRID_TASK,
@@ -42,13 +44,27 @@ def echo(payload: Any) -> dict[str, Any]:
     return {"payload": payload, "worker": describe_worker()}
 
 
+def reporter(task: Task) -> Callable[[dict[str, Any]], None]:
+    """The task's progress callback: the update becomes the task's PROGRESS state, after
+    a check that the command following the task has not asked it to stop."""
+
+    def report(update: dict[str, Any]) -> None:
+        stop_if_requested(task)
+        task.update_state(state="PROGRESS", meta=update)
+
+    return report
+
+
+def counted(task: Task) -> Callable[[int, int], None]:
+    """`reporter` for the counting pipelines' (done, total) callback."""
+    report = reporter(task)
+    return lambda done, total: report({"done": done, "total": total})
+
+
 @shared_task(bind=True, name=EMBED_TASK)
 def embed(self: Task, target: str, model: str, chunk: int) -> dict[str, Any]:
     """`kgctl embed` in a worker: progress as task state, the report as the result."""
-
-    def progress(done: int, total: int) -> None:
-        self.update_state(state="PROGRESS", meta={"done": done, "total": total})
-
+    progress = counted(self)
     report = embed_from_settings(load_settings(), EmbedTarget(target), model, chunk, progress)
     return report.as_dict()
 
@@ -57,15 +73,11 @@ def embed(self: Task, target: str, model: str, chunk: int) -> dict[str, Any]:
 def generate(self: Task, target: str, domain: str | None) -> dict[str, Any]:
     """`kgctl generate` in a worker, with the worker's generator settings: progress as task
     state, the report as the result."""
-
-    def progress(done: int, total: int) -> None:
-        self.update_state(state="PROGRESS", meta={"done": done, "total": total})
-
     report = generate_from_settings(
         load_settings(),
         GenerateTarget(target),
         Domain(domain) if domain is not None else None,
-        progress=progress,
+        progress=counted(self),
     )
     return report.as_dict()
 
@@ -74,10 +86,7 @@ def generate(self: Task, target: str, domain: str | None) -> dict[str, Any]:
 def train_hdgi(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
     """`kgctl train hdgi` in the gpu worker: epochs and loss as task state, the report as
     the result."""
-
-    def progress(update: dict[str, Any]) -> None:
-        self.update_state(state="PROGRESS", meta=update)
-
+    progress = reporter(self)
     hdgi_config = config_from_dict(HDGIConfig, config, "task config")
     report = train_personas_from_settings(
         load_settings(), Domain(domain), hdgi_config, progress, run_id
@@ -89,10 +98,7 @@ def train_hdgi(self: Task, domain: str, config: dict[str, Any], run_id: str) -> 
 def evaluate_grid(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
     """`kgctl evaluate --grid` in the gpu worker: (row, seed, epoch) as task state, the
     report (with the table) as the result."""
-
-    def progress(update: dict[str, Any]) -> None:
-        self.update_state(state="PROGRESS", meta=update)
-
+    progress = reporter(self)
     grid_config = GridConfig.from_dict(config, "task config")
     report = evaluate_grid_from_settings(
         load_settings(), Domain(domain), grid_config, progress, run_id
@@ -104,10 +110,7 @@ def evaluate_grid(self: Task, domain: str, config: dict[str, Any], run_id: str) 
 def train_sasrec(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
     """`kgctl train retriever|reranker` in the gpu worker: epochs as task state; `run_id`
     lets the CLI watch the run node (and notice a killed worker)."""
-
-    def progress(update: dict[str, Any]) -> None:
-        self.update_state(state="PROGRESS", meta=update)
-
+    progress = reporter(self)
     sasrec = SASRecConfig.from_dict(config, "task config")
     return train_model_from_settings(
         load_settings(), Domain(domain), sasrec, progress, run_id

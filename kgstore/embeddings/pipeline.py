@@ -37,7 +37,7 @@ from kgstore.embeddings.texts import (
 from kgstore.generation.facts import read_item_facts
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain, cypher_label
-from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 from kgstore.graph.vector_index import drop_other_vector_index, ensure_vector_index
 from kgstore.ingest.write_pipeline import WritePipeline
 from kgstore.settings import Settings
@@ -219,7 +219,7 @@ def embed_nodes(
         )
     except BaseException as exc:
         writes.abandon(exc)
-        record_run_end(db, run_id, "failed", {**counts, "error": repr(exc)})
+        record_run_error(db, run_id, exc, counts)
         raise
     report = EmbedReport(
         run_id,

@@ -16,7 +16,7 @@ from kgstore.export.pyg import to_hetero_data
 from kgstore.export.reader import export_snapshot
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.mapping import Domain
-from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 
 SUFFIX = ".snapshot.pt"
 
@@ -45,7 +45,7 @@ def export_pyg_file(
         torch.save(to_hetero_data(snapshot, seed=config.holdout_seed), partial)
         partial.replace(out)
     except BaseException as exc:
-        record_run_end(db, run_id, "failed", {"error": repr(exc)})
+        record_run_error(db, run_id, exc)
         raise
     summary = {**snapshot.summary(), "snapshot": key, "file": str(out), "run": run_id}
     record_run_end(db, run_id, "finished", summary)

@@ -52,7 +52,7 @@ from kgstore.generation.prompts import (
     keywords_prompt,
 )
 from kgstore.graph.mapping import Domain, cypher_label
-from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 from kgstore.graph.sequences import read_sequences
 from kgstore.recsys.split import LeaveOneOut
 from kgstore.settings import Settings
@@ -266,7 +266,7 @@ def _run(
             if progress is not None:
                 progress(counts["nodes"], len(rows))
     except BaseException as exc:
-        record_run_end(db, run_id, "failed", {**counts, "error": str(exc)})
+        record_run_error(db, run_id, exc, counts, str(exc))
         raise
     report = GenerationReport(
         run_id,

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from kgstore.db import Database
+from kgstore.errors import stopped_by_user
 from kgstore.graph.mapping import cypher_label, cypher_rel_type
 from kgstore.services.process import pid_alive
 
@@ -64,7 +65,7 @@ def record_run_start(
 
 
 def record_run_end(db: Database, run_id: str, status: str, metrics: Mapping[str, Any]) -> None:
-    """Close the run with its status (`finished`, `failed`) and metrics."""
+    """Close the run with its status (`finished`, `failed`, `interrupted`) and metrics."""
     db.query(
         "MATCH (r:Run {id: $id}) SET r.status = $status, r.metrics = $metrics, "
         "r.finishedAt = datetime($now)",
@@ -84,6 +85,25 @@ def record_run_undone(db: Database, run_id: str, undo: Mapping[str, Any]) -> Non
         undo=_json(undo),
         now=_now(),
     )
+
+
+INTERRUPTED = "interrupted"
+
+
+def record_run_error(
+    db: Database,
+    run_id: str,
+    exc: BaseException,
+    metrics: Mapping[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    """Close the run that `exc` ended: `interrupted` when the user stopped it (Ctrl-C,
+    here or in the command following it in a worker), else `failed` with `error`
+    (default: `repr(exc)`) added to `metrics`."""
+    if stopped_by_user(exc):
+        record_run_end(db, run_id, INTERRUPTED, metrics or {})
+    else:
+        record_run_end(db, run_id, "failed", {**(metrics or {}), "error": error or repr(exc)})
 
 
 def _process_gone(host: str | None, pid: int | None) -> bool:

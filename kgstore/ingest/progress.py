@@ -1,7 +1,8 @@
-"""A live status line while an ingest runs: records read, relationships written, rate.
+"""An ingest's progress: records read, relationships written, rate.
 
-Drawn from a thread twice a second from the session's counters, so the reading loops
-and the writer carry no display code; the CLI turns it on for a terminal only.
+Taken from the session's counters by a thread twice a second, so the reading loops and
+the writer carry no display code. On a terminal it is a live status line; elsewhere (a
+log, CI) plain lines at KGSTORE_PROGRESS_INTERVAL (kgstore.progress_lines).
 """
 
 import sys
@@ -10,6 +11,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from tqdm import tqdm
+
+from kgstore.progress_lines import ProgressLines
+from kgstore.settings import load_settings
 
 if TYPE_CHECKING:
     from kgstore.ingest.session import IngestSession
@@ -26,11 +30,16 @@ class IngestProgress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._bar: tqdm | None = None
+        self._lines: ProgressLines | None = None
 
     def __enter__(self) -> Self:
         if self._enabled:
-            source = self._session.writer.provenance.source
-            self._bar = tqdm(desc=f"ingest {source}", unit=" rel", file=sys.stderr, leave=False)
+            name = f"ingest {self._session.writer.provenance.source}"
+            if sys.stderr.isatty():
+                self._bar = tqdm(desc=name, unit=" rel", file=sys.stderr, leave=False)
+            else:
+                interval = load_settings().kgstore_progress_interval
+                self._lines = ProgressLines(name, interval).__enter__()
             self._thread = threading.Thread(target=self._redraw, daemon=True)
             self._thread.start()
         return self
@@ -41,21 +50,31 @@ class IngestProgress:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._thread is not None and self._bar is not None:
-            self._stop.set()
-            self._thread.join()
-            self._draw()
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._draw()
+        if self._bar is not None:
             self._bar.close()
+        if self._lines is not None:
+            self._lines.__exit__(exc_type, exc, traceback)
 
     def _redraw(self) -> None:
         while not self._stop.wait(REDRAW_S):
             self._draw()
 
     def _draw(self) -> None:
-        assert self._bar is not None
         quarantine = self._session.quarantine
-        self._bar.update(self._session.writer.counts.written - self._bar.n)
-        self._bar.set_postfix_str(
-            f"{quarantine.records_read:,} records read, {len(quarantine.rejects):,} rejected",
-            refresh=True,
-        )
+        written = self._session.writer.counts.written
+        read = f"{quarantine.records_read:,} records read, {len(quarantine.rejects):,} rejected"
+        if self._lines is not None:
+            said = {
+                "relationships written": f"{written:,}",
+                "records read": f"{quarantine.records_read:,}",
+                "rejected": f"{len(quarantine.rejects):,}",
+            }
+            self._lines.update(**said)
+        if self._bar is not None:
+            self._bar.update(written - self._bar.n)
+            self._bar.set_postfix_str(read, refresh=True)

@@ -21,6 +21,7 @@ from kgstore.graph.runs import (
     held_by_run,
     mark_interrupted_runs,
     record_run_end,
+    record_run_error,
     record_run_start,
 )
 from kgstore.graph.sequences import Sequences, write_sequences
@@ -169,7 +170,7 @@ class IngestOptions:
     quarantine_dir: Path | None = None
     bulk: BulkGraph | None = None
     progress: bool = False
-    """Draw a live status line on stderr (for a terminal)."""
+    """Say the progress on stderr: a live status line on a terminal, plain lines else."""
 
     def quarantine_for(self, provenance: Provenance) -> Quarantine:
         folder = self.quarantine_dir or load_settings().state_dir / "quarantine"
@@ -189,10 +190,10 @@ def ingest_session(
     """Apply the schema, record the run, hand out the writer, then flush, number new nodes
     and close the run.
 
-    On an exception the run is marked `failed` and what was committed stays: a re-run
-    (every write is a MERGE) completes it. When Neo4j itself goes away (after the
-    driver's own retries), the run cannot be marked and stays `running`; the error says
-    so and how to resume.
+    On an exception the run is marked `failed` (`interrupted` on Ctrl-C) and what was
+    committed stays: a re-run (every write is a MERGE) completes it. When Neo4j itself
+    goes away (after the driver's own retries), the run cannot be marked and stays
+    `running`; the error says so and how to resume.
 
     The reject threshold can only be judged once the whole input is read, after the
     good records were written: a run over it is undone (`graph.undo`), so the graph is
@@ -226,13 +227,12 @@ def ingest_session(
             "again: it resumes."
         ) from exc
     except BaseException as exc:
-        # No batch commits after the run is marked failed, and the counts stand still.
+        # No batch commits after the run is closed, and the counts stand still.
         session.writer.abandon(exc)
         try:
-            metrics = {**session.report().as_dict(), "error": repr(exc)}
-            record_run_end(db, provenance.run_id, "failed", metrics)
+            record_run_error(db, provenance.run_id, exc, session.report().as_dict())
         except (DriverError, Neo4jError) as closing:
-            exc.add_note(f"the run could not be marked failed: {closing!r}")
+            exc.add_note(f"the run could not be closed: {closing!r}")
         raise
     session.end()
     record_run_end(db, provenance.run_id, session.status, session.report().as_dict())

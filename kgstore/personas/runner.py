@@ -23,7 +23,7 @@ from kgstore.export.config import ExportConfig
 from kgstore.export.reader import export_snapshot
 from kgstore.export.store import put_snapshot
 from kgstore.graph.mapping import Domain
-from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 from kgstore.personas.checkpoint import put_checkpoint
 from kgstore.personas.legacy import migrate_legacy_personas
 from kgstore.personas.writeback import clear_stale_pending, switch_to_run, write_pending
@@ -109,7 +109,7 @@ def train_personas(
         write_pending(db, run_id, domain, snapshot.users, result.personas)
         switch_to_run(db, run_id, domain, config.hidden)
     except BaseException as exc:
-        record_run_end(db, run_id, "failed", {"error": repr(exc)})
+        record_run_error(db, run_id, exc)
         raise
     report = PersonaReport(
         run=run_id,

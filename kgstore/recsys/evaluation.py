@@ -20,7 +20,7 @@ from kgstore.db import Database, open_database
 from kgstore.device import resolve_device
 from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.graph.mapping import Domain
-from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 from kgstore.recsys.grid import GridConfig, Progress, prepare_grid, run_grid
 from kgstore.recsys.grid_progress import carrying_lines
 from kgstore.recsys.names import GRID
@@ -82,7 +82,7 @@ def evaluate_grid(
         users = [inputs.split.vocabulary.users[index] for index in test_users]
         files["ranks"] = save_ranks(result, users, out, run_id)
     except BaseException as exc:
-        record_run_end(db, run_id, "failed", {"error": f"{type(exc).__name__}: {exc}"})
+        record_run_error(db, run_id, exc, error=f"{type(exc).__name__}: {exc}")
         raise
     rows = table_rows(result)
     table = as_json(result, rows, run_id)

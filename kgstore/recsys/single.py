@@ -15,7 +15,7 @@ from kgstore.db import Database, open_database
 from kgstore.device import resolve_device
 from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.graph.mapping import Domain
-from kgstore.graph.runs import RunKind, record_run_end, record_run_start
+from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 from kgstore.recsys.grid import BASELINE, GridConfig, Progress, parse_row, prepare_grid
 from kgstore.recsys.model_store import save_model
 from kgstore.settings import Settings
@@ -86,7 +86,7 @@ def train_model(
             store, result.best_state, inputs.split.vocabulary.items, persona_run
         )
     except BaseException as exc:
-        record_run_end(db, run_id, "failed", {"error": repr(exc)})
+        record_run_error(db, run_id, exc)
         raise
     labels = [
         label
