@@ -24,11 +24,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kgstore.db import Database, open_database
+from kgstore.demo.ingest import DemoReport, ingest_demo
+from kgstore.demo.users import DemoConfig
 from kgstore.graph.clear import clear_graph
-from kgstore.ingest.demo_ingest import DemoReport, ingest_demo
-from kgstore.ingest.demo_users import DemoConfig
 from kgstore.ingest.session import IngestOptions
-from kgstore.ingest.warm_up import warm_up
+from kgstore.ingest.write.warm_up import warm_up
 from kgstore.services.neo4j_server import neo4j_process, start_neo4j, stop_neo4j
 from kgstore.settings import Settings, load_settings
 

@@ -49,16 +49,16 @@ from procfs import mib, status_fields
 from tqdm import tqdm
 
 from kgstore.db import Database, open_database
+from kgstore.demo.films import DEMO_FILMS, films_from_triples
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import BY_TYPE, Relation, cypher_label, cypher_rel_type
 from kgstore.ingest.bulk_load import BulkLoadReport, bulk_load
-from kgstore.ingest.bulk_writer import BulkGraph, BulkWriter
-from kgstore.ingest.dbpedia import name_from_iri
-from kgstore.ingest.dbpedia_file import read_rdf
-from kgstore.ingest.demo_films import DEMO_FILMS, films_from_triples
-from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
+from kgstore.ingest.sources.dbpedia import name_from_iri
+from kgstore.ingest.sources.dbpedia_file import read_rdf
+from kgstore.ingest.write.bulk_writer import BulkGraph, BulkWriter
+from kgstore.ingest.write.graph_writer import GraphWriter
+from kgstore.ingest.write.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
 from kgstore.schema import apply_schema
 from kgstore.services.neo4j_server import neo4j_process
 from kgstore.settings import Settings, load_settings

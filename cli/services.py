@@ -6,7 +6,7 @@ from rich.table import Table
 from cli.console import console, settings
 from kgstore.db import open_database
 from kgstore.errors import ServiceError
-from kgstore.ingest.warm_up import warm_up
+from kgstore.ingest.write.warm_up import warm_up
 from kgstore.services.flower import flower_process, flower_status, start_flower
 from kgstore.services.guide_server import guide_process, guide_status
 from kgstore.services.logs import LogSource, show_logs

@@ -5,8 +5,8 @@ them — its subject and genre (the paper's Books node types; the bundled file h
 `literaryGenre` but no `dct:subject` or `dbo:genre`, the scale generator makes both).
 """
 
+from kgstore.demo.catalogue import CatalogueSpec, display_name
 from kgstore.graph.mapping import Domain
-from kgstore.ingest.demo_catalogue import CatalogueSpec, display_name
 from kgstore.paths import PROJECT_ROOT
 
 DEMO_BOOKS = PROJECT_ROOT / "data" / "demo" / "books.nt.gz"

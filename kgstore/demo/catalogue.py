@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
-from kgstore.ingest.dbpedia import Triple, name_from_iri
+from kgstore.ingest.sources.dbpedia import Triple, name_from_iri
 
 NAMES_PER_PART = 3
 _QUALIFIER = re.compile(r"\s*\([^()]*\)$")

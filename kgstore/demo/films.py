@@ -1,11 +1,11 @@
 """The films of the bundled demo: real DBpedia films (data/demo/films.nt.gz) as `Movie`
-items; how they become items is `demo_catalogue`'s, what is film-specific is here."""
+items; how they become items is `catalogue`'s, what is film-specific is here."""
 
 import re
 
+from kgstore.demo.catalogue import CatalogueSpec, DemoItem
 from kgstore.graph.mapping import Domain
-from kgstore.ingest.dbpedia import Triple, name_from_iri
-from kgstore.ingest.demo_catalogue import CatalogueSpec, DemoItem
+from kgstore.ingest.sources.dbpedia import Triple, name_from_iri
 from kgstore.paths import PROJECT_ROOT
 
 DEMO_FILMS = PROJECT_ROOT / "data" / "demo" / "films.nt.gz"

@@ -17,15 +17,15 @@ from dataclasses import asdict, dataclass
 from itertools import islice
 
 from kgstore.db import Database
+from kgstore.demo.catalogue import CatalogueSpec, DemoItem, display_name
+from kgstore.demo.films import FILMS
+from kgstore.demo.scale import ScaleShape, scale_catalogue, scale_users
+from kgstore.demo.users import DemoConfig, DemoUser, iter_users
 from kgstore.graph.mapping import BY_TYPE
 from kgstore.graph.sequences import Interaction, Sequences
-from kgstore.ingest.dbpedia_file import ingest_dbpedia_file, read_rdf
-from kgstore.ingest.demo_catalogue import CatalogueSpec, DemoItem, display_name
-from kgstore.ingest.demo_films import FILMS
-from kgstore.ingest.demo_scale import ScaleShape, scale_catalogue, scale_users
-from kgstore.ingest.demo_users import DemoConfig, DemoUser, iter_users
 from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.session import IngestOptions, IngestReport, IngestSession, ingest_session
+from kgstore.ingest.sources.dbpedia_file import ingest_dbpedia_file, read_rdf
 
 SOURCE = "demo"
 SCALE_SOURCE = "demo-scale"

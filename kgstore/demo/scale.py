@@ -29,12 +29,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
+from kgstore.demo.books import BOOKS
+from kgstore.demo.catalogue import CatalogueSpec, DemoItem
+from kgstore.demo.films import FILMS
+from kgstore.demo.users import DemoConfig, DemoUser, iter_users
 from kgstore.errors import DemoConfigError
 from kgstore.graph.mapping import Domain
-from kgstore.ingest.demo_books import BOOKS
-from kgstore.ingest.demo_catalogue import CatalogueSpec, DemoItem
-from kgstore.ingest.demo_films import FILMS
-from kgstore.ingest.demo_users import DemoConfig, DemoUser, iter_users
 
 ENTITY_BASE = "http://kgstore.example/scale/"
 LOCALITY = 0.9

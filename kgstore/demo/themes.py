@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 from typing import NamedTuple
 
-from kgstore.ingest.demo_catalogue import DemoItem
+from kgstore.demo.catalogue import DemoItem
 
 ANCHOR_SIZE_EXPONENT = 2
 

@@ -46,9 +46,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
+from kgstore.demo.catalogue import DemoItem, display_name
+from kgstore.demo.themes import Theme, ThemeGroups, ThemeIndex
 from kgstore.errors import DemoConfigError
-from kgstore.ingest.demo_catalogue import DemoItem, display_name
-from kgstore.ingest.demo_themes import Theme, ThemeGroups, ThemeIndex
 
 THEMES_PER_USER = (2, 4)
 SESSION_LENGTH = (3, 8)

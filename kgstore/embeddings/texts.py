@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from kgstore.generation.facts import ItemFacts
 from kgstore.generation.fallback import FALLBACK_MODEL, fallback_description
-from kgstore.ingest.dbpedia import name_from_iri
+from kgstore.ingest.sources.dbpedia import name_from_iri
 
 TITLE_FROM_URI = "dbpedia uri"
 """`Item.titleSource` of a title an ingest made from the item's DBpedia uri."""

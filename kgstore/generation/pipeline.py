@@ -54,7 +54,7 @@ from kgstore.generation.prompts import (
 from kgstore.graph.mapping import Domain, cypher_label
 from kgstore.graph.runs import RunKind, record_run_end, record_run_start
 from kgstore.graph.sequences import read_sequences
-from kgstore.recsys.split import LeaveOneOut
+from kgstore.graph.split import LeaveOneOut
 from kgstore.settings import Settings
 
 DEFAULT_BATCH = 64

@@ -13,9 +13,9 @@ from pathlib import Path
 from kgstore.db import Database, open_database
 from kgstore.errors import BulkImportError
 from kgstore.graph.dense_idx import assign_dense_indices
-from kgstore.ingest.bulk_files import write_import_files
-from kgstore.ingest.bulk_writer import BulkGraph
 from kgstore.ingest.session import record_ingest_run
+from kgstore.ingest.write.bulk_files import write_import_files
+from kgstore.ingest.write.bulk_writer import BulkGraph
 from kgstore.schema import apply_schema
 from kgstore.services.neo4j_import import import_offline
 from kgstore.services.neo4j_server import neo4j_process

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from kgstore.recsys.split import LeaveOneOut
+from kgstore.graph.split import LeaveOneOut
 
 
 @dataclass(frozen=True)

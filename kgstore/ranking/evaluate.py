@@ -1,9 +1,9 @@
 """Evaluating, retrieving with and reranking by a trained SASRec, over `SequenceTensors` of the
-leave-one-out split (kgstore.recsys.data).
+leave-one-out split (kgstore.ranking.data).
 
 Every function scores from the hidden state at each sequence's last real position (the
 prediction of the item that follows it), in length-sorted batches cut to their longest
-member, without gradients. The metric conventions are those of kgstore.recsys.metrics.
+member, without gradients. The metric conventions are those of kgstore.ranking.metrics.
 
 The reranking protocol (the paper's second stage): the retriever returns its top K
 candidates per user over the full catalogue; the reranker scores only those K and the
@@ -26,8 +26,8 @@ from torch import Tensor
 
 from kgstore.errors import ModelDiverged
 from kgstore.models.sasrec import SASRec
-from kgstore.recsys.data import SequenceTensors, length_batches
-from kgstore.recsys.metrics import FULL, RankingMetrics, check_finite, ranks, sampled_ranks
+from kgstore.ranking.data import SequenceTensors, length_batches
+from kgstore.ranking.metrics import FULL, RankingMetrics, check_finite, ranks, sampled_ranks
 
 NO_CANDIDATE = -1
 """Fills a retriever's row where fewer than K items could be candidates."""

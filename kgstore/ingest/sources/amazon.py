@@ -33,9 +33,9 @@ from kgstore.errors import SourceFileError
 from kgstore.graph.mapping import BY_AMAZON_FIELD, Domain, Relation
 from kgstore.graph.sequences import Interaction, Sequences
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import numbered_lines
-from kgstore.ingest.sequence_rules import build_sequences, parse_number, parse_timestamp
 from kgstore.ingest.session import IngestOptions, IngestReport, IngestSession, ingest_session
+from kgstore.ingest.sources.readers import numbered_lines
+from kgstore.ingest.sources.sequence_rules import build_sequences, parse_number, parse_timestamp
 
 SOURCE = "amazon"
 ITEM_PROPERTIES = ("asin", "title", "description")

@@ -54,14 +54,14 @@ from kgstore.graph.mapping import (
     Relation,
 )
 from kgstore.graph.sequences import Interaction, Sequences
-from kgstore.ingest.dbpedia import name_from_iri
-from kgstore.ingest.graph_view import graph_items
-from kgstore.ingest.interactions import read_table
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import numbered_lines
-from kgstore.ingest.sequence_rules import build_sequences
 from kgstore.ingest.session import IngestOptions, IngestReport, IngestSession, ingest_session
-from kgstore.ingest.tables import Row, find_columns, rows_of_equal_width
+from kgstore.ingest.sources.dbpedia import name_from_iri
+from kgstore.ingest.sources.graph_view import graph_items
+from kgstore.ingest.sources.interactions import read_table
+from kgstore.ingest.sources.readers import numbered_lines
+from kgstore.ingest.sources.sequence_rules import build_sequences
+from kgstore.ingest.sources.tables import Row, find_columns, rows_of_equal_width
 
 SOURCE = "amazon-kg"
 PREFIXES = {

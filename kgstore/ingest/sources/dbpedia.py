@@ -11,8 +11,8 @@ from urllib.parse import unquote
 
 from kgstore.db import Database
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
-from kgstore.ingest.graph_view import linked_item_uris
 from kgstore.ingest.session import IngestOptions, IngestSession
+from kgstore.ingest.sources.graph_view import linked_item_uris
 
 Triple = tuple[str, str, str]
 LabelCandidate = tuple[str, str, str | None]

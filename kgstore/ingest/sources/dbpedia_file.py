@@ -16,16 +16,16 @@ from rdflib.exceptions import ParserError
 from kgstore.db import Database
 from kgstore.errors import SourceFileError
 from kgstore.graph.mapping import RDFS_LABEL, Domain
-from kgstore.ingest.dbpedia import (
+from kgstore.ingest.quarantine import Quarantine
+from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
+from kgstore.ingest.sources.dbpedia import (
     LabelCandidate,
     Triple,
     choose_labels,
     items_to_ask_about,
     write_facts,
 )
-from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import GZIP_ERRORS, corrupt_stream, numbered_lines, open_binary
-from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
+from kgstore.ingest.sources.readers import GZIP_ERRORS, corrupt_stream, numbered_lines, open_binary
 
 CHUNK_LINES = 5000
 SOURCE = "dbpedia-file"

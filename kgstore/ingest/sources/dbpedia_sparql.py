@@ -23,17 +23,17 @@ from pathlib import Path
 from kgstore.db import Database
 from kgstore.errors import QueryFailed, UnsafeIri
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, RDFS_LABEL, Domain
-from kgstore.ingest.dbpedia import (
+from kgstore.ingest.quarantine import Quarantine
+from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
+from kgstore.ingest.sources.dbpedia import (
     LabelCandidate,
     Triple,
     choose_labels,
     items_to_ask_about,
     write_facts,
 )
-from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
-from kgstore.ingest.sparql_cache import ResultCache
-from kgstore.ingest.sparql_client import Binding, FetchPolicy, SparqlClient
+from kgstore.ingest.sources.sparql_cache import ResultCache
+from kgstore.ingest.sources.sparql_client import Binding, FetchPolicy, SparqlClient
 from kgstore.settings import Settings
 
 SOURCE = "dbpedia-sparql"

@@ -24,10 +24,10 @@ from kgstore.errors import SourceFileError
 from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import Interaction
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import numbered_lines, open_binary
-from kgstore.ingest.sequence_rules import build_sequences, parse_number, parse_timestamp
 from kgstore.ingest.session import IngestOptions, IngestReport, ingest_session
-from kgstore.ingest.tables import find_columns, rows_of_equal_width
+from kgstore.ingest.sources.readers import numbered_lines, open_binary
+from kgstore.ingest.sources.sequence_rules import build_sequences, parse_number, parse_timestamp
+from kgstore.ingest.sources.tables import find_columns, rows_of_equal_width
 
 SOURCE = "interactions"
 

@@ -25,7 +25,7 @@ from SPARQLWrapper.SPARQLExceptions import (
 
 from kgstore import __version__
 from kgstore.errors import InvalidResponse, QueryFailed
-from kgstore.ingest.sparql_cache import ResultCache
+from kgstore.ingest.sources.sparql_cache import ResultCache
 from kgstore.settings import Settings
 
 USER_AGENT = f"kgstore/{__version__} (knowledge-graph ingest; SPARQLWrapper)"

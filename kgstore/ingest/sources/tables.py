@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.readers import numbered_lines
+from kgstore.ingest.sources.readers import numbered_lines
 
 Row = tuple[int, str, list[str]]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from kgstore.errors import BulkImportError
 from kgstore.graph.mapping import NODE_KEYS
-from kgstore.ingest.bulk_writer import BulkGraph
+from kgstore.ingest.write.bulk_writer import BulkGraph
 
 ARRAY_DELIMITER = "\x1f"
 """Between the elements of a list in a CSV field (and between labels): the ASCII unit

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from kgstore.graph.mapping import NODE_KEYS
 from kgstore.graph.runs import node_key
-from kgstore.ingest.writer import (
+from kgstore.ingest.write.writer import (
     CONFLICTS_SHOWN,
     DOMAIN_LABELS,
     Provenance,

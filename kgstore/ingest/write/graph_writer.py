@@ -14,10 +14,11 @@ from neo4j import ManagedTransaction
 from kgstore.db import Database
 from kgstore.graph.mapping import Relation
 from kgstore.graph.undo_records import Kind, store_before
-from kgstore.ingest.relationship_batch import RelationshipBatch, all_created
-from kgstore.ingest.write_pipeline import WritePipeline
-from kgstore.ingest.write_queries import node_query
-from kgstore.ingest.writer import (
+from kgstore.ingest.write.memory import WriterMemory
+from kgstore.ingest.write.pipeline import WritePipeline
+from kgstore.ingest.write.queries import node_query
+from kgstore.ingest.write.relationship_batch import RelationshipBatch, all_created
+from kgstore.ingest.write.writer import (
     CONFLICTS_SHOWN,
     DEFAULT_BATCH_SIZE,
     DOMAIN_LABELS,
@@ -28,7 +29,6 @@ from kgstore.ingest.writer import (
     Writer,
     base_label,
 )
-from kgstore.ingest.writer_memory import WriterMemory
 
 
 class GraphWriter(Writer):

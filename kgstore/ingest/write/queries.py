@@ -9,7 +9,7 @@ deprecation notice is not printed, see kgstore.db).
 from neo4j import ManagedTransaction
 
 from kgstore.graph.mapping import NODE_KEYS, Relation, cypher_label, cypher_rel_type
-from kgstore.ingest.writer import base_label
+from kgstore.ingest.write.writer import base_label
 
 ADD_RUN = (
     "n.ingestRuns = CASE WHEN $prov.ingestRun IN coalesce(n.ingestRuns, []) "

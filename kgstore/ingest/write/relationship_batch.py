@@ -16,9 +16,9 @@ from neo4j import ManagedTransaction
 
 from kgstore.graph.mapping import NODE_KEYS, Relation
 from kgstore.graph.undo_records import Kind, store_before
-from kgstore.ingest.write_queries import entity_query, lookup_ids, relationship_query
-from kgstore.ingest.writer import Row, base_label
-from kgstore.ingest.writer_memory import WriterMemory
+from kgstore.ingest.write.memory import WriterMemory
+from kgstore.ingest.write.queries import entity_query, lookup_ids, relationship_query
+from kgstore.ingest.write.writer import Row, base_label
 
 Learned = dict[str, dict[str, int]]
 Pair = tuple[int, int]

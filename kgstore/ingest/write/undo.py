@@ -31,7 +31,7 @@ from kgstore.graph.batched import BATCH, delete_in_batches
 from kgstore.graph.mapping import NODE_KEYS, cypher_label
 from kgstore.graph.runs import RunKind, mark_interrupted_runs, record_run_undone
 from kgstore.graph.undo_records import Kind, delete_records, load_entries, written_over
-from kgstore.ingest.writer import Provenance
+from kgstore.ingest.write.writer import Provenance
 
 SHOWN = 5
 """Examples a refusal names per reason."""

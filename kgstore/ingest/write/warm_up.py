@@ -8,13 +8,13 @@ without writing anything (measured in bench/first_ingest.py).
 
 from kgstore.db import Database
 from kgstore.graph.mapping import ENTITY_LABELS, RELATIONS
-from kgstore.ingest.write_queries import (
+from kgstore.ingest.write.queries import (
     entity_query,
     lookup_query,
     node_query,
     relationship_query,
 )
-from kgstore.ingest.writer import DOMAIN_LABELS
+from kgstore.ingest.write.writer import DOMAIN_LABELS
 
 NO_PROVENANCE = {"source": "", "sourceFile": "", "ingestRun": ""}
 
