@@ -51,10 +51,10 @@ from tqdm import tqdm
 from kgstore.db import Database, open_database
 from kgstore.demo.films import DEMO_FILMS, films_from_triples
 from kgstore.graph.clear import clear_graph
+from kgstore.graph.item_names import name_from_iri
 from kgstore.graph.mapping import BY_TYPE, Relation, cypher_label, cypher_rel_type
 from kgstore.ingest.bulk_load import BulkLoadReport, bulk_load
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.sources.dbpedia import name_from_iri
 from kgstore.ingest.sources.dbpedia_file import read_rdf
 from kgstore.ingest.write.bulk_writer import BulkGraph, BulkWriter
 from kgstore.ingest.write.graph_writer import GraphWriter

@@ -14,10 +14,11 @@ import torch
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.errors import PersonaError
-from kgstore.generation.pipeline import generate_keywords, keywords_property
+from kgstore.generation.pipeline import generate_keywords
 from kgstore.graph.clear import clear_domain
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain
+from kgstore.graph.user_properties import keywords_property
 from kgstore.personas import runner
 from kgstore.personas.runner import PersonaReport
 from kgstore.personas.similar import nearest_users, similar_users

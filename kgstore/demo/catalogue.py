@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kgstore.graph.item_names import name_from_iri
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
-from kgstore.ingest.sources.dbpedia import Triple, name_from_iri
+from kgstore.ingest.sources.dbpedia import Triple
 
 NAMES_PER_PART = 3
 _QUALIFIER = re.compile(r"\s*\([^()]*\)$")

@@ -4,8 +4,9 @@ items; how they become items is `catalogue`'s, what is film-specific is here."""
 import re
 
 from kgstore.demo.catalogue import CatalogueSpec, DemoItem
+from kgstore.graph.item_names import name_from_iri
 from kgstore.graph.mapping import Domain
-from kgstore.ingest.sources.dbpedia import Triple, name_from_iri
+from kgstore.ingest.sources.dbpedia import Triple
 from kgstore.paths import PROJECT_ROOT
 
 DEMO_FILMS = PROJECT_ROOT / "data" / "demo" / "films.nt.gz"

@@ -15,8 +15,8 @@ from kgstore.db import Database
 from kgstore.embeddings.base import Embedder
 from kgstore.errors import KgstoreError
 from kgstore.generation.fallback import FALLBACK_MODEL
-from kgstore.generation.pipeline import keywords_property
 from kgstore.graph.mapping import Domain
+from kgstore.graph.user_properties import keywords_property
 
 
 @dataclass(frozen=True)

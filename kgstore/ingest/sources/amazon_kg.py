@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgstore.db import Database
-from kgstore.embeddings.texts import TITLE_FROM_TABLE, TITLE_FROM_URI, readable_name
 from kgstore.errors import SourceFileError
+from kgstore.graph.item_names import TITLE_FROM_TABLE, TITLE_FROM_URI, name_from_iri, readable_name
 from kgstore.graph.mapping import (
     BY_AMAZON_KG_RELATION,
     BY_DBPEDIA_PREDICATE,
@@ -56,7 +56,6 @@ from kgstore.graph.mapping import (
 from kgstore.graph.sequences import Interaction, Sequences
 from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.session import IngestOptions, IngestReport, IngestSession, ingest_session
-from kgstore.ingest.sources.dbpedia import name_from_iri
 from kgstore.ingest.sources.graph_view import graph_items
 from kgstore.ingest.sources.interactions import read_table
 from kgstore.ingest.sources.readers import numbered_lines

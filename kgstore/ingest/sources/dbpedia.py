@@ -7,9 +7,9 @@ the mapping table; other predicates are counted in the report, not silently drop
 """
 
 from collections.abc import Iterable, Mapping
-from urllib.parse import unquote
 
 from kgstore.db import Database
+from kgstore.graph.item_names import name_from_iri
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
 from kgstore.ingest.session import IngestOptions, IngestSession
 from kgstore.ingest.sources.graph_view import linked_item_uris
@@ -17,13 +17,6 @@ from kgstore.ingest.sources.graph_view import linked_item_uris
 Triple = tuple[str, str, str]
 LabelCandidate = tuple[str, str, str | None]
 """(IRI, rdfs:label text, language tag or None)."""
-
-
-def name_from_iri(iri: str) -> str:
-    """`http://dbpedia.org/resource/Blazing_Saddles` -> `Blazing Saddles`."""
-    local = iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-    local = local.removeprefix("Category:")
-    return unquote(local).replace("_", " ").strip() or iri
 
 
 def _label_rank(language: str | None) -> int | None:
