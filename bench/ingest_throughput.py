@@ -60,7 +60,7 @@ from kgstore.ingest.write.bulk_writer import BulkGraph, BulkWriter
 from kgstore.ingest.write.graph_writer import GraphWriter
 from kgstore.ingest.write.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
 from kgstore.schema import apply_schema
-from kgstore.services.neo4j_server import neo4j_process
+from kgstore.services.neo4j_server import Neo4jServer
 from kgstore.settings import Settings, load_settings
 
 
@@ -139,7 +139,7 @@ class LocalNeo4j:
     """The Neo4j JVM `kgctl services up` started for these settings, read from /proc."""
 
     def __init__(self, settings: Settings) -> None:
-        self.pid = neo4j_process(settings).pid()
+        self.pid = Neo4jServer(settings).pid()
 
     def cpu_seconds(self) -> float | None:
         if self.pid is None:
