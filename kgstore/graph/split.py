@@ -1,6 +1,6 @@
-"""The leave-one-out split of the evaluation protocol (DESIGN.md §5), one object for every
-stage: persona learning (the export) sees only `train`, the recommender trains on `train`,
-selects on `validation` and reports on `test`.
+"""The leave-one-out split of the evaluation protocol (docs/evaluation.md §1), one object
+for every stage: persona learning (the export) sees only `train`, the recommender trains on
+`train`, selects on `validation` and reports on `test`.
 
 Per user, in sequence order: the last item is the test item, the one before it the
 validation item, the rest train. A user with fewer than `MIN_EVALUATED` interactions keeps

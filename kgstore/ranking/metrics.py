@@ -1,5 +1,5 @@
-"""Ranking metrics of the evaluation protocol (DESIGN.md §5): HR@K, NDCG@K and MRR@K from
-the rank of each user's one held-out positive.
+"""Ranking metrics of the evaluation protocol (docs/evaluation.md §2): HR@K, NDCG@K and
+MRR@K from the rank of each user's one held-out positive.
 
 The rank is defined once, here, and every metric is a function of it:
 

@@ -1,5 +1,5 @@
-"""Seeds and significance (DESIGN.md §5): a metric's mean and spread over seeds, and the
-paired comparison of two configurations on the same users and seeds.
+"""Seeds and significance (docs/evaluation.md §5): a metric's mean and spread over seeds,
+and the paired comparison of two configurations on the same users and seeds.
 
 A Table 3 cell varies for two reasons: which users were sampled, and how the training run
 of each seed went. A paired t-test over users (each user's metric averaged over the seeds)
