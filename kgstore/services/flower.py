@@ -60,10 +60,6 @@ class Flower(ManagedService):
     key = "flower"
     start_timeout_s = START_TIMEOUT_S
 
-    @property
-    def logfile(self) -> Path:
-        return self.home / "flower.log"
-
     def ports(self) -> dict[str, int]:
         return {"FLOWER_PORT": self.settings.flower_port}
 

@@ -8,7 +8,6 @@ from its host), so it runs whenever the local Neo4j does.
 import sys
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 from kgstore.services.guide_content import GUIDE_PATH, STYLE_PATH
 from kgstore.services.process import ManagedProcess
@@ -49,10 +48,6 @@ class GuideServer(ManagedService):
     name = "the guide server"
     key = "guide"
     start_timeout_s = START_TIMEOUT_S
-
-    @property
-    def logfile(self) -> Path:
-        return self.home / "guide.log"
 
     def ports(self) -> dict[str, int]:
         return {"NEO4J_GUIDE_PORT": guide_port(self.settings)}

@@ -32,7 +32,6 @@ What Celery's Redis transport needs beyond that (workers/app.py):
 
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import redis
@@ -80,10 +79,6 @@ class RedisServer(ManagedService):
     name = "Redis"
     key = "redis"
     start_timeout_s = START_TIMEOUT_S
-
-    @property
-    def logfile(self) -> Path:
-        return self.home / "redis.log"
 
     def ports(self) -> dict[str, int]:
         return {"REDIS_URL (port)": redis_password_and_port(self.settings)[1]}

@@ -33,9 +33,9 @@ class ManagedService(ABC):
         return self.settings.state_dir / self.key
 
     @property
-    @abstractmethod
     def logfile(self) -> Path:
-        """Where the server's output goes."""
+        """Where the server's output goes: KEY.log in its folder."""
+        return self.home / f"{self.key}.log"
 
     @property
     def process(self) -> ManagedProcess:
