@@ -15,9 +15,9 @@ import resource
 import time
 
 from kgstore.db import open_database
+from kgstore.demo.ingest import ingest_scale
+from kgstore.demo.scale import BOOKS_SHAPE, ScaleShape, scale_catalogue, scale_users
 from kgstore.graph.clear import clear_graph
-from kgstore.ingest.demo_ingest import ingest_scale
-from kgstore.ingest.demo_scale import BOOKS_SHAPE, ScaleShape, scale_catalogue, scale_users
 from kgstore.ingest.session import IngestOptions
 from kgstore.settings import load_settings
 

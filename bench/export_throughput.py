@@ -40,7 +40,7 @@ from kgstore.export.config import ExportConfig
 from kgstore.export.reader import export_snapshot
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.mapping import BY_TYPE, Domain, cypher_label
-from kgstore.recsys.split import holdout_users, training_lengths
+from kgstore.graph.split import holdout_users, training_lengths
 from kgstore.settings import load_settings
 
 MODEL = "random (benchmark)"

@@ -24,12 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kgstore.db import Database, open_database
+from kgstore.demo.ingest import DemoReport, ingest_demo
+from kgstore.demo.users import DemoConfig
 from kgstore.graph.clear import clear_graph
-from kgstore.ingest.demo_ingest import DemoReport, ingest_demo
-from kgstore.ingest.demo_users import DemoConfig
 from kgstore.ingest.session import IngestOptions
-from kgstore.ingest.warm_up import warm_up
-from kgstore.services.neo4j_server import neo4j_process, start_neo4j, stop_neo4j
+from kgstore.ingest.write.warm_up import warm_up
+from kgstore.services.neo4j_server import Neo4jServer
 from kgstore.settings import Settings, load_settings
 
 DROP_CACHES = Path("/proc/sys/vm/drop_caches")
@@ -50,10 +50,10 @@ def drop_page_cache() -> bool:
 
 def restart_cold(settings: Settings) -> tuple[float, bool]:
     """Stop Neo4j, drop the page cache if allowed, start it; (seconds to start, dropped)."""
-    stop_neo4j(settings)
+    Neo4jServer(settings).stop()
     dropped = drop_page_cache()
     started = time.perf_counter()
-    start_neo4j(settings)
+    Neo4jServer(settings).start()
     return time.perf_counter() - started, dropped
 
 
@@ -84,7 +84,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    if neo4j_process(settings).pid() is None:
+    if Neo4jServer(settings).pid() is None:
         sys.exit("the local Neo4j (`kgctl services up`) is not running: it must be restarted")
     with open_database(settings) as db:
         used = db.query("MATCH (n) RETURN count(n) > 0 AS used")[0]["used"]

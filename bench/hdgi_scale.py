@@ -32,10 +32,10 @@ import numpy as np
 import torch
 from procfs import mib, status_fields
 
+from kgstore.demo.scale import BOOKS_SHAPE, ScaleShape, scale_catalogue, scale_users
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.mapping import BY_TYPE
-from kgstore.ingest.demo_scale import BOOKS_SHAPE, ScaleShape, scale_catalogue, scale_users
-from kgstore.recsys.split import holdout_users, training_lengths
+from kgstore.graph.split import holdout_users, training_lengths
 from kgstore.train.hdgi import HDGIConfig, persona_graph, train_hdgi
 
 DIMENSION = 384

@@ -49,18 +49,18 @@ from procfs import mib, status_fields
 from tqdm import tqdm
 
 from kgstore.db import Database, open_database
+from kgstore.demo.films import DEMO_FILMS, films_from_triples
 from kgstore.graph.clear import clear_graph
+from kgstore.graph.item_names import name_from_iri
 from kgstore.graph.mapping import BY_TYPE, Relation, cypher_label, cypher_rel_type
 from kgstore.ingest.bulk_load import BulkLoadReport, bulk_load
-from kgstore.ingest.bulk_writer import BulkGraph, BulkWriter
-from kgstore.ingest.dbpedia import name_from_iri
-from kgstore.ingest.dbpedia_file import read_rdf
-from kgstore.ingest.demo_films import DEMO_FILMS, films_from_triples
-from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
+from kgstore.ingest.sources.dbpedia_file import read_rdf
+from kgstore.ingest.write.bulk_writer import BulkGraph, BulkWriter
+from kgstore.ingest.write.graph_writer import GraphWriter
+from kgstore.ingest.write.writer import DEFAULT_BATCH_SIZE, Provenance, Writer
 from kgstore.schema import apply_schema
-from kgstore.services.neo4j_server import neo4j_process
+from kgstore.services.neo4j_server import Neo4jServer
 from kgstore.settings import Settings, load_settings
 
 
@@ -139,7 +139,7 @@ class LocalNeo4j:
     """The Neo4j JVM `kgctl services up` started for these settings, read from /proc."""
 
     def __init__(self, settings: Settings) -> None:
-        self.pid = neo4j_process(settings).pid()
+        self.pid = Neo4jServer(settings).pid()
 
     def cpu_seconds(self) -> float | None:
         if self.pid is None:

@@ -30,10 +30,10 @@ import torch
 from procfs import mib, status_fields
 
 from kgstore.graph.sequences import Interaction, Sequences
+from kgstore.graph.split import LeaveOneOut
 from kgstore.models import SASRec
-from kgstore.recsys.data import SequenceData, SequenceTensors, Vocabulary, sequence_data
-from kgstore.recsys.evaluate import evaluate
-from kgstore.recsys.split import LeaveOneOut
+from kgstore.ranking.data import SequenceData, SequenceTensors, Vocabulary, sequence_data
+from kgstore.ranking.evaluate import evaluate
 from kgstore.train.sasrec import SASRecConfig, build_model, train_epoch
 
 VIDEO = (31_013, 23_715, 287_107)

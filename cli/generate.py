@@ -16,9 +16,9 @@ from kgstore.generation.pipeline import (
     DESCRIPTION_PROPERTY,
     GenerateTarget,
     generate_from_settings,
-    keywords_property,
 )
 from kgstore.graph.mapping import Domain
+from kgstore.graph.user_properties import keywords_property
 from workers.task_names import GENERATE_TASK
 
 app = typer.Typer(

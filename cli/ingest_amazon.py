@@ -1,4 +1,4 @@
-"""`kgctl ingest amazon`: Amazon Reviews 2018 / 2014 files (kgstore.ingest.amazon)."""
+"""`kgctl ingest amazon`: Amazon Reviews 2018 / 2014 files (kgstore.ingest.sources.amazon)."""
 
 from pathlib import Path
 from typing import Annotated
@@ -6,8 +6,8 @@ from typing import Annotated
 import typer
 
 from cli.ingest_options import DomainOption, Reported, ingest_command, input_file, run_ingest
-from kgstore.ingest.amazon import ingest_amazon
 from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.amazon import ingest_amazon
 
 
 @ingest_command()

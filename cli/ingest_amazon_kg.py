@@ -1,5 +1,5 @@
 """`kgctl ingest amazon-kg`: the DBpedia-linked Amazon-KG (RecBole) files
-(kgstore.ingest.amazon_kg)."""
+(kgstore.ingest.sources.amazon_kg)."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from cli.ingest_options import DomainOption, Reported, ingest_command, input_file, run_ingest
-from kgstore.ingest.amazon_kg import AmazonKgFiles, ingest_amazon_kg
 from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.amazon_kg import AmazonKgFiles, ingest_amazon_kg
 
 
 @ingest_command()

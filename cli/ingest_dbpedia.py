@@ -8,9 +8,9 @@ import typer
 
 from cli.ingest_options import Reported, ingest_command, run_ingest
 from kgstore.graph.mapping import Domain
-from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
-from kgstore.ingest.dbpedia_sparql import SparqlSource, ingest_dbpedia_endpoint
 from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.dbpedia_file import ingest_dbpedia_file
+from kgstore.ingest.sources.dbpedia_sparql import SparqlSource, ingest_dbpedia_endpoint
 from kgstore.settings import load_settings
 
 

@@ -6,12 +6,12 @@ from typing import Annotated
 import typer
 
 from cli.ingest_options import DomainOption, Reported, ingest_command, run_ingest
+from kgstore.demo.books import BOOKS
+from kgstore.demo.films import FILMS
+from kgstore.demo.ingest import ingest_demo, ingest_scale
+from kgstore.demo.scale import BOOKS_SHAPE, ScaleShape
+from kgstore.demo.users import DemoConfig
 from kgstore.graph.mapping import Domain
-from kgstore.ingest.demo_books import BOOKS
-from kgstore.ingest.demo_films import FILMS
-from kgstore.ingest.demo_ingest import ingest_demo, ingest_scale
-from kgstore.ingest.demo_scale import BOOKS_SHAPE, ScaleShape
-from kgstore.ingest.demo_users import DemoConfig
 from kgstore.ingest.session import IngestOptions
 
 DEFAULTS = DemoConfig()

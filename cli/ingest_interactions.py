@@ -1,4 +1,4 @@
-"""`kgctl ingest interactions`: generic user-item files (kgstore.ingest.interactions)."""
+"""`kgctl ingest interactions`: generic user-item files (kgstore.ingest.sources.interactions)."""
 
 from pathlib import Path
 from typing import Annotated
@@ -6,8 +6,8 @@ from typing import Annotated
 import typer
 
 from cli.ingest_options import DomainOption, Reported, ingest_command, run_ingest
-from kgstore.ingest.interactions import InteractionFormat, ingest_interactions
 from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.interactions import InteractionFormat, ingest_interactions
 
 
 @ingest_command()

@@ -24,10 +24,10 @@ from kgstore.db import Database, open_database
 from kgstore.errors import TooManyRejects
 from kgstore.graph.mapping import Domain
 from kgstore.ingest.bulk_load import bulk_load, check_bulk_target
-from kgstore.ingest.bulk_writer import BulkGraph
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION
 from kgstore.ingest.session import IngestOptions, IngestReport
-from kgstore.ingest.writer import DEFAULT_BATCH_SIZE
+from kgstore.ingest.write.bulk_writer import BulkGraph
+from kgstore.ingest.write.writer import DEFAULT_BATCH_SIZE
 from kgstore.settings import Settings
 
 T = TypeVar("T")

@@ -10,8 +10,8 @@ from rich.table import Table
 from cli.console import console, database
 from kgstore.graph.run_results import result_line
 from kgstore.graph.runs import RunKind, list_runs, mark_interrupted_runs
-from kgstore.graph.undo import summary as undo_summary
-from kgstore.graph.undo import undo_ingest_run
+from kgstore.ingest.write.undo import summary as undo_summary
+from kgstore.ingest.write.undo import undo_ingest_run
 
 app = typer.Typer(invoke_without_command=True)
 

@@ -6,12 +6,12 @@ from rich.table import Table
 from cli.console import console, settings
 from kgstore.db import open_database
 from kgstore.errors import ServiceError
-from kgstore.ingest.warm_up import warm_up
-from kgstore.services.flower import flower_process, flower_status, start_flower
-from kgstore.services.guide_server import guide_process, guide_status
+from kgstore.ingest.write.warm_up import warm_up
+from kgstore.services.flower import Flower
+from kgstore.services.guide_server import GuideServer
 from kgstore.services.logs import LogSource, show_logs
-from kgstore.services.neo4j_server import neo4j_process, neo4j_status
-from kgstore.services.redis_server import redis_process, redis_status
+from kgstore.services.neo4j_server import Neo4jServer
+from kgstore.services.redis_server import RedisServer
 from kgstore.services.stack import stack_down, stack_up
 from kgstore.settings import Settings, env_file_path
 from workers.launcher import WORKERS, start_workers, stop_workers, worker_status
@@ -24,8 +24,8 @@ app = typer.Typer(
 
 def _print_status(cfg: Settings) -> bool:
     """Print one table of every service; returns whether all of them run."""
-    neo = neo4j_status(cfg)
-    red = redis_status(cfg)
+    neo = Neo4jServer(cfg).status()
+    red = RedisServer(cfg).status()
     table = Table("service", "state", "pid", "ports", "version")
     table.add_row(
         "neo4j",
@@ -46,9 +46,9 @@ def _print_status(cfg: Settings) -> bool:
             f"queue {worker.queue}",
             "-",
         )
-    guide = guide_status(cfg)
+    guide = GuideServer(cfg).status()
     table.add_row("guide", _state(guide.running), str(guide.pid or "-"), f"http {guide.port}", "-")
-    flower = flower_status(cfg)
+    flower = Flower(cfg).status()
     if flower.running:
         table.add_row(
             "flower", _state(True), str(flower.pid), f"http {cfg.flower_port}", flower.version
@@ -99,7 +99,7 @@ def services_up(
         for node, what in start_workers(cfg).items():
             console.print(f"{node}: {what}")
     if flower:
-        console.print(f"flower: {start_flower(cfg)}")
+        console.print(f"flower: {Flower(cfg).start()}")
     _print_status(cfg)
 
 
@@ -122,16 +122,11 @@ def services_status() -> None:
 def _log_sources(cfg: Settings) -> dict[str, list[LogSource]]:
     """Each service's log files, as its launcher names them."""
     return {
-        # Neo4j writes its own log, neo4j.log, into the folder of its console output
-        # (server.directories.logs); the console file holds what the JVM printed.
-        "neo4j": [
-            LogSource("neo4j", neo4j_process(cfg).logfile.parent / "neo4j.log"),
-            LogSource("neo4j console", neo4j_process(cfg).logfile),
-        ],
-        "redis": [LogSource("redis", redis_process(cfg).logfile)],
+        "neo4j": Neo4jServer(cfg).log_sources(),
+        "redis": RedisServer(cfg).log_sources(),
         "worker": [LogSource(spec.node_name(), spec.process(cfg).logfile) for spec in WORKERS],
-        "flower": [LogSource("flower", flower_process(cfg).logfile)],
-        "guide": [LogSource("guide", guide_process(cfg).logfile)],
+        "flower": Flower(cfg).log_sources(),
+        "guide": GuideServer(cfg).log_sources(),
     }
 
 

@@ -5,11 +5,11 @@ to embed), so a module that finds it intact reuses it."""
 from pathlib import Path
 
 from kgstore.db import Database
+from kgstore.demo.ingest import ingest_demo
+from kgstore.demo.users import DemoConfig
 from kgstore.embeddings.pipeline import EmbedTarget, embed_nodes
 from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.graph.clear import clear_graph
-from kgstore.ingest.demo_ingest import ingest_demo
-from kgstore.ingest.demo_users import DemoConfig
 from kgstore.ingest.session import IngestOptions
 from kgstore.schema import apply_schema
 

@@ -31,14 +31,7 @@ from kgstore.services.guide_content import (
     guide_query_files,
     render_guide,
 )
-from kgstore.services.guide_server import (
-    guide_process,
-    guide_status,
-    guide_url,
-    start_guide_server,
-    stop_guide_server,
-    style_url,
-)
+from kgstore.services.guide_server import GuideServer, guide_url, style_url
 from kgstore.services.isolated import free_port
 from kgstore.settings import Settings
 from tests.chromium import artifact_path, headless_chromium
@@ -191,16 +184,16 @@ def test_compose_serves_style_and_guide_to_browser() -> None:
 def test_guide_server_starts_serves_and_stops(tmp_path: Path) -> None:
     """The life cycle `kgctl services up|down` drives, on a port and state dir of its own."""
     own = Settings(_env_file=None, kgstore_state_dir=tmp_path, neo4j_guide_port=free_port())
-    assert start_guide_server(own) == "started"
+    assert GuideServer(own).start() == "started"
     try:
-        assert start_guide_server(own) == "already running"
+        assert GuideServer(own).start() == "already running"
         response = httpx.get(guide_url(own), timeout=10)
         assert response.status_code == 200
-        assert guide_status(own).running
+        assert GuideServer(own).status().running
     finally:
-        assert stop_guide_server(own)
-    assert not guide_status(own).running
-    assert not guide_process(own).pidfile.exists()
+        assert GuideServer(own).stop()
+    assert not GuideServer(own).status().running
+    assert not GuideServer(own).process.pidfile.exists()
 
 
 def test_guide_port_taken_names_the_setting(tmp_path: Path) -> None:
@@ -210,8 +203,8 @@ def test_guide_port_taken_names_the_setting(tmp_path: Path) -> None:
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
         with pytest.raises(ServiceError, match=f"port {port} \\(NEO4J_GUIDE_PORT\\)"):
-            start_guide_server(own)
-    assert not guide_status(own).running
+            GuideServer(own).start()
+    assert not GuideServer(own).status().running
 
 
 def test_style_sheet_styles_every_label_with_its_key_property() -> None:

@@ -7,10 +7,10 @@ from kgstore.db import Database
 from kgstore.graph.clear import clear_domain
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
 from kgstore.graph.sequences import read_sequences
-from kgstore.ingest.graph_writer import GraphWriter
-from kgstore.ingest.interactions import ingest_interactions
 from kgstore.ingest.session import IngestOptions
-from kgstore.ingest.writer import Provenance
+from kgstore.ingest.sources.interactions import ingest_interactions
+from kgstore.ingest.write.graph_writer import GraphWriter
+from kgstore.ingest.write.writer import Provenance
 from kgstore.schema import describe_schema
 from kgstore.settings import Settings
 from tests.ingest_checks import count, graph_state, run_kgctl

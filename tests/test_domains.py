@@ -9,11 +9,11 @@ import pytest
 from kgstore.db import Database
 from kgstore.errors import DomainConflict
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
-from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
-from kgstore.ingest.graph_writer import GraphWriter
-from kgstore.ingest.interactions import ingest_interactions
 from kgstore.ingest.session import IngestOptions
-from kgstore.ingest.writer import Provenance
+from kgstore.ingest.sources.dbpedia_file import ingest_dbpedia_file
+from kgstore.ingest.sources.interactions import ingest_interactions
+from kgstore.ingest.write.graph_writer import GraphWriter
+from kgstore.ingest.write.writer import Provenance
 from kgstore.stats import Table1, graph_stats
 
 DBR = "http://dbpedia.org/resource/"

@@ -12,12 +12,12 @@ import pytest
 from kgstore.db import Database
 from kgstore.embeddings.pipeline import EmbedTarget, embed_nodes
 from kgstore.embeddings.sentence_transformers import DEFAULT_MODEL, SentenceTransformerEmbedder
-from kgstore.embeddings.texts import TITLE_FROM_URI
 from kgstore.graph.dense_idx import assign_dense_indices
+from kgstore.graph.item_names import TITLE_FROM_URI
 from kgstore.graph.mapping import BY_TYPE, Domain
-from kgstore.ingest.graph_writer import GraphWriter
-from kgstore.ingest.writer import Provenance
-from kgstore.recsys.data import Vocabulary
+from kgstore.ingest.write.graph_writer import GraphWriter
+from kgstore.ingest.write.writer import Provenance
+from kgstore.ranking.data import Vocabulary
 from kgstore.recsys.inputs import item_text_features
 from kgstore.report import sections
 from kgstore.report.gather import TextSources, text_sources

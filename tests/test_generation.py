@@ -12,6 +12,7 @@ import pytest
 from kgstore.db import Database
 from kgstore.embeddings.pipeline import EmbedTarget, embed_nodes
 from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
+from kgstore.embeddings.user_vectors import user_keyword_vectors
 from kgstore.errors import GenerationError, KgstoreError
 from kgstore.generation.fallback import FALLBACK_MODEL
 from kgstore.generation.openai_compatible import OpenAICompatibleGenerator
@@ -21,12 +22,11 @@ from kgstore.generation.pipeline import (
     input_hash,
 )
 from kgstore.generation.prompts import DESCRIPTION_PROMPT_VERSION, description_prompt
-from kgstore.generation.user_vectors import user_keyword_vectors
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import BY_TYPE, Domain
 from kgstore.graph.sequences import Interaction, Sequences, write_sequences
-from kgstore.ingest.graph_writer import GraphWriter
-from kgstore.ingest.writer import Provenance
+from kgstore.ingest.write.graph_writer import GraphWriter
+from kgstore.ingest.write.writer import Provenance
 from kgstore.settings import Settings
 from tests.ingest_checks import count, run_kgctl
 from tests.llm_double import LLMDouble, llm_double

@@ -9,10 +9,10 @@ from kgstore.db import Database
 from kgstore.errors import SequenceReadError
 from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import Interaction, Sequences, read_sequences
-from kgstore.ingest.interactions import ingest_interactions, read_interactions
 from kgstore.ingest.quarantine import Quarantine
-from kgstore.ingest.sequence_rules import build_sequences
 from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.interactions import ingest_interactions, read_interactions
+from kgstore.ingest.sources.sequence_rules import build_sequences
 
 MOVIES_CSV = "user,item,rating,timestamp\nu1,m2,4,300\nu1,m1,5,100\nu2,m1,3,50\nu1,m3,2.5,300\n"
 BOOKS_SEQ = "u1 b1 b2\nu3 b2\nu1 b3 b1\n"

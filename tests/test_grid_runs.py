@@ -25,6 +25,8 @@ from kgstore.db import Database
 from kgstore.errors import KgstoreError, RecsysInputError
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import Domain
+from kgstore.ranking.metrics import metric_at
+from kgstore.ranking.stats import paired_comparison
 from kgstore.recsys.compare import compare_rows
 from kgstore.recsys.evaluation import evaluate_grid
 from kgstore.recsys.grid import (
@@ -37,9 +39,7 @@ from kgstore.recsys.grid import (
     prepare_grid,
     run_grid,
 )
-from kgstore.recsys.metrics import metric_at
 from kgstore.recsys.saved_ranks import RANKS_FILE, SavedRanks, load_ranks, save_ranks
-from kgstore.recsys.stats import paired_comparison
 from kgstore.recsys.table import write_table
 from kgstore.report.figures import SliceBars, slice_bars_figure
 from kgstore.schema import apply_schema

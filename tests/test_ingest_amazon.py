@@ -14,8 +14,8 @@ import pytest
 from kgstore.db import Database
 from kgstore.errors import CorruptSource, TooManyRejects
 from kgstore.graph.mapping import Domain
-from kgstore.ingest.amazon import entity_uri, ingest_amazon
 from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.amazon import entity_uri, ingest_amazon
 from kgstore.settings import Settings
 from tests.amazon_files import files_2018, review, write_lines
 from tests.ingest_checks import (

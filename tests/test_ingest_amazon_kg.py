@@ -14,9 +14,9 @@ from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from kgstore.errors import CorruptSource, TooManyRejects
 from kgstore.export.reader import export_snapshot
 from kgstore.graph.mapping import DBR, Domain
-from kgstore.ingest.amazon_kg import AmazonKgFiles, ingest_amazon_kg, title_from_pattern
-from kgstore.ingest.bulk_writer import BulkGraph
 from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.amazon_kg import AmazonKgFiles, ingest_amazon_kg, title_from_pattern
+from kgstore.ingest.write.bulk_writer import BulkGraph
 from kgstore.settings import Settings
 from tests.amazon_files import tsv, write
 from tests.ingest_checks import (

@@ -9,9 +9,9 @@ import pytest
 
 from kgstore.errors import BulkImportError
 from kgstore.graph.mapping import BY_TYPE
-from kgstore.ingest.bulk_files import write_import_files
-from kgstore.ingest.bulk_writer import BulkGraph, BulkWriter
-from kgstore.ingest.writer import Provenance
+from kgstore.ingest.write.bulk_files import write_import_files
+from kgstore.ingest.write.bulk_writer import BulkGraph, BulkWriter
+from kgstore.ingest.write.writer import Provenance
 
 
 def written(tmp_path: Path, items: dict[str, dict]) -> dict[str, dict[str, str]]:

@@ -19,15 +19,15 @@ from kgstore.db import Database
 from kgstore.errors import CorruptSource, TooManyRejects
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
-from kgstore.ingest.dbpedia_file import ingest_dbpedia_file
-from kgstore.ingest.dbpedia_sparql import (
+from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.dbpedia_file import ingest_dbpedia_file
+from kgstore.ingest.sources.dbpedia_sparql import (
     SparqlSource,
     ingest_dbpedia_endpoint,
 )
-from kgstore.ingest.graph_writer import GraphWriter
-from kgstore.ingest.session import IngestOptions
-from kgstore.ingest.sparql_client import FetchPolicy
-from kgstore.ingest.writer import Provenance
+from kgstore.ingest.sources.sparql_client import FetchPolicy
+from kgstore.ingest.write.graph_writer import GraphWriter
+from kgstore.ingest.write.writer import Provenance
 from kgstore.settings import Settings
 from tests.sparql import (
     DBR,

@@ -17,20 +17,20 @@ from pathlib import Path
 import pytest
 
 from kgstore.db import Database
+from kgstore.demo.books import BOOKS
+from kgstore.demo.catalogue import CatalogueSpec, DemoItem
+from kgstore.demo.films import DEMO_FILMS, FILMS, film_item_id
+from kgstore.demo.ingest import demo_sequences, ingest_demo, ingest_scale
+from kgstore.demo.scale import BOOKS_SHAPE, ScaleShape, scale_catalogue, scale_users
+from kgstore.demo.users import SESSION_GAP_S, DemoConfig, DemoUser
+from kgstore.demo.users import generate_users as generate
 from kgstore.errors import DemoConfigError
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE, Domain
 from kgstore.graph.runs import RunKind, list_runs
 from kgstore.graph.sequences import read_sequences
-from kgstore.ingest.dbpedia_file import read_rdf
-from kgstore.ingest.demo_books import BOOKS
-from kgstore.ingest.demo_catalogue import CatalogueSpec, DemoItem
-from kgstore.ingest.demo_films import DEMO_FILMS, FILMS, film_item_id
-from kgstore.ingest.demo_ingest import demo_sequences, ingest_demo, ingest_scale
-from kgstore.ingest.demo_scale import BOOKS_SHAPE, ScaleShape, scale_catalogue, scale_users
-from kgstore.ingest.demo_users import SESSION_GAP_S, DemoConfig, DemoUser
-from kgstore.ingest.demo_users import generate_users as generate
 from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.dbpedia_file import read_rdf
 from kgstore.paths import PROJECT_ROOT
 from kgstore.settings import Settings
 from kgstore.stats import graph_stats
@@ -111,10 +111,10 @@ def test_generation_does_not_depend_on_hash_seed(users: list[DemoUser]) -> None:
     change) must generate the very same bytes."""
     script = (
         "import hashlib, sys; from pathlib import Path; "
-        "from kgstore.ingest.dbpedia_file import read_rdf; "
+        "from kgstore.ingest.sources.dbpedia_file import read_rdf; "
         "from kgstore.ingest.quarantine import Quarantine; "
-        "from kgstore.ingest.demo_users import DemoConfig; "
-        "from kgstore.ingest.demo_films import DEMO_FILMS, films_from_triples; "
+        "from kgstore.demo.users import DemoConfig; "
+        "from kgstore.demo.films import DEMO_FILMS, films_from_triples; "
         "from tests.test_ingest_demo import canonical, generate_users; "
         "films = films_from_triples(read_rdf(DEMO_FILMS, Quarantine(Path(sys.argv[1])))[0]); "
         "print(hashlib.sha256(canonical(generate_users(films, DemoConfig(seed=11, users=300))))"

@@ -13,8 +13,12 @@ import pytest
 from kgstore.db import Database
 from kgstore.errors import CorruptSource, TooManyRejects
 from kgstore.graph.mapping import Domain
-from kgstore.ingest.interactions import InteractionFormat, detect_format, ingest_interactions
 from kgstore.ingest.session import IngestOptions, IngestReport
+from kgstore.ingest.sources.interactions import (
+    InteractionFormat,
+    detect_format,
+    ingest_interactions,
+)
 from kgstore.settings import Settings
 from tests.ingest_checks import (
     check_resume_after_kill,

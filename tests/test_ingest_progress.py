@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from kgstore.graph.mapping import BY_TYPE
-from kgstore.ingest.bulk_writer import BulkGraph, BulkWriter
 from kgstore.ingest.progress import IngestProgress
 from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.session import IngestSession
-from kgstore.ingest.writer import Provenance
+from kgstore.ingest.write.bulk_writer import BulkGraph, BulkWriter
+from kgstore.ingest.write.writer import Provenance
 
 
 def session_writing(count: int, tmp_path: Path) -> IngestSession:

@@ -11,12 +11,12 @@ import pytest
 from kgstore.db import Database
 from kgstore.errors import TooManyRejects, UndoRefused
 from kgstore.graph.mapping import DBR, Domain
-from kgstore.graph.undo import undo_ingest_run
-from kgstore.ingest.amazon_kg import AmazonKgFiles, ingest_amazon_kg
 from kgstore.ingest.bulk_load import bulk_load
-from kgstore.ingest.bulk_writer import BulkGraph
-from kgstore.ingest.interactions import ingest_interactions
 from kgstore.ingest.session import IngestOptions
+from kgstore.ingest.sources.amazon_kg import AmazonKgFiles, ingest_amazon_kg
+from kgstore.ingest.sources.interactions import ingest_interactions
+from kgstore.ingest.write.bulk_writer import BulkGraph
+from kgstore.ingest.write.undo import undo_ingest_run
 from kgstore.settings import Settings
 from tests.amazon_files import tsv, write
 from tests.ingest_checks import full_snapshot, run_kgctl

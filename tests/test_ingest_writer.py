@@ -6,8 +6,8 @@ from neo4j.exceptions import Neo4jError
 
 from kgstore.db import Database
 from kgstore.graph.mapping import BY_TYPE
-from kgstore.ingest.graph_writer import GraphWriter
-from kgstore.ingest.writer import Provenance
+from kgstore.ingest.write.graph_writer import GraphWriter
+from kgstore.ingest.write.writer import Provenance
 from kgstore.settings import Settings
 from tests.ingest_checks import count
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from kgstore.errors import ModelDiverged
-from kgstore.recsys.metrics import RankingMetrics, metric_at, ranks, sampled_ranks
-from kgstore.recsys.stats import mean_std, paired_test
+from kgstore.ranking.metrics import RankingMetrics, metric_at, ranks, sampled_ranks
+from kgstore.ranking.stats import mean_std, paired_test
 
 
 def test_rank_counts_ties_before_the_positive() -> None:

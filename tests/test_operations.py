@@ -23,16 +23,11 @@ import yaml
 
 from kgstore.envfile import read_env_file
 from kgstore.paths import DOCKER_DIR
-from kgstore.services.flower import flower_process
+from kgstore.services.flower import Flower
 from kgstore.services.isolated import free_port, isolated_stack_env
 from kgstore.services.logs import LogSource, show_logs, tail_lines
 from kgstore.services.process import pid_alive, port_in_use
-from kgstore.services.redis_server import (
-    redis_password_and_port,
-    redis_process,
-    start_redis,
-    stop_redis,
-)
+from kgstore.services.redis_server import RedisServer, redis_password_and_port
 from kgstore.settings import Settings
 from tests.stacks import PrivateStack, assert_nothing_left
 from workers.app import CPU_QUEUE, create_app
@@ -176,9 +171,9 @@ def test_flower_asks_for_the_password_and_shows_the_workers(stack: PrivateStack)
     assert {queue["name"] for queue in queues["active_queues"]} == {"cpu", "gpu"}
 
     # The password sits in a 0600 file, not on Flower's command line.
-    conf = flower_process(cfg).logfile.parent / "flowerconfig.py"
+    conf = Flower(cfg).home / "flowerconfig.py"
     assert conf.stat().st_mode & 0o077 == 0
-    pid = flower_process(cfg).pid()
+    pid = Flower(cfg).pid()
     assert pid is not None
     assert (cfg.flower_password or "").encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
 
@@ -194,7 +189,7 @@ def test_flower_asks_for_the_password_and_shows_the_workers(stack: PrivateStack)
 @pytest.mark.slow
 def test_logs_show_the_end_of_each_log(stack: PrivateStack, tmp_path: Path) -> None:
     cfg = stack_settings(stack)
-    redis_log = redis_process(cfg).logfile
+    redis_log = RedisServer(cfg).logfile
     shown = stack.kgctl("services", "logs", "redis", "--lines", "5")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines() == [
@@ -265,10 +260,10 @@ def test_a_queued_task_survives_a_redis_restart(stack: PrivateStack, how: str) -
     assert client.config_get("appendonly") == {"appendonly": "yes"}
     client.close()
 
-    old_pid = redis_process(cfg).pid()
+    old_pid = RedisServer(cfg).pid()
     assert old_pid is not None
     if how == "stop":
-        assert stop_redis(cfg)
+        assert RedisServer(cfg).stop()
     else:
         os.kill(old_pid, signal.SIGKILL)
     # The main thread shows as a zombie while Redis's other threads, which share its open
@@ -278,8 +273,8 @@ def test_a_queued_task_survives_a_redis_restart(stack: PrivateStack, how: str) -
     while pid_alive(old_pid) or port_in_use("127.0.0.1", port):
         assert time.monotonic() < deadline, f"Redis {old_pid} still holds port {port}"
         time.sleep(0.05)
-    assert start_redis(cfg) == "started"
-    assert redis_process(cfg).pid() not in (None, old_pid)
+    assert RedisServer(cfg).start() == "started"
+    assert RedisServer(cfg).pid() not in (None, old_pid)
 
     client = redis.Redis.from_url(cfg.redis_url or "", socket_timeout=5)
     assert task_id in queued_ids(client, CPU_QUEUE)
@@ -298,7 +293,7 @@ def test_a_queued_task_survives_a_redis_restart(stack: PrivateStack, how: str) -
 @pytest.mark.slow
 def test_services_down_stops_flower(stack: PrivateStack) -> None:
     cfg = stack_settings(stack)
-    assert flower_process(cfg).pid() is not None
+    assert Flower(cfg).pid() is not None
     down = stack.kgctl("services", "down")
     assert down.returncode == 0, down.stderr
     assert "flower: stopped" in down.stdout

@@ -18,14 +18,14 @@ from kgstore.export.reader import export_snapshot
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import read_sequences
+from kgstore.graph.split import LeaveOneOut
 from kgstore.personas.checkpoint import get_checkpoint
 from kgstore.personas.infer import PersonaEncoder, fitted_model, infer_personas, load_encoder
 from kgstore.personas.runner import PersonaReport, train_personas
-from kgstore.recsys.data import sequence_data
+from kgstore.ranking.data import sequence_data
 from kgstore.recsys.inputs import DomainSplit, persona_vectors
 from kgstore.recsys.recommend import recommend_session
 from kgstore.recsys.single import train_model
-from kgstore.recsys.split import LeaveOneOut
 from kgstore.schema import apply_schema
 from kgstore.train import hdgi
 from kgstore.train.sasrec import SASRecConfig

@@ -28,10 +28,10 @@ from kgstore.export.reader import export_snapshot
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import read_sequences
+from kgstore.graph.split import LeaveOneOut, holdout_users
 from kgstore.personas import runner
 from kgstore.personas.infer import infer_personas, load_encoder
 from kgstore.personas.similar import similar_users
-from kgstore.recsys.split import LeaveOneOut, holdout_users
 from kgstore.settings import Settings
 from kgstore.train.config import config_from_dict
 from kgstore.train.hdgi import (

@@ -15,10 +15,11 @@ import torch
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.errors import PersonaError
-from kgstore.generation.pipeline import generate_keywords, keywords_property
+from kgstore.generation.pipeline import generate_keywords
 from kgstore.graph.clear import clear_domain
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain
+from kgstore.graph.user_properties import keywords_property
 from kgstore.personas import runner
 from kgstore.personas.infer import infer_personas, session_encoder
 from kgstore.personas.runner import PersonaReport

@@ -20,10 +20,10 @@ from kgstore.graph.clear import clear_graph
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import read_sequences
+from kgstore.graph.split import LeaveOneOut
 from kgstore.personas import runner
 from kgstore.personas.runner import train_personas
 from kgstore.recsys.grid import GridConfig, prepare_grid, run_grid
-from kgstore.recsys.split import LeaveOneOut
 from kgstore.schema import apply_schema
 from kgstore.train.hdgi import HDGIConfig
 from kgstore.train.sasrec import SASRecConfig

@@ -11,10 +11,10 @@ import torch
 
 from kgstore.errors import ConfigError, ModelDiverged
 from kgstore.graph.sequences import Interaction, Sequences
+from kgstore.graph.split import LeaveOneOut
 from kgstore.models import SASRec
-from kgstore.recsys.data import SequenceTensors, Vocabulary, sequence_data
-from kgstore.recsys.evaluate import NO_CANDIDATE, evaluate, rerank, retrieve
-from kgstore.recsys.split import LeaveOneOut
+from kgstore.ranking.data import SequenceTensors, Vocabulary, sequence_data
+from kgstore.ranking.evaluate import NO_CANDIDATE, evaluate, rerank, retrieve
 from kgstore.train.sasrec import SASRecConfig, build_model, train_sasrec
 
 ITEMS = 50

@@ -6,8 +6,8 @@ import pytest
 
 from kgstore.errors import SettingsError, UnsafeIri
 from kgstore.graph.mapping import BY_DBPEDIA_PREDICATE
-from kgstore.ingest.dbpedia_sparql import facts_query, sparql_iri
-from kgstore.ingest.sparql_client import FetchPolicy
+from kgstore.ingest.sources.dbpedia_sparql import facts_query, sparql_iri
+from kgstore.ingest.sources.sparql_client import FetchPolicy
 from kgstore.settings import load_settings
 from tests.sparql import DBR, HOSTILE_ITEM_URIS
 

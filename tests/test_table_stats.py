@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from kgstore.graph.mapping import Domain
+from kgstore.ranking.stats import holm, paired_comparison
 from kgstore.recsys.grid import (
     ALL,
     ANONYMOUS,
@@ -21,7 +22,6 @@ from kgstore.recsys.grid import (
     anonymous_name,
     rerank_name,
 )
-from kgstore.recsys.stats import holm, paired_comparison
 from kgstore.recsys.table import as_json, markdown, table_rows, write_table
 from kgstore.report.gather import RunNode
 from kgstore.report.page import page

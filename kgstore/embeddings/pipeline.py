@@ -39,7 +39,7 @@ from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain, cypher_label
 from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 from kgstore.graph.vector_index import drop_other_vector_index, ensure_vector_index
-from kgstore.ingest.write_pipeline import WritePipeline
+from kgstore.ingest.write.pipeline import WritePipeline
 from kgstore.settings import Settings
 
 DEFAULT_CHUNK = 4_096

@@ -23,12 +23,8 @@ from enum import StrEnum
 
 from kgstore.generation.facts import ItemFacts
 from kgstore.generation.fallback import FALLBACK_MODEL, fallback_description
-from kgstore.ingest.dbpedia import name_from_iri
+from kgstore.graph.item_names import TITLE_FROM_URI, readable_name
 
-TITLE_FROM_URI = "dbpedia uri"
-"""`Item.titleSource` of a title an ingest made from the item's DBpedia uri."""
-TITLE_FROM_TABLE = "item table"
-"""`Item.titleSource` of a title an ingest read from a source's item table."""
 UNRECORDED_SOURCE = "not recorded"
 """How a vector written before `textSource` was recorded is counted (`kgctl embed`
 records it without re-encoding)."""
@@ -62,11 +58,6 @@ class ItemFields:
 
 def _clean(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
-
-
-def readable_name(uri: str | None) -> str | None:
-    """A resource's local name as a label (underscores to spaces, percent-decoded)."""
-    return _clean(name_from_iri(uri)) if _clean(uri) else None
 
 
 def needs_facts(item: ItemFields) -> bool:

@@ -5,7 +5,7 @@ schema) and returns a few `collect()`ed lists, so a million relationships arrive
 handful of records: Python never touches one record per edge, and node keys are mapped
 to rows with `numpy.searchsorted` over sorted `idx` arrays instead of dicts.
 
-Only training interactions are kept, by the same rule as `recsys.split.LeaveOneOut`
+Only training interactions are kept, by the same rule as `graph.split.LeaveOneOut`
 (`training_lengths`), and the users `holdout_users` picks are left out with all their
 edges: persona learning never sees a validation or test item.
 """
@@ -20,7 +20,7 @@ from kgstore.errors import ExportError, SequenceReadError
 from kgstore.export.config import ExportConfig
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.mapping import BY_TYPE, Domain, cypher_label
-from kgstore.recsys.split import holdout_users, training_lengths
+from kgstore.graph.split import holdout_users, training_lengths
 
 IDX_RANGE = 50_000
 """Source nodes per query: a range's collected lists of integers stay a few MB."""

@@ -54,7 +54,8 @@ from kgstore.generation.prompts import (
 from kgstore.graph.mapping import Domain, cypher_label
 from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 from kgstore.graph.sequences import read_sequences
-from kgstore.recsys.split import LeaveOneOut
+from kgstore.graph.split import LeaveOneOut
+from kgstore.graph.user_properties import keywords_property
 from kgstore.settings import Settings
 
 DEFAULT_BATCH = 64
@@ -68,11 +69,6 @@ Inputs = Callable[[list[dict[str, Any]]], dict[str, str]]
 class GenerateTarget(StrEnum):
     DESCRIPTIONS = "descriptions"
     KEYWORDS = "keywords"
-
-
-def keywords_property(domain: Domain) -> str:
-    """The User property holding the domain's keywords, e.g. `preferenceKeywordsMovie`."""
-    return f"preferenceKeywords{domain.label}"
 
 
 @dataclass(frozen=True)

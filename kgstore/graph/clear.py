@@ -8,10 +8,9 @@ transaction memory pool on its own. The schema (constraints, indexes) always sta
 from dataclasses import dataclass
 
 from kgstore.db import Database
-from kgstore.generation.pipeline import keywords_property
 from kgstore.graph.batched import BATCH, delete_in_batches
 from kgstore.graph.mapping import Domain, cypher_label
-from kgstore.personas.stored import persona_keys
+from kgstore.graph.user_properties import keywords_property, persona_keys
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Undo records: what an online ingest changed on nodes and relationships that existed
-before it, kept so that `kgctl runs undo` can put it back (kgstore.graph.undo).
+before it, kept so that `kgctl runs undo` can put it back (kgstore.ingest.write.undo).
 
 The writer's `MERGE` statements return, for every node or relationship that existed
 before the run and that the run writes for the first time, the values it is about to
-overwrite (`write_queries.node_before`). Each batch stores them, in its own
+overwrite (`ingest.write.queries.node_before`). Each batch stores them, in its own
 transaction, as one `(:IngestUndo {run, kind, entries, prevRuns})` node: `entries` is a
 JSON list (Neo4j properties cannot hold maps), `prevRuns` the runs that had written
 those nodes and relationships last, so a later undo of one of those runs can tell that

@@ -13,12 +13,12 @@ from pathlib import Path
 from kgstore.db import Database, open_database
 from kgstore.errors import BulkImportError
 from kgstore.graph.dense_idx import assign_dense_indices
-from kgstore.ingest.bulk_files import write_import_files
-from kgstore.ingest.bulk_writer import BulkGraph
 from kgstore.ingest.session import record_ingest_run
+from kgstore.ingest.write.bulk_files import write_import_files
+from kgstore.ingest.write.bulk_writer import BulkGraph
 from kgstore.schema import apply_schema
 from kgstore.services.neo4j_import import import_offline
-from kgstore.services.neo4j_server import neo4j_process
+from kgstore.services.neo4j_server import Neo4jServer
 from kgstore.settings import Settings
 from kgstore.timing import timed
 
@@ -33,7 +33,7 @@ class BulkLoadReport:
 
 def check_bulk_target(db: Database, settings: Settings) -> None:
     """Refuse before any work unless the database is empty and its server is ours."""
-    if neo4j_process(settings).pid() is None:
+    if Neo4jServer(settings).pid() is None:
         raise BulkImportError(
             "the bulk path imports into the Neo4j that `kgctl services up` manages "
             f"(KGSTORE_STATE_DIR={settings.state_dir}), and it is not running there; "

@@ -25,13 +25,13 @@ from kgstore.graph.runs import (
     record_run_start,
 )
 from kgstore.graph.sequences import Sequences, write_sequences
-from kgstore.graph.undo import summary as undo_summary
-from kgstore.graph.undo import undo_ingest_run
-from kgstore.ingest.bulk_writer import BulkGraph, BulkRun, BulkWriter
-from kgstore.ingest.graph_writer import GraphWriter
 from kgstore.ingest.progress import IngestProgress
 from kgstore.ingest.quarantine import DEFAULT_MAX_REJECT_FRACTION, Quarantine
-from kgstore.ingest.writer import DEFAULT_BATCH_SIZE, Provenance, Writer, base_label
+from kgstore.ingest.write.bulk_writer import BulkGraph, BulkRun, BulkWriter
+from kgstore.ingest.write.graph_writer import GraphWriter
+from kgstore.ingest.write.undo import summary as undo_summary
+from kgstore.ingest.write.undo import undo_ingest_run
+from kgstore.ingest.write.writer import DEFAULT_BATCH_SIZE, Provenance, Writer, base_label
 from kgstore.schema import apply_schema
 from kgstore.settings import load_settings
 
@@ -196,7 +196,7 @@ def ingest_session(
     `running`; the error says so and how to resume.
 
     The reject threshold can only be judged once the whole input is read, after the
-    good records were written: a run over it is undone (`graph.undo`), so the graph is
+    good records were written: a run over it is undone (`ingest.write.undo`), so the graph is
     as it was before, then fails (exit 3).
     """
     provenance = Provenance(source, source_file)

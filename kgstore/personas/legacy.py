@@ -12,8 +12,8 @@ own users without its persona) and must be trained again.
 
 from kgstore.db import Database
 from kgstore.graph.mapping import Domain
+from kgstore.graph.user_properties import persona_keys
 from kgstore.graph.vector_index import ensure_vector_index
-from kgstore.personas.stored import persona_keys
 
 LEGACY_INDEX = "user_persona"
 BATCH = 10_000

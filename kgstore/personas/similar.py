@@ -9,8 +9,9 @@ import numpy as np
 from kgstore.db import Database
 from kgstore.errors import PersonaError
 from kgstore.graph.mapping import Domain
+from kgstore.graph.user_properties import persona_keys
 from kgstore.personas.legacy import legacy_note
-from kgstore.personas.stored import persona_keys, stored_run
+from kgstore.personas.stored import stored_run
 
 
 @dataclass(frozen=True)

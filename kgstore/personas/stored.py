@@ -3,15 +3,14 @@
 A user may rate items of several domains (Amazon reviewer ids are shared across
 categories), and each domain's persona run learns its own persona for them. So a persona is
 stored per (user, domain), as properties of the User named after the domain
-(`persona_keys`): `persona_movies` with `persona_movies_run`, `persona_books` with
-`persona_books_run`, and a cosine vector index per domain (`user_persona_movies`, ...;
-Neo4j indexes vectors per label and property). A persona run of one domain never touches
-another domain's properties. The names derive from the `--domain` value so that Cypher
-with a `$domain` parameter reads `u['persona_' + $domain]` and queries the index
-`'user_persona_' + $domain`.
+(`graph.user_properties.persona_keys`): `persona_movies` with `persona_movies_run`,
+`persona_books` with `persona_books_run`, and a cosine vector index per domain
+(`user_persona_movies`, ...; Neo4j indexes vectors per label and property). A persona
+run of one domain never touches another domain's properties. The names derive from the
+`--domain` value so that Cypher with a `$domain` parameter reads `u['persona_' + $domain]`
+and queries the index `'user_persona_' + $domain`.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,26 +18,7 @@ import numpy as np
 from kgstore.db import Database
 from kgstore.errors import PersonaError
 from kgstore.graph.mapping import Domain
-
-
-@dataclass(frozen=True)
-class PersonaKeys:
-    """The User properties and the vector index holding one domain's personas."""
-
-    vector: str
-    run: str
-    """The persona run that wrote `vector`."""
-    pending: str
-    """A run's vector before its switch (`personas.writeback`), and its run."""
-    pending_run: str
-    index: str
-
-
-def persona_keys(domain: Domain) -> PersonaKeys:
-    vector = f"persona_{domain.value}"
-    return PersonaKeys(
-        vector, f"{vector}_run", f"{vector}_pending", f"{vector}_pending_run", f"user_{vector}"
-    )
+from kgstore.graph.user_properties import persona_keys
 
 
 def persona_users(db: Database, domain: Domain, run: str) -> list[str]:

@@ -15,8 +15,8 @@ import numpy as np
 
 from kgstore.db import Database
 from kgstore.graph.mapping import Domain
+from kgstore.graph.user_properties import persona_keys
 from kgstore.graph.vector_index import ensure_vector_index
-from kgstore.personas.stored import persona_keys
 
 WRITE_BATCH = 5_000
 

@@ -1,2 +1,1 @@
-"""The recommender side: the leave-one-out split shared with persona learning, metrics,
-retriever/reranker training and the evaluation grid."""
+"""Recommender orchestration above train/, personas/, generation/: inputs, grid, table, serving."""

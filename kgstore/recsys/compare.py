@@ -18,10 +18,10 @@ import torch
 
 from kgstore.db import Database
 from kgstore.errors import KgstoreError
+from kgstore.ranking.metrics import metric_at
+from kgstore.ranking.stats import PairedComparison, mean_std, paired_comparison
 from kgstore.recsys.grid import ALL, positions_in
-from kgstore.recsys.metrics import metric_at
 from kgstore.recsys.saved_ranks import RANKS_FILE, SavedRanks, load_ranks
-from kgstore.recsys.stats import PairedComparison, mean_std, paired_comparison
 from kgstore.recsys.table import metric_names
 
 

@@ -28,8 +28,8 @@ from kgstore.embeddings.base import Embedder
 from kgstore.errors import ConfigError
 from kgstore.generation.pipeline import keyword_items
 from kgstore.graph.mapping import Domain
-from kgstore.recsys.data import SequenceTensors
-from kgstore.recsys.evaluate import evaluate, rerank, retrieve
+from kgstore.ranking.data import SequenceTensors
+from kgstore.ranking.evaluate import evaluate, rerank, retrieve
 from kgstore.recsys.grid_progress import PrepareSteps
 from kgstore.recsys.inputs import (
     DomainSplit,

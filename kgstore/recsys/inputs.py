@@ -27,15 +27,15 @@ from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.embeddings.base import Embedder
 from kgstore.embeddings.texts import UNRECORDED_SOURCE, sources_summary
+from kgstore.embeddings.user_vectors import user_keyword_vectors
 from kgstore.errors import PersonaError, RecsysInputError
-from kgstore.generation.user_vectors import user_keyword_vectors
 from kgstore.graph.mapping import Domain, cypher_label
 from kgstore.graph.sequences import read_sequences
+from kgstore.graph.split import LeaveOneOut
 from kgstore.personas.infer import PersonaEncoder, infer_personas, latest_persona_run, load_encoder
 from kgstore.personas.legacy import legacy_note
 from kgstore.personas.stored import read_personas
-from kgstore.recsys.data import SequenceData, Vocabulary, sequence_data
-from kgstore.recsys.split import LeaveOneOut
+from kgstore.ranking.data import SequenceData, Vocabulary, sequence_data
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from kgstore.errors import RecsysInputError
 from kgstore.export.snapshot import GraphSnapshot
-from kgstore.recsys.split import LeaveOneOut
+from kgstore.graph.split import LeaveOneOut
 
 
 @dataclass(frozen=True)

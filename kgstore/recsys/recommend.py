@@ -19,13 +19,13 @@ from kgstore.errors import RecsysInputError
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import train_run
 from kgstore.graph.sequences import read_sequences
+from kgstore.graph.split import LeaveOneOut
 from kgstore.personas.infer import infer_personas, load_encoder
 from kgstore.query.library import QueryFile, find_query
 from kgstore.query.run import run_query
 from kgstore.recsys.grid import parse_row
 from kgstore.recsys.leakage import checked, persona_check
 from kgstore.recsys.model_store import load_model
-from kgstore.recsys.split import LeaveOneOut
 from kgstore.train.sasrec import SASRecConfig, build_model
 
 SESSION_USERS = ("none", "kg")

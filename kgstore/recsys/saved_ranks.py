@@ -1,7 +1,7 @@
 """Every grid row's per-user ranks, saved in the run's directory (`ranks.npz`) beside
 the table: any two rows can then be tested against each other later (`kgctl evaluate RUN
 --compare A B`) without training anything again. Every metric of the table is a function
-of these ranks (kgstore.recsys.metrics), so nothing else needs keeping.
+of these ranks (kgstore.ranking.metrics), so nothing else needs keeping.
 
 The file holds, per row, its test positions and the rank of each position's positive per
 seed (`[seeds, positions]`, float64; +inf: not among a reranker's candidates), each

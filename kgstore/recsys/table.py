@@ -13,7 +13,7 @@ differs from it in one component only (`kg/description` with `none/description`,
 `random/description` and `llm/description`), so a row is never judged only against the
 weakest one; the rerank row with the retriever whose candidates it reorders; the
 anonymous-session row with the same `kg` model given the persona inferred from the user's
-training history. Each comparison is tested three ways (kgstore.recsys.stats), and the
+training history. Each comparison is tested three ways (kgstore.ranking.stats), and the
 tests of the headline metrics over the whole table are one Holm-Bonferroni family.
 """
 
@@ -28,19 +28,8 @@ from scipy import stats
 from torch import Tensor
 
 from kgstore.csv_out import csv_value, csv_writer
-from kgstore.recsys.grid import (
-    ALL,
-    ANONYMOUS,
-    BASELINE,
-    COLD_START,
-    GridResult,
-    anonymous_name,
-    parse_row,
-    positions_in,
-    rerank_name,
-)
-from kgstore.recsys.metrics import METRICS, metric_at
-from kgstore.recsys.stats import (
+from kgstore.ranking.metrics import METRICS, metric_at
+from kgstore.ranking.stats import (
     ALPHA,
     MARKED_BY,
     NO_SEED_TEST,
@@ -52,6 +41,17 @@ from kgstore.recsys.stats import (
     mean_std,
     p_text,
     paired_comparison,
+)
+from kgstore.recsys.grid import (
+    ALL,
+    ANONYMOUS,
+    BASELINE,
+    COLD_START,
+    GridResult,
+    anonymous_name,
+    parse_row,
+    positions_in,
+    rerank_name,
 )
 
 FILES = ("table3.md", "table3.csv", "table3.json", "table3.png")

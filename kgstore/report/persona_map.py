@@ -14,8 +14,9 @@ import numpy as np
 
 from kgstore.db import Database
 from kgstore.graph.mapping import BY_TYPE, Domain, cypher_label, cypher_rel_type
-from kgstore.personas.stored import persona_keys, persona_users
-from kgstore.recsys.split import MIN_EVALUATED
+from kgstore.graph.split import MIN_EVALUATED
+from kgstore.graph.user_properties import persona_keys
+from kgstore.personas.stored import persona_users
 from kgstore.report.limits import MAP_CAP, MAP_SEED
 
 TOP_CATEGORIES = 10

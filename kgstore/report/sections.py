@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from kgstore.embeddings.texts import sources_summary
-from kgstore.recsys.stats import ALPHA, MARKED_BY, NO_SEED_TEST, TEST_TITLES, p_text
+from kgstore.ranking.stats import ALPHA, MARKED_BY, NO_SEED_TEST, TEST_TITLES, p_text
 from kgstore.report import figures
 from kgstore.report.gather import RunNode, TextSources
 from kgstore.report.page import (
@@ -27,7 +27,7 @@ TABLE1_COLUMNS = ("users", "items", "interactions", "entities", "triples")
 BASELINE = "none/random"
 CHART_METRICS = ("HR@10", "NDCG@10")
 METRICS = ("HR", "NDCG", "MRR")
-"""Column order of each cutoff (kgstore.recsys.metrics.METRICS, which imports torch)."""
+"""Column order of each cutoff (kgstore.ranking.metrics.METRICS, which imports torch)."""
 SLICE_TITLES = {
     "all users": "All evaluated users",
     "cold-start": "Cold-start users (at most {cold_start} training interactions)",

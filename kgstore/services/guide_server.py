@@ -10,7 +10,8 @@ import urllib.request
 from dataclasses import dataclass
 
 from kgstore.services.guide_content import GUIDE_PATH, STYLE_PATH
-from kgstore.services.process import ManagedProcess, ensure_ports_free, pidfile_for
+from kgstore.services.process import ManagedProcess
+from kgstore.services.service import ManagedService
 from kgstore.settings import Settings
 
 START_TIMEOUT_S = 30
@@ -33,51 +34,6 @@ def guide_url(settings: Settings) -> str:
     return guide_base_url(settings) + GUIDE_PATH
 
 
-def guide_ports(settings: Settings) -> dict[str, int]:
-    return {"NEO4J_GUIDE_PORT": guide_port(settings)}
-
-
-def guide_process(settings: Settings) -> ManagedProcess:
-    return ManagedProcess(
-        "guide server",
-        pidfile_for(settings.state_dir, "guide"),
-        settings.state_dir / "guide" / "guide.log",
-    )
-
-
-def _answers(settings: Settings) -> bool:
-    try:
-        with urllib.request.urlopen(style_url(settings), timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-def start_guide_server(settings: Settings) -> str:
-    proc = guide_process(settings)
-    if proc.pid() is not None:
-        return "already running"
-    ensure_ports_free("the guide server", guide_ports(settings))
-    port = guide_port(settings)
-    proc.start(
-        [
-            sys.executable,
-            "-m",
-            "kgstore.services.guide_http",
-            "--host",
-            settings.neo4j_host,
-            "--port",
-            str(port),
-        ]
-    )
-    proc.wait_ready(lambda: _answers(settings), START_TIMEOUT_S, f"{style_url(settings)}")
-    return "started"
-
-
-def stop_guide_server(settings: Settings) -> bool:
-    return guide_process(settings).stop()
-
-
 @dataclass(frozen=True)
 class GuideStatus:
     running: bool
@@ -86,6 +42,41 @@ class GuideStatus:
     url: str
 
 
-def guide_status(settings: Settings) -> GuideStatus:
-    pid = guide_process(settings).pid()
-    return GuideStatus(pid is not None, pid, guide_port(settings), guide_url(settings))
+class GuideServer(ManagedService):
+    """The style sheet and guide server that Neo4j Browser loads."""
+
+    name = "the guide server"
+    key = "guide"
+    start_timeout_s = START_TIMEOUT_S
+
+    def ports(self) -> dict[str, int]:
+        return {"NEO4J_GUIDE_PORT": guide_port(self.settings)}
+
+    def launch(self, process: ManagedProcess) -> None:
+        process.start(
+            [
+                sys.executable,
+                "-m",
+                "kgstore.services.guide_http",
+                "--host",
+                self.settings.neo4j_host,
+                "--port",
+                str(guide_port(self.settings)),
+            ]
+        )
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(style_url(self.settings), timeout=2) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+
+    def readiness(self) -> str:
+        return style_url(self.settings)
+
+    def status(self) -> GuideStatus:
+        pid = self.pid()
+        return GuideStatus(
+            pid is not None, pid, guide_port(self.settings), guide_url(self.settings)
+        )

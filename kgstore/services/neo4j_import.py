@@ -4,7 +4,7 @@ arguments the caller prepared, start the server again (whatever the import's out
 from pathlib import Path
 
 from kgstore.errors import BulkImportError
-from kgstore.services.neo4j_server import run_admin, start_neo4j, stop_neo4j
+from kgstore.services.neo4j_server import Neo4jServer, run_admin
 from kgstore.settings import Settings
 from kgstore.timing import timed
 
@@ -15,12 +15,12 @@ def import_offline(settings: Settings, arguments: list[str], log: Path) -> dict[
     when it fails; the server is running again either way."""
     seconds: dict[str, float] = {}
     with timed(seconds, "stop"):
-        stop_neo4j(settings)
+        Neo4jServer(settings).stop()
     with timed(seconds, "neo4j-admin import"):
         result = run_admin(settings, *arguments)
     log.write_text(result.stdout + result.stderr)
     with timed(seconds, "restart"):
-        start_neo4j(settings)
+        Neo4jServer(settings).start()
     if result.returncode != 0:
         raise BulkImportError(
             f"neo4j-admin database import failed (exit {result.returncode}); its output is "

@@ -16,14 +16,11 @@ from string import Template
 from kgstore.db import create_driver
 from kgstore.errors import Neo4jAuthFailed, ServiceError
 from kgstore.paths import DOCKER_DIR
-from kgstore.services.guide_server import (
-    guide_url,
-    start_guide_server,
-    stop_guide_server,
-    style_url,
-)
+from kgstore.services.guide_server import GuideServer, guide_url, style_url
 from kgstore.services.java import find_java
-from kgstore.services.process import ManagedProcess, ensure_ports_free, pidfile_for, port_in_use
+from kgstore.services.logs import LogSource
+from kgstore.services.process import ManagedProcess, port_in_use
+from kgstore.services.service import ManagedService
 from kgstore.settings import Settings
 
 POM = DOCKER_DIR / "native" / "neo4j-pom.xml"
@@ -40,28 +37,9 @@ JVM_FLAGS = [
 ]
 
 
-def neo4j_home(settings: Settings) -> Path:
-    return settings.state_dir / "neo4j"
-
-
-def neo4j_process(settings: Settings) -> ManagedProcess:
-    home = neo4j_home(settings)
-    return ManagedProcess(
-        "Neo4j", pidfile_for(settings.state_dir, "neo4j"), home / "logs" / "console.log"
-    )
-
-
-def neo4j_ports(settings: Settings) -> dict[str, int]:
-    """The ports the server binds, keyed by the setting that chooses each."""
-    return {
-        "NEO4J_URI (Bolt port)": settings.neo4j_bolt_port,
-        "NEO4J_HTTP_PORT": settings.neo4j_http_port,
-    }
-
-
 def fetch_classpath(settings: Settings, java: Path) -> str:
     """Resolve the pinned server jars with Maven (cached in ~/.m2) and return the classpath."""
-    home = neo4j_home(settings)
+    home = Neo4jServer(settings).home
     cp_file = home / f"classpath-{settings.neo4j_version}-{settings.neo4j_browser_version}.txt"
     if cp_file.exists():
         classpath = cp_file.read_text().strip()
@@ -105,7 +83,7 @@ def fetch_classpath(settings: Settings, java: Path) -> str:
 
 
 def write_config(settings: Settings) -> Path:
-    home = neo4j_home(settings)
+    home = Neo4jServer(settings).home
     for sub in ("conf", "data", "logs", "run", "plugins", "import"):
         (home / sub).mkdir(parents=True, exist_ok=True)
     conf = home / "conf" / "neo4j.conf"
@@ -125,7 +103,7 @@ def write_config(settings: Settings) -> Path:
 
 
 def _has_database(settings: Settings) -> bool:
-    return (neo4j_home(settings) / "data" / "databases" / "system").exists()
+    return (Neo4jServer(settings).home / "data" / "databases" / "system").exists()
 
 
 def run_admin(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -133,7 +111,7 @@ def run_admin(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
     java = find_java(settings)
     classpath = fetch_classpath(settings, java)
     write_config(settings)
-    home = neo4j_home(settings)
+    home = Neo4jServer(settings).home
     return subprocess.run(
         [str(java), "-cp", classpath, "org.neo4j.server.startup.Neo4jAdminCommand", *args],
         capture_output=True,
@@ -158,76 +136,6 @@ def _browser_ok(settings: Settings) -> bool:
         return False
 
 
-def _check_credentials(settings: Settings, proc: ManagedProcess) -> None:
-    """Bolt answers; make sure it accepts our password, else stop the server and explain."""
-    try:
-        create_driver(settings).close()
-    except Neo4jAuthFailed:
-        proc.stop()
-        raise Neo4jAuthFailed(
-            f"Neo4j in {neo4j_home(settings) / 'data'} was created with another password than "
-            "NEO4J_PASSWORD; the server was stopped. Restore the password it was created with, "
-            "or remove that data directory to start an empty database."
-        ) from None
-
-
-def start_neo4j(settings: Settings) -> str:
-    """Provision and start the server and the guide server; harmless when they already run.
-    Returns what happened to Neo4j. A Neo4j that fails to start takes down a guide server
-    this call started."""
-    guide = start_guide_server(settings)
-    try:
-        return _start_server(settings)
-    except BaseException:
-        if guide == "started":
-            stop_guide_server(settings)
-        raise
-
-
-def _start_server(settings: Settings) -> str:
-    proc = neo4j_process(settings)
-    if proc.pid() is not None:
-        return "already running"
-    settings.require_neo4j_password()
-    ensure_ports_free("Neo4j", neo4j_ports(settings))
-    java = find_java(settings)
-    classpath = fetch_classpath(settings, java)
-    conf = write_config(settings)
-    if not _has_database(settings):
-        set_initial_password(settings)
-    home = neo4j_home(settings)
-    proc.start(
-        [
-            str(java),
-            f"-Xms{settings.neo4j_heap}",
-            f"-Xmx{settings.neo4j_heap}",
-            *JVM_FLAGS,
-            "-cp",
-            f"{home / 'plugins'}/*{os.pathsep}{classpath}",
-            "org.neo4j.server.CommunityEntryPoint",
-            f"--home-dir={home}",
-            f"--config-dir={conf.parent}",
-        ],
-        env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(conf.parent)},
-        cwd=home,
-    )
-    proc.wait_ready(
-        lambda: (
-            _browser_ok(settings) and port_in_use(settings.neo4j_host, settings.neo4j_bolt_port)
-        ),
-        START_TIMEOUT_S,
-        f"Bolt on {settings.neo4j_uri} and Browser on {settings.neo4j_browser_url}",
-    )
-    _check_credentials(settings, proc)
-    return "started"
-
-
-def stop_neo4j(settings: Settings) -> bool:
-    """Stop Neo4j and the guide server; returns whether Neo4j was running."""
-    stop_guide_server(settings)
-    return neo4j_process(settings).stop()
-
-
 @dataclass(frozen=True)
 class Neo4jStatus:
     running: bool
@@ -239,24 +147,115 @@ class Neo4jStatus:
     browser_url: str
 
 
-def neo4j_status(settings: Settings) -> Neo4jStatus:
-    pid = neo4j_process(settings).pid()
-    version = edition = None
-    if port_in_use(settings.neo4j_host, settings.neo4j_http_port):
+class Neo4jServer(ManagedService):
+    """The local Neo4j; the guide server starts and stops with it."""
+
+    name = "Neo4j"
+    key = "neo4j"
+    start_timeout_s = START_TIMEOUT_S
+
+    @property
+    def logfile(self) -> Path:
+        """What the JVM prints; Neo4j's own neo4j.log lies beside it."""
+        return self.home / "logs" / "console.log"
+
+    def ports(self) -> dict[str, int]:
+        return {
+            "NEO4J_URI (Bolt port)": self.settings.neo4j_bolt_port,
+            "NEO4J_HTTP_PORT": self.settings.neo4j_http_port,
+        }
+
+    def check(self) -> None:
+        self.settings.require_neo4j_password()
+
+    def launch(self, process: ManagedProcess) -> None:
+        settings = self.settings
+        java = find_java(settings)
+        classpath = fetch_classpath(settings, java)
+        conf = write_config(settings)
+        if not _has_database(settings):
+            set_initial_password(settings)
+        home = self.home
+        process.start(
+            [
+                str(java),
+                f"-Xms{settings.neo4j_heap}",
+                f"-Xmx{settings.neo4j_heap}",
+                *JVM_FLAGS,
+                "-cp",
+                f"{home / 'plugins'}/*{os.pathsep}{classpath}",
+                "org.neo4j.server.CommunityEntryPoint",
+                f"--home-dir={home}",
+                f"--config-dir={conf.parent}",
+            ],
+            env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(conf.parent)},
+            cwd=home,
+        )
+
+    def ready(self) -> bool:
+        settings = self.settings
+        return _browser_ok(settings) and port_in_use(settings.neo4j_host, settings.neo4j_bolt_port)
+
+    def readiness(self) -> str:
+        return f"Bolt on {self.settings.neo4j_uri} and Browser on {self.settings.neo4j_browser_url}"
+
+    def after_ready(self, process: ManagedProcess) -> None:
+        """Bolt answers; make sure it accepts our password, else stop the server and explain."""
         try:
-            with urllib.request.urlopen(
-                f"http://{settings.neo4j_host}:{settings.neo4j_http_port}/", timeout=2
-            ) as resp:
-                discovery = json.load(resp)
-            version, edition = discovery.get("neo4j_version"), discovery.get("neo4j_edition")
-        except (OSError, ValueError):
-            pass
-    return Neo4jStatus(
-        pid is not None,
-        pid,
-        settings.neo4j_bolt_port,
-        settings.neo4j_http_port,
-        version,
-        edition,
-        settings.neo4j_browser_url,
-    )
+            create_driver(self.settings).close()
+        except Neo4jAuthFailed:
+            process.stop()
+            raise Neo4jAuthFailed(
+                f"Neo4j in {self.home / 'data'} was created with another password than "
+                "NEO4J_PASSWORD; the server was stopped. Restore the password it was created "
+                "with, or remove that data directory to start an empty database."
+            ) from None
+
+    def start(self) -> str:
+        """Provision and start the server and the guide server; harmless when they already
+        run. Returns what happened to Neo4j. A Neo4j that fails to start takes down a guide
+        server this call started."""
+        guide = GuideServer(self.settings)
+        guide_started = guide.start() == "started"
+        try:
+            return super().start()
+        except BaseException:
+            if guide_started:
+                guide.stop()
+            raise
+
+    def stop(self) -> bool:
+        """Stop Neo4j and the guide server; returns whether Neo4j was running."""
+        GuideServer(self.settings).stop()
+        return super().stop()
+
+    def log_sources(self) -> list[LogSource]:
+        # Neo4j writes its own log, neo4j.log, into the folder of its console output
+        # (server.directories.logs); the console file holds what the JVM printed.
+        return [
+            LogSource("neo4j", self.logfile.parent / "neo4j.log"),
+            LogSource("neo4j console", self.logfile),
+        ]
+
+    def status(self) -> Neo4jStatus:
+        settings = self.settings
+        version = edition = None
+        if port_in_use(settings.neo4j_host, settings.neo4j_http_port):
+            try:
+                with urllib.request.urlopen(
+                    f"http://{settings.neo4j_host}:{settings.neo4j_http_port}/", timeout=2
+                ) as resp:
+                    discovery = json.load(resp)
+                version, edition = discovery.get("neo4j_version"), discovery.get("neo4j_edition")
+            except (OSError, ValueError):
+                pass
+        pid = self.pid()
+        return Neo4jStatus(
+            pid is not None,
+            pid,
+            settings.neo4j_bolt_port,
+            settings.neo4j_http_port,
+            version,
+            edition,
+            settings.neo4j_browser_url,
+        )

@@ -2,22 +2,11 @@
 (Celery Flower, optional, starts after the workers: kgstore/services/flower.py)."""
 
 from kgstore.envfile import generate_secret, update_env_file
-from kgstore.services.flower import flower_ports, flower_process, stop_flower
-from kgstore.services.neo4j_server import (
-    neo4j_home,
-    neo4j_ports,
-    neo4j_process,
-    start_neo4j,
-    stop_neo4j,
-)
+from kgstore.services.flower import Flower
+from kgstore.services.neo4j_server import Neo4jServer
 from kgstore.services.process import ensure_ports_free
-from kgstore.services.redis_server import (
-    local_redis_url,
-    redis_ports,
-    redis_process,
-    start_redis,
-    stop_redis,
-)
+from kgstore.services.redis_server import RedisServer, local_redis_url
+from kgstore.services.service import ManagedService
 from kgstore.settings import Settings, env_file_path
 
 
@@ -29,7 +18,10 @@ def ensure_secrets(settings: Settings) -> Settings:
     database keeps the password it was created with, so a missing one is an error.
     """
     updates: dict[str, str] = {}
-    if not settings.neo4j_password and not (neo4j_home(settings) / "data" / "databases").exists():
+    if (
+        not settings.neo4j_password
+        and not (Neo4jServer(settings).home / "data" / "databases").exists()
+    ):
         updates["NEO4J_PASSWORD"] = generate_secret()
     if not settings.redis_url:
         updates["REDIS_URL"] = local_redis_url(generate_secret(), settings.redis_port)
@@ -44,12 +36,12 @@ def ensure_secrets(settings: Settings) -> Settings:
 def check_ports(settings: Settings, flower: bool = False) -> None:
     """Fail before starting anything when a port of a service that is not running is taken,
     so a port clash never leaves one server started and the other not."""
-    if neo4j_process(settings).pid() is None:
-        ensure_ports_free("Neo4j", neo4j_ports(settings))
-    if redis_process(settings).pid() is None:
-        ensure_ports_free("Redis", redis_ports(settings))
-    if flower and flower_process(settings).pid() is None:
-        ensure_ports_free("Celery Flower", flower_ports(settings))
+    services: list[ManagedService] = [Neo4jServer(settings), RedisServer(settings)]
+    if flower:
+        services.append(Flower(settings))
+    for service in services:
+        if service.pid() is None:
+            ensure_ports_free(service.name, service.ports())
 
 
 def stack_up(settings: Settings, flower: bool = False) -> tuple[Settings, dict[str, str]]:
@@ -60,12 +52,12 @@ def stack_up(settings: Settings, flower: bool = False) -> tuple[Settings, dict[s
     """
     settings = ensure_secrets(settings)
     check_ports(settings, flower)
-    neo4j = start_neo4j(settings)
+    neo4j = Neo4jServer(settings).start()
     try:
-        redis = start_redis(settings)
+        redis = RedisServer(settings).start()
     except BaseException:
         if neo4j == "started":
-            stop_neo4j(settings)
+            Neo4jServer(settings).stop()
         raise
     return settings, {"neo4j": neo4j, "redis": redis}
 
@@ -73,7 +65,7 @@ def stack_up(settings: Settings, flower: bool = False) -> tuple[Settings, dict[s
 def stack_down(settings: Settings) -> dict[str, bool]:
     """Stop Flower (if it runs), Redis and Neo4j; the caller stops the workers first."""
     return {
-        "flower": stop_flower(settings),
-        "redis": stop_redis(settings),
-        "neo4j": stop_neo4j(settings),
+        "flower": Flower(settings).stop(),
+        "redis": RedisServer(settings).stop(),
+        "neo4j": Neo4jServer(settings).stop(),
     }

@@ -1,5 +1,5 @@
 """Training SASRec — the base model, the persona retriever and the reranker are all this
-loop with a different `SASRecConfig` — on the leave-one-out split (kgstore.recsys.data).
+loop with a different `SASRecConfig` — on the leave-one-out split (kgstore.ranking.data).
 
 One epoch visits every training sequence once, in length-bucketed batches; the loss is
 taken at every position of a sequence (full-softmax cross-entropy by default, the paper's
@@ -24,9 +24,9 @@ from torch import Tensor
 
 from kgstore.errors import ModelDiverged
 from kgstore.models.sasrec import SASRec
-from kgstore.recsys.data import SequenceData, length_batches
-from kgstore.recsys.evaluate import evaluate, user_input
-from kgstore.recsys.metrics import RankingMetrics
+from kgstore.ranking.data import SequenceData, length_batches
+from kgstore.ranking.evaluate import evaluate, user_input
+from kgstore.ranking.metrics import RankingMetrics
 from kgstore.train.config import config_from_dict, config_from_file
 
 SELECT = ("NDCG", 10)

@@ -1,0 +1,1 @@
+"""Source readers: Amazon, Amazon-KG, interaction files, DBpedia (file, SPARQL, client, cache)."""

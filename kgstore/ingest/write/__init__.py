@@ -1,0 +1,1 @@
+"""Writing into the graph: Writer interface, online and bulk writers, their queries, undo."""

@@ -1,0 +1,1 @@
+"""Pure evaluation core below train/: sequence tensors, ranking, metrics, paired statistics."""
