@@ -8,23 +8,30 @@ log, CI) plain lines at KGSTORE_PROGRESS_INTERVAL (kgstore.progress_lines).
 import sys
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import Protocol, Self
 
 from tqdm import tqdm
 
+from kgstore.ingest.quarantine import Quarantine
+from kgstore.ingest.write.writer import Writer
 from kgstore.progress_lines import ProgressLines
 from kgstore.settings import load_settings
 
-if TYPE_CHECKING:
-    from kgstore.ingest.session import IngestSession
-
 REDRAW_S = 0.5
+
+
+class Counted(Protocol):
+    """What the progress reads of an ingest session (an `ingest.session.IngestSession`;
+    named structurally so the session can import this module and not the other way)."""
+
+    writer: Writer
+    quarantine: Quarantine
 
 
 class IngestProgress:
     """Context manager around one ingest session; does nothing unless `enabled`."""
 
-    def __init__(self, session: "IngestSession", enabled: bool) -> None:
+    def __init__(self, session: Counted, enabled: bool) -> None:
         self._session = session
         self._enabled = enabled
         self._stop = threading.Event()

@@ -19,7 +19,7 @@ such limit.
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kgstore.graph.mapping import NODE_KEYS
 from kgstore.graph.runs import node_key
@@ -32,9 +32,6 @@ from kgstore.ingest.write.writer import (
     Writer,
     base_label,
 )
-
-if TYPE_CHECKING:
-    from kgstore.ingest.session import IngestReport, IngestSession
 
 NodeRef = tuple[str, str]
 """(base label, key)."""
@@ -61,6 +58,26 @@ class BulkNode:
             runs.append(run_id)
 
 
+class CollectedReport(Protocol):
+    """What the import needs of a collected run's report (an `ingest.session.IngestReport`;
+    named structurally so this layer does not import the session that uses it)."""
+
+    @property
+    def seconds(self) -> float: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class CollectedSession(Protocol):
+    """What the import needs of a collected run's session (an `ingest.session.IngestSession`):
+    how it ended and its reject check."""
+
+    @property
+    def status(self) -> str: ...
+
+    def close_checks(self, outcome: str) -> None: ...
+
+
 @dataclass
 class BulkRun:
     """An ingest run whose reject threshold is checked before the import (a run over it
@@ -69,8 +86,8 @@ class BulkRun:
 
     provenance: Provenance
     config: dict[str, Any]
-    report: "IngestReport"
-    session: "IngestSession"
+    report: CollectedReport
+    session: CollectedSession
 
 
 @dataclass
