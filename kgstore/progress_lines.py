@@ -10,13 +10,13 @@ and how it ends. The lines come from a thread, so a step that reports nothing fo
 """
 
 import sys
-import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self, TextIO
 
 from kgstore.errors import stopped_by_user
+from kgstore.ticker import Ticker
 
 
 def duration(seconds: float) -> str:
@@ -59,7 +59,6 @@ class ProgressLines:
         self.name = name
         self.unit = unit
         self.enabled = enabled
-        self._interval = interval
         self._out = out
         self._clock = clock
         self._started = clock()
@@ -67,8 +66,7 @@ class ProgressLines:
         self._done: int | None = None
         self._total: int | None = None
         self._first_count: tuple[float, int] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(interval, lambda: self.say(self.line()))
 
     def update(self, done: int | None = None, total: int | None = None, **status: object) -> None:
         """The latest state; values of None are left out of the line."""
@@ -116,8 +114,7 @@ class ProgressLines:
         self._started = self._clock()
         if self.enabled:
             self.say(f"{self.name}: started")
-            self._thread = threading.Thread(target=self._tick, daemon=True)
-            self._thread.start()
+            self._ticker.start()
         return self
 
     def __exit__(
@@ -126,16 +123,11 @@ class ProgressLines:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._thread is None:
+        if not self._ticker.running:
             return
-        self._stop.set()
-        self._thread.join()
+        self._ticker.stop()
         said = [f"{self.name}: {ending(exc)} after {self._elapsed()}", *self._state()]
         self.say("; ".join(said))
-
-    def _tick(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.say(self.line())
 
 
 def _shown(value: object) -> str:

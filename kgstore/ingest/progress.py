@@ -6,7 +6,6 @@ log, CI) plain lines at KGSTORE_PROGRESS_INTERVAL (kgstore.progress_lines).
 """
 
 import sys
-import threading
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -16,6 +15,7 @@ from kgstore.ingest.quarantine import Quarantine
 from kgstore.ingest.write.writer import Writer
 from kgstore.progress_lines import ProgressLines
 from kgstore.settings import load_settings
+from kgstore.ticker import Ticker
 
 REDRAW_S = 0.5
 
@@ -34,8 +34,7 @@ class IngestProgress:
     def __init__(self, session: Counted, enabled: bool) -> None:
         self._session = session
         self._enabled = enabled
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(REDRAW_S, self._draw)
         self._bar: tqdm | None = None
         self._lines: ProgressLines | None = None
 
@@ -47,8 +46,7 @@ class IngestProgress:
             else:
                 interval = load_settings().kgstore_progress_interval
                 self._lines = ProgressLines(name, interval).__enter__()
-            self._thread = threading.Thread(target=self._redraw, daemon=True)
-            self._thread.start()
+            self._ticker.start()
         return self
 
     def __exit__(
@@ -57,19 +55,14 @@ class IngestProgress:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._thread is None:
+        if not self._ticker.running:
             return
-        self._stop.set()
-        self._thread.join()
+        self._ticker.stop()
         self._draw()
         if self._bar is not None:
             self._bar.close()
         if self._lines is not None:
             self._lines.__exit__(exc_type, exc, traceback)
-
-    def _redraw(self) -> None:
-        while not self._stop.wait(REDRAW_S):
-            self._draw()
 
     def _draw(self) -> None:
         quarantine = self._session.quarantine
