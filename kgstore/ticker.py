@@ -32,6 +32,7 @@ class Ticker:
             return
         self._stop.set()
         self._thread.join()
+        self._thread = None
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

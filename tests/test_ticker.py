@@ -18,6 +18,7 @@ def test_ticks_until_stopped_and_not_after() -> None:
     ticker.start()
     assert ticked.wait(5), "three ticks within 5 s at a 10 ms interval"
     ticker.stop()
+    assert not ticker.running
     stopped_at = len(calls)
     threading.Event().wait(0.05)
     assert len(calls) == stopped_at
