@@ -11,11 +11,17 @@ from tqdm import tqdm
 from cli import train_recommender
 from cli.console import console, settings
 from cli.interrupt import STARTS_OVER, interruptible
+from cli.personas import probe_table
 from cli.progress import lines_off_terminal, terminal
 from cli.worker_task import follow_run_in_worker
 from kgstore.graph.mapping import Domain
 from kgstore.train.config import config_from_file
 from workers.task_names import TRAIN_HDGI_TASK
+
+STOPPED = {
+    "patience": "patience: no better loss for `patience` epochs",
+    "epochs": "the epoch cap",
+}
 
 train_app = typer.Typer(help="Train models from the stored graph.", no_args_is_help=True)
 
@@ -51,6 +57,14 @@ def hdgi(
             "neighbours, epochs, patience, lr, seed, batch_size, holdout_fraction, …)."
         ),
     ] = None,
+    metapaths: Annotated[
+        str | None,
+        typer.Option(
+            help="Learn from these meta-paths only, comma-separated (an ablation), e.g. UIU "
+            "or UIEIU:people,UIEIU:genre (default: the config's, else UIU and one path per "
+            "relation family the graph has)."
+        ),
+    ] = None,
     local: Annotated[bool, typer.Option("--local", help="Train here, not in a worker.")] = False,
 ) -> None:
     """Learn a persona for every user of DOMAIN with Heterogeneous Deep Graph Infomax over
@@ -59,9 +73,11 @@ def hdgi(
     `user_persona_<domain>`); other domains' personas are not touched. The previous
     personas stay until the new ones are all written."""
     from kgstore.personas.runner import train_personas_from_settings
-    from kgstore.train.hdgi import HDGIConfig
+    from kgstore.train.hdgi import HDGIConfig, with_metapaths
 
     hdgi_config = config_from_file(HDGIConfig, config) if config else HDGIConfig()
+    if metapaths is not None:
+        hdgi_config = with_metapaths(hdgi_config, metapaths)
     bar = EpochBar()
     run_id = uuid.uuid4().hex
     try:
@@ -82,7 +98,8 @@ def hdgi(
     console.print(
         f"run {report['run']}: personas of {report['users']:,} {domain.value} users written "
         f"({report['held_out_users']:,} held out for the anonymous-session evaluation); "
-        f"{report['epochs']} epochs (best {report['best_epoch']}), loss "
+        f"{report['epochs']} epochs (best {report['best_epoch']}, stopped by "
+        f"{STOPPED[report['stopped']]}), loss "
         f"{report['first_loss']:.4f} → {report['best_loss']:.4f}, {report['train_seconds']:.1f} s "
         f"training on {report['device']} ({report['seconds']:.1f} s in all); meta-path "
         f"weights: {weights}"
@@ -91,6 +108,8 @@ def hdgi(
         console.print(
             f"moved {moved:,} personas of an older kgstore (User.persona) to persona_{moved_domain}"
         )
+    if report["probe"]:
+        console.print(probe_table(report["probe"]))
     if report["order_assumed"]:
         console.print("note: the source had no timestamps; file order was taken as time order")
 

@@ -31,6 +31,7 @@ from kgstore.graph.sequences import read_sequences
 from kgstore.graph.split import LeaveOneOut, holdout_users
 from kgstore.personas import runner
 from kgstore.personas.infer import infer_personas, load_encoder
+from kgstore.personas.probe import anisotropy
 from kgstore.personas.similar import similar_users
 from kgstore.settings import Settings
 from kgstore.train.config import config_from_dict
@@ -142,6 +143,11 @@ def test_hdgi_recovers_planted_groups(snapshot: GraphSnapshot, planted: dict[str
 
     assert trained_score > 0.3, (trained_score, untrained_score)
     assert untrained_score < 0.25
+    # not collapsed: training spreads the personas out from the near-one direction of an
+    # untrained encoder (0.945 here) instead of narrowing them onto it (a collapsed run on
+    # the books demo measured 0.986; the default 0.652, before the shared beta 0.346)
+    untrained_cosine = anisotropy(encode_users(untrained, graph, 0, "cpu"))
+    assert anisotropy(result.personas) < min(0.8, untrained_cosine - 0.1), untrained_cosine
     assert trained_score > untrained_score + 0.1
     assert shuffled_score < trained_score - 0.05, (shuffled_score, trained_score)
     assert result.losses[-1] < result.losses[0] - 0.3
@@ -297,11 +303,22 @@ def test_cli_train_in_worker_export_and_infer(
     ), log.read_text()
     text = log.read_text()
     assert "personas of 1," in text and "meta-path weights: UIU" in text
+    assert "8 epochs (best 8, stopped by the epoch cap)" in text, text
     [run] = demo_graph.query(
         "MATCH (r:Run {kind: 'train', model: 'hdgi'}) "
-        "RETURN r.id AS id, r.config AS c ORDER BY r.startedAt DESC LIMIT 1"
+        "RETURN r.id AS id, r.config AS c, r.probe AS probe ORDER BY r.startedAt DESC LIMIT 1"
     )
     assert json.loads(run["c"])["hidden"] == 32 and f"run {run['id']}" in text
+    # every run probes its personas; `personas probe` recomputes the same figures
+    recorded = json.loads(run["probe"])
+    assert "persona probe" in text and "entities: people" in text
+    assert recorded["next_item"]["users"] > 1_500 and recorded["dimension"] == 32
+    assert run_kgctl(settings, "personas", "probe", "--run", run["id"], output=log) == 0
+    again = log.read_text()
+    assert f"movies personas of run {run['id']}" in again
+    assert f"{recorded['next_item']['persona']:.4f}" in again, again
+    assert run_kgctl(settings, "personas", "probe", "--domain", "books", output=log) != 0
+    assert "no finished persona run for books" in log.read_text()
 
     assert run_kgctl(settings, "runs", "--kind", "train", output=log) == 0
     assert run["id"] in log.read_text()

@@ -44,6 +44,8 @@ class PersonaEncoder:
     graph: PersonaGraph
     model: HDGI
     neighbours: int
+    batch_size: int = 0
+    """The run's users per step (0: full batch): how to encode all of them again."""
 
     @property
     def item_rows(self) -> dict[str, int]:
@@ -132,7 +134,8 @@ def load_encoder(db: Database, store: ArtifactStore, run_id: str) -> PersonaEnco
     snapshot = get_snapshot(store, checkpoint.snapshot_key)
     graph = persona_graph(snapshot, checkpoint.config)
     model = fitted_model(checkpoint, graph)
-    return PersonaEncoder(run_id, snapshot, graph, model, checkpoint.config.neighbours)
+    config = checkpoint.config
+    return PersonaEncoder(run_id, snapshot, graph, model, config.neighbours, config.batch_size)
 
 
 def fitted_model(checkpoint: Checkpoint, graph: PersonaGraph) -> HDGI:

@@ -1,12 +1,14 @@
 """One persona run: export the domain's training graph, train HDGI, store the snapshot and
 the encoder, write the personas back (to the domain's own properties, `personas.stored`),
-and record it all on a `Run` node. Personas an older kgstore stored in one property for
-every domain are moved per domain first (`personas.legacy`).
+probe them (`personas.probe`) and record it all on a `Run` node. Personas an older
+kgstore stored in one property for every domain are moved per domain first
+(`personas.legacy`).
 
 Everything that can refuse (no users, vectors missing, a meta-path the graph lacks) is
 checked before the run is recorded or anything is written. What the `Run` keeps: the
-config, the loss curve, the learned semantic-attention weight of each meta-path, the
-artifact keys of snapshot and encoder, and the counts.
+config, the loss curve and why training stopped, the learned semantic-attention weight of
+each meta-path, the probe figures, the artifact keys of snapshot and encoder, and the
+counts.
 """
 
 import time
@@ -15,17 +17,22 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database, open_database
 from kgstore.device import resolve_device
 from kgstore.errors import ExportError
 from kgstore.export.config import ExportConfig
 from kgstore.export.reader import export_snapshot
+from kgstore.export.snapshot import GraphSnapshot
 from kgstore.export.store import put_snapshot
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 from kgstore.personas.checkpoint import put_checkpoint
 from kgstore.personas.legacy import migrate_legacy_personas
+from kgstore.personas.probe import ProbeResult
+from kgstore.personas.probe_run import probe_snapshot, record_probe
 from kgstore.personas.writeback import clear_stale_pending, switch_to_run, write_pending
 from kgstore.settings import Settings
 from kgstore.train.hdgi import HDGIConfig, persona_graph, train_hdgi
@@ -45,6 +52,8 @@ class PersonaReport:
     semantic_weights: dict[str, float]
     epochs: int
     best_epoch: int
+    stopped: str
+    """`patience` or `epochs` (the cap)."""
     first_loss: float
     best_loss: float
     seconds: float
@@ -55,6 +64,8 @@ class PersonaReport:
     order_assumed: bool
     migrated: dict[str, int]
     """Old-style personas moved to their domain's properties before this run, per domain."""
+    probe: dict[str, Any] | None
+    """`personas.probe` figures; None when no user has a validation item."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +119,8 @@ def train_personas(
         say({"stage": "write"})
         write_pending(db, run_id, domain, snapshot.users, result.personas)
         switch_to_run(db, run_id, domain, config.hidden)
+        say({"stage": "probe"})
+        probe = _probe(db, snapshot, result.personas)
     except BaseException as exc:
         record_run_error(db, run_id, exc)
         raise
@@ -121,6 +134,7 @@ def train_personas(
         semantic_weights=result.semantic_weights,
         epochs=len(result.losses),
         best_epoch=result.best_epoch,
+        stopped=result.stopped,
         first_loss=result.losses[0],
         best_loss=min(result.losses),
         seconds=time.perf_counter() - started,
@@ -130,10 +144,22 @@ def train_personas(
         checkpoint=checkpoint_key,
         order_assumed=snapshot.order_assumed,
         migrated=migrated,
+        probe=probe.as_dict() if probe else None,
     )
     record_run_end(db, run_id, "finished", {**report.as_dict(), "losses": result.losses})
     record_attention(db, run_id, result.semantic_weights)
+    if probe:
+        record_probe(db, run_id, probe)
     return report
+
+
+def _probe(db: Database, snapshot: GraphSnapshot, personas: np.ndarray) -> ProbeResult | None:
+    """The run's probe, or None when the graph gives no user a validation item (every
+    user has fewer than 3 interactions): nothing to probe, not an error of the run."""
+    try:
+        return probe_snapshot(db, snapshot, personas)
+    except ValueError:
+        return None
 
 
 def record_attention(db: Database, run_id: str, weights: dict[str, float]) -> None:

@@ -42,6 +42,7 @@ def render_report(db: Database, run: RunNode, cap: int = MAP_CAP) -> str:
     ]
     if persona is not None:
         parts.append(("attention", "Attention", sections.attention(persona)))
+        parts.append(("probe", "Probe", sections.probe(persona)))
     parts.append(("config", "Config", sections.config(run, persona)))
     what = "Evaluation" if run.is_evaluation else "Persona run"
     return page(

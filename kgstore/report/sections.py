@@ -223,8 +223,9 @@ def curves(evaluation: RunNode | None, persona: RunNode | None) -> Html:
                     figures.hdgi_loss(losses, int(persona.metrics.get("best_epoch", 0))),
                     "HDGI loss curve",
                     f"Persona run {persona.id}: early stopping on the training loss (the DGI "
-                    "objective has no validation signal); the personas are those of the kept "
-                    "epoch.",
+                    "objective has no validation signal), stopped by "
+                    f"{persona.metrics.get('stopped', 'patience')}; the personas are those "
+                    "of the kept epoch.",
                 )
             )
     return section("curves", "Training curves", *parts)
@@ -263,6 +264,52 @@ def attention(persona: RunNode) -> Html:
             ["meta-path", "joins two users through", "weight"],
             rows,
             id="attention-weights",
+            class_="compact",
+        ),
+    )
+
+
+def probe(persona: RunNode) -> Html:
+    """What the personas alone predict (`kgctl personas probe`), beside a constant persona
+    and chance, and how spread they are."""
+    found = persona.metrics.get("probe")
+    if not found:
+        return section(
+            "probe",
+            "Persona probe",
+            note(
+                f"Persona run {persona.id} has no probe (older runs, or no user with a "
+                f"validation item): `kgctl personas probe --run {persona.id}` records one."
+            ),
+        )
+    targets = {"next item": found["next_item"]}
+    targets.update({f"entities: {family}": rate for family, rate in found["entities"].items()})
+    rows = [
+        [
+            name,
+            f"{rate['users']:,}",
+            f"{rate['persona']:.4f}",
+            f"{rate['no_persona']:.4f}",
+            f"{rate['chance']:.4f}",
+        ]
+        for name, rate in targets.items()
+    ]
+    return section(
+        "probe",
+        "Persona probe",
+        note(
+            f"Persona run {persona.id}: top-10 hit rate of each user's validation item (and "
+            "of its entities per relation family) ranked by the persona alone, through a "
+            "linear map fitted on the other half of the users' training items; beside it "
+            "the same map with no persona (the mean target) and a random top 10. Mean "
+            f"pairwise cosine of the personas {found['anisotropy']:.3f} (1: all one "
+            f"direction), effective rank {found['effective_rank']:.1f} of "
+            f"{found['dimension']}."
+        ),
+        table(
+            ["predicts", "users", "top-10 hit", "no persona", "chance"],
+            rows,
+            id="persona-probe",
             class_="compact",
         ),
     )
