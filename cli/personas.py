@@ -10,6 +10,7 @@ from rich.table import Table
 from cli.console import console, database, settings
 from kgstore.artifacts import ArtifactStore
 from kgstore.graph.mapping import Domain
+from kgstore.personas.probe_rows import PROBE_HEADERS, probe_rows, spread_line
 from kgstore.personas.similar import Neighbour, nearest_users, similar_users
 
 personas_app = typer.Typer(help="Inspect and infer user personas.", no_args_is_help=True)
@@ -96,21 +97,9 @@ def probe(
 
 def probe_table(probe: dict[str, Any]) -> Table:
     """The probe figures of a persona run (`ProbeResult.as_dict()`, as the Run keeps them)."""
-    table = Table("predicts", "users", "top-10 hit", "no persona", "chance", title="persona probe")
-    targets = {"next item": probe["next_item"]}
-    targets.update({f"entities: {family}": rate for family, rate in probe["entities"].items()})
-    for name, rate in targets.items():
-        table.add_row(
-            name,
-            f"{rate['users']:,}",
-            f"{rate['persona']:.4f}",
-            f"{rate['no_persona']:.4f}",
-            f"{rate['chance']:.4f}",
-        )
-    table.caption = (
-        f"mean pairwise cosine {probe['anisotropy']:.3f} (1: one direction), effective rank "
-        f"{probe['effective_rank']:.1f} of {probe['dimension']}"
-    )
+    table = Table(*PROBE_HEADERS, title="persona probe", caption=spread_line(probe))
+    for row in probe_rows(probe):
+        table.add_row(*row)
     return table
 
 

@@ -225,6 +225,11 @@ def test_report_of_a_persona_run(
     assert set(weights) == {"UIU", "UIEIU:genre"}
     for path, weight in weights.items():
         assert f"<td>{path}</td>" in html and f'<td class="num">{weight:.4f}</td>' in html
+    # the run's probe: what its personas alone predict, beside chance
+    probe = read_run(db, runs.persona).metrics["probe"]
+    assert 'id="persona-probe"' in html and "entities: genre" in html
+    assert f"{probe['next_item']['persona']:.4f}" in html
+    assert f"{probe['next_item']['chance']:.4f}" in html
 
 
 def test_unknown_run_is_refused_naming_it(settings: Settings, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from kgstore.embeddings.texts import sources_summary
+from kgstore.personas.probe_rows import PROBE_HEADERS, probe_rows, spread_line
 from kgstore.ranking.stats import ALPHA, MARKED_BY, NO_SEED_TEST, TEST_TITLES, p_text
 from kgstore.report import figures
 from kgstore.report.gather import RunNode, TextSources
@@ -282,18 +283,6 @@ def probe(persona: RunNode) -> Html:
                 f"validation item): `kgctl personas probe --run {persona.id}` records one."
             ),
         )
-    targets = {"next item": found["next_item"]}
-    targets.update({f"entities: {family}": rate for family, rate in found["entities"].items()})
-    rows = [
-        [
-            name,
-            f"{rate['users']:,}",
-            f"{rate['persona']:.4f}",
-            f"{rate['no_persona']:.4f}",
-            f"{rate['chance']:.4f}",
-        ]
-        for name, rate in targets.items()
-    ]
     return section(
         "probe",
         "Persona probe",
@@ -301,14 +290,12 @@ def probe(persona: RunNode) -> Html:
             f"Persona run {persona.id}: top-10 hit rate of each user's validation item (and "
             "of its entities per relation family) ranked by the persona alone, through a "
             "linear map fitted on the other half of the users' training items; beside it "
-            "the same map with no persona (the mean target) and a random top 10. Mean "
-            f"pairwise cosine of the personas {found['anisotropy']:.3f} (1: all one "
-            f"direction), effective rank {found['effective_rank']:.1f} of "
-            f"{found['dimension']}."
+            f"the same map with no persona (the mean target) and a random top 10. "
+            f"Personas: {spread_line(found)}."
         ),
         table(
-            ["predicts", "users", "top-10 hit", "no persona", "chance"],
-            rows,
+            list(PROBE_HEADERS),
+            probe_rows(found),
             id="persona-probe",
             class_="compact",
         ),
