@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -137,6 +138,49 @@ def test_grid_writes_the_table_files_and_a_run(
     assert (run["kind"], run["status"]) == ("evaluate", "finished")
     assert json.loads(run["m"])["artifacts"] == str(directory)
     assert "| none/random |" in report.markdown
+
+
+def test_persona_runs_and_baselines_are_rows_of_one_grid(
+    planted: Database, store: ArtifactStore
+) -> None:
+    """`kg:<run>` is an older persona run's personas, exactly as it wrote them back;
+    `mean` and `untrained` need no training; all train side by side in one grid."""
+    [first] = planted.query(
+        "MATCH (r:Run {model: 'hdgi', status: 'finished'}) RETURN r.id AS id "
+        "ORDER BY r.finishedAt DESC LIMIT 1"
+    )
+    stored = prepare_grid(planted, store, Domain.MOVIES, KG_VS_NONE, no_embedder)
+    later = train_personas(planted, store, Domain.MOVIES, HDGIConfig(seed=1))
+    rows = (
+        "none/random",
+        f"kg:{first['id']}/random",
+        "kg/random",
+        "mean/random",
+        "untrained/random",
+    )
+    config = GridConfig(rows=rows, seeds=1, rerank="", sasrec=replace(SHORT, max_epochs=2))
+    inputs = prepare_grid(planted, store, Domain.MOVIES, config, no_embedder)
+    vectors = inputs.user_vectors
+    older = vectors[f"kg:{first['id']}"]
+    assert torch.allclose(older, stored.user_vectors["kg"], atol=1e-6)
+    assert inputs.personas is not None and inputs.personas.run == first["id"]
+    assert not torch.allclose(vectors["kg"], older)  # the later run's, another seed
+    assert inputs.labels["user kg"].startswith(f"HDGI personas of run {later.run}")
+    assert vectors["untrained"].shape == older.shape
+    assert not torch.allclose(vectors["untrained"], older, atol=1e-3)
+    split = inputs.split
+    user = split.vocabulary.users[0]
+    index = split.vocabulary.item_index()
+    expected = torch.stack([inputs.item_features[index[i]] for i in split.split.train[user]])
+    assert torch.allclose(vectors["mean"][0], expected.mean(dim=0), atol=1e-6)
+    shown = {row.config for row in table_rows(run_grid(inputs, config))}
+    assert set(rows) | {f"kg:{first['id']}/random (anonymous session)"} <= shown
+    with pytest.raises(PersonaError, match="row user kg:no-such-run"):
+        only = ("none/random", "kg:no-such-run/random")
+        missing = GridConfig(rows=only, rerank="", anonymous=False)
+        prepare_grid(planted, store, Domain.MOVIES, missing, no_embedder)
+    with pytest.raises(ConfigError, match="row 'kg:/random'"):
+        GridConfig(rows=("none/random", "kg:/random"))
 
 
 def test_bad_input_is_refused_before_training(

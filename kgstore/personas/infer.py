@@ -30,7 +30,7 @@ from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import train_run
 from kgstore.models.hdgi import HDGI, MetaPathInput
 from kgstore.personas.checkpoint import Checkpoint, get_checkpoint
-from kgstore.train.hdgi import PersonaGraph, fit_semantic_weights, persona_graph
+from kgstore.train.hdgi import HDGIConfig, PersonaGraph, fit_semantic_weights, persona_graph
 from kgstore.train.metapaths import pair_weights, reach_matrix, row_normalise, top_k_rows
 from kgstore.train.persona_batches import reached_features, remap_columns, sparse_tensor
 
@@ -43,9 +43,9 @@ class PersonaEncoder:
     snapshot: GraphSnapshot
     graph: PersonaGraph
     model: HDGI
-    neighbours: int
-    batch_size: int = 0
-    """The run's users per step (0: full batch): how to encode all of them again."""
+    config: HDGIConfig
+    """The run's config: its neighbours cap for new users, its batch size to encode all
+    users again, its sizes to build an untrained encoder of the same shape."""
 
     @property
     def item_rows(self) -> dict[str, int]:
@@ -134,8 +134,7 @@ def load_encoder(db: Database, store: ArtifactStore, run_id: str) -> PersonaEnco
     snapshot = get_snapshot(store, checkpoint.snapshot_key)
     graph = persona_graph(snapshot, checkpoint.config)
     model = fitted_model(checkpoint, graph)
-    config = checkpoint.config
-    return PersonaEncoder(run_id, snapshot, graph, model, config.neighbours, config.batch_size)
+    return PersonaEncoder(run_id, snapshot, graph, model, checkpoint.config)
 
 
 def fitted_model(checkpoint: Checkpoint, graph: PersonaGraph) -> HDGI:
@@ -179,7 +178,7 @@ def infer_personas(encoder: PersonaEncoder, sessions: list[list[str]]) -> np.nda
         reach, _ = reach_matrix(rated, encoder.snapshot, path.name)
         weights = pair_weights(reach, path.reach, path.mid_degree)
         reaches.append(reach)
-        kept.append(top_k_rows(weights, encoder.neighbours))
+        kept.append(top_k_rows(weights, encoder.config.neighbours))
     sources = np.unique(np.concatenate([matrix.indices for matrix in kept]))
     inputs = []
     for path, reach, partners in zip(encoder.graph.paths, reaches, kept, strict=True):

@@ -51,7 +51,7 @@ def probe_persona_run(
             f"run {run_id} learned {encoder.snapshot.domain} personas, not {domain.value}: "
             f"give --domain {encoder.snapshot.domain}"
         )
-    personas = encode_users(encoder.model, encoder.graph, encoder.batch_size, "cpu")
+    personas = encode_users(encoder.model, encoder.graph, encoder.config.batch_size, "cpu")
     result = probe_snapshot(db, encoder.snapshot, personas)
     record_probe(db, run_id, result)
     return run_id, result

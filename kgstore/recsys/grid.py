@@ -6,8 +6,8 @@ paired test is derived from them (kgstore.recsys.table).
 Per seed, each row is one `train_sasrec` run with that seed. The reranker is the base
 SASRec (user none, item random) — the `none/random` row of the same seed, trained once —
 reordering the top `candidates` of the `rerank` retriever row. The anonymous-session row
-evaluates the first `kg` row's model on the users the persona run held out of persona
-learning, with no user id: their persona is inferred from the *session* — exactly
+evaluates the first `kg` (or `kg:<run>`) row's model on the users the persona run held out
+of persona learning, with no user id: their persona is inferred from the *session* — exactly
 the items of the model's input window before the test item (the last `max_len` of the
 training and validation items), never the test item itself.
 """
@@ -36,13 +36,22 @@ from kgstore.recsys.inputs import (
     Personas,
     item_text_features,
     keyword_vectors,
-    latest_encoder,
     load_split,
-    persona_vectors,
+    persona_encoders,
+    persona_source_vectors,
     session_personas,
+    training_mean_vectors,
 )
 from kgstore.recsys.leakage import checked, keyword_check, persona_check
-from kgstore.recsys.names import ITEMS, USERS
+from kgstore.recsys.names import (
+    BASELINE_PERSONAS,
+    ITEMS,
+    RUN_PREFIX,
+    USERS,
+    is_persona_run_source,
+    is_user_source,
+    sasrec_user,
+)
 from kgstore.train.config import config_from_dict, read_config_table
 from kgstore.train.sasrec import SELECT, SASRecConfig, TrainResult, diverged_in, train_sasrec
 
@@ -66,9 +75,10 @@ Progress = Callable[[dict[str, Any]], None]
 def parse_row(name: str) -> tuple[str, str]:
     """`"kg/description"` -> ("kg", "description"), or a ConfigError listing the choices."""
     user, _, item = name.partition("/")
-    if user not in USERS or item not in ITEMS:
+    if not is_user_source(user) or item not in ITEMS:
+        users = [*USERS, *BASELINE_PERSONAS, f"{RUN_PREFIX}<persona run id>"]
         raise ConfigError(
-            f"row {name!r} is not user/item with user in {list(USERS)} and item in {list(ITEMS)}"
+            f"row {name!r} is not user/item with user in {users} and item in {list(ITEMS)}"
         )
     return user, item
 
@@ -88,6 +98,7 @@ class GridConfig:
     user, item and seed, which the grid sets)."""
 
     rows: tuple[str, ...] = TABLE3_ROWS
+    """`user/item`: user none | random | llm | kg | kg:<persona run> | mean | untrained."""
     seeds: int = 3
     """Seeds sasrec.seed, sasrec.seed + 1, …"""
     candidates: int = 100
@@ -118,7 +129,7 @@ class GridConfig:
                 'sampled_negatives the two rows would not be comparable (set rerank = "")'
             )
         if self.anonymous and self.kg_row is None:
-            raise ConfigError("anonymous = true needs a row with user kg")
+            raise ConfigError("anonymous = true needs a row with user kg (or kg:<run>)")
         for name in ("seeds", "candidates", "min_users"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
@@ -127,7 +138,8 @@ class GridConfig:
 
     @property
     def kg_row(self) -> str | None:
-        return next((row for row in self.rows if parse_row(row)[0] == "kg"), None)
+        """The first row with a persona run's personas: the anonymous-session row's model."""
+        return next((row for row in self.rows if is_persona_run_source(parse_row(row)[0])), None)
 
     @property
     def seed_values(self) -> list[int]:
@@ -194,7 +206,7 @@ def prepare_grid(
         "user random": "a learned per-user embedding",
     }
     features = None
-    if "description" in items:
+    if "description" in items or "mean" in users:
         with steps.step("item texts") as read:
             features, labels["item texts"] = item_text_features(db, domain, split.vocabulary)
             read["items"] = features.shape[0] - 1
@@ -203,22 +215,31 @@ def prepare_grid(
             if config.sasrec.item_text == "projection"
             else "item table started from the stored Item.textEmbedding (principal components)"
         )
-    personas = encoder = None
-    checks = []
-    if "kg" in users:
-        encoder = latest_encoder(db, store, domain)
-        checks.append(persona_check(encoder.snapshot, split.split, encoder.run))
+    sources = [parse_row(row)[0] for row in config.rows]
+    encoders = persona_encoders(db, store, domain, sources)
+    checks = [
+        persona_check(encoder.snapshot, split.split, encoder.run)
+        for encoder in {id(e.snapshot): e for e in encoders.values()}.values()
+    ]
     if "llm" in users:
         made_from = keyword_items(db, domain, list(split.vocabulary.users))
         checks.append(keyword_check(made_from, split.split, domain.value))
     notes = checked(checks, config.allow_stale)  # before any persona is inferred from them
-    if encoder is not None:
-        with steps.step("personas") as read:
-            personas = persona_vectors(db, store, domain, split, encoder)
-            read.update(run=personas.run, inferred=len(personas.inferred))
-            read["stored"] = len(split.vocabulary.users) - len(personas.inferred)
-        vectors["kg"] = personas.vectors
-        labels["user kg"] = personas.label
+    found: dict[str, Personas] = {}
+    for source, encoder in encoders.items():
+        with steps.step("personas" if source == "kg" else f"personas {source}") as read:
+            found[source] = persona_source_vectors(db, store, domain, split, source, encoder)
+            read.update(run=found[source].run, inferred=len(found[source].inferred))
+            made = len(split.vocabulary.users) - len(found[source].inferred)
+            read["stored" if source == "kg" else "encoded"] = made
+        vectors[source] = found[source].vectors
+        labels[f"user {source}"] = found[source].label
+    if "mean" in users:
+        assert features is not None
+        vectors["mean"] = training_mean_vectors(features, split)
+        labels["user mean"] = "each user's mean stored Item.textEmbedding over their training items"
+    kg_row = config.kg_row
+    personas = found[parse_row(kg_row)[0]] if kg_row is not None else None
     if "llm" in users:
         with steps.step("keywords") as read:
             vectors["llm"], labels["user llm"] = keyword_vectors(
@@ -326,7 +347,7 @@ def run_grid(
         kg_row = config.kg_row
         assert kg_row is not None and inputs.personas is not None
         held = take(data.test, slices[ANONYMOUS])
-        anonymous_vectors = inputs.user_vectors["kg"].clone()
+        anonymous_vectors = inputs.user_vectors[parse_row(kg_row)[0]].clone()
         anonymous_vectors[held.users] = session_personas(
             inputs.personas.encoder, input_sessions(inputs, held)
         )
@@ -338,7 +359,7 @@ def run_grid(
         models = {}
         for name in config.rows:
             user, item = parse_row(name)
-            row_config = replace(config.sasrec, user=user, item=item, seed=seed)
+            row_config = replace(config.sasrec, user=sasrec_user(user), item=item, seed=seed)
             step = {"done": done, "total": total, "row": name, "seed": seed}
             say(step)
 
@@ -385,7 +406,8 @@ def run_grid(
             kg_row, held, anonymous_vectors = anonymous
             user, item = parse_row(kg_row)
             with diverged_in(
-                replace(sasrec, user=user, item=item, seed=seed), "anonymous sessions, test"
+                replace(sasrec, user=sasrec_user(user), item=item, seed=seed),
+                "anonymous sessions, test",
             ):
                 metrics = evaluate(
                     models[kg_row],

@@ -11,6 +11,9 @@ User representations, rows in `Vocabulary.users` order:
   (`kgctl train hdgi --domain`; a run of another domain never replaces it). Users the run
   never saw (held out of persona learning, or added later) are known users, but have no
   stored persona: theirs is inferred by the run's encoder from their *training* items.
+- `kg:<run>`: the personas of that persona run, computed now from its encoder (exactly
+  what it wrote back), the users it did not train on inferred as above;
+- `untrained` / `mean`: baselines that need no training (kgstore.personas.baselines).
 Item representation `description`: the stored `Item.textEmbedding`, row 0 padding, with
 its items counted per `textSource` (title, uri name, KG facts, placeholder, ...).
 """
@@ -32,10 +35,12 @@ from kgstore.errors import PersonaError, RecsysInputError
 from kgstore.graph.mapping import Domain, cypher_label
 from kgstore.graph.sequences import read_sequences
 from kgstore.graph.split import LeaveOneOut
+from kgstore.personas.baselines import encoded_users, mean_item_vectors, untrained_encoder
 from kgstore.personas.infer import PersonaEncoder, infer_personas, latest_persona_run, load_encoder
 from kgstore.personas.legacy import legacy_note
 from kgstore.personas.stored import read_personas
 from kgstore.ranking.data import SequenceData, Vocabulary, sequence_data
+from kgstore.recsys.names import RUN_PREFIX
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,52 @@ def latest_encoder(db: Database, store: ArtifactStore, domain: Domain) -> Person
     return load_encoder(db, store, run)
 
 
+def persona_encoders(
+    db: Database, store: ArtifactStore, domain: Domain, sources: Sequence[str]
+) -> dict[str, PersonaEncoder]:
+    """The encoder behind each persona source among the rows' user `sources`: `kg` the
+    domain's latest persona run, `kg:<run>` that run, `untrained` the latest run's encoder
+    at its initialisation. The other users (none, random, llm, mean) need none."""
+    encoders: dict[str, PersonaEncoder] = {}
+    for source in dict.fromkeys(sources):
+        if source in ("kg", "untrained"):
+            latest = encoders.get("kg") or latest_encoder(db, store, domain)
+            encoders[source] = latest if source == "kg" else untrained_encoder(latest)
+        elif source.startswith(RUN_PREFIX):
+            encoders[source] = run_encoder(db, store, domain, source.removeprefix(RUN_PREFIX))
+    return encoders
+
+
+def run_encoder(db: Database, store: ArtifactStore, domain: Domain, run: str) -> PersonaEncoder:
+    """The encoder of the persona run a `kg:<run>` row names, or a PersonaError naming the
+    row (an unknown run, one that did not finish, one of another domain)."""
+    try:
+        encoder = load_encoder(db, store, run)
+    except PersonaError as exc:
+        raise PersonaError(f"row user {RUN_PREFIX}{run}: {exc}") from None
+    if encoder.snapshot.domain != domain.value:
+        raise PersonaError(
+            f"row user {RUN_PREFIX}{run}: run {run} learned {encoder.snapshot.domain} "
+            f"personas, not {domain.value}"
+        )
+    return encoder
+
+
+def persona_source_vectors(
+    db: Database,
+    store: ArtifactStore,
+    domain: Domain,
+    split: DomainSplit,
+    source: str,
+    encoder: PersonaEncoder,
+) -> Personas:
+    """`kg`: the personas the graph holds (`persona_vectors`); any other persona source
+    computed now by its encoder (`encoded_personas`)."""
+    if source == "kg":
+        return persona_vectors(db, store, domain, split, encoder)
+    return encoded_personas(encoder, split)
+
+
 def persona_vectors(
     db: Database,
     store: ArtifactStore,
@@ -170,12 +221,39 @@ def persona_vectors(
             f"hold its persona (first: {lost[0]!r}): run `kgctl train hdgi --domain "
             f"{domain.value}` again.{legacy_note(db)}"
         )
+    return _with_inferred(by_user, encoder, split)
+
+
+def encoded_personas(encoder: PersonaEncoder, split: DomainSplit) -> Personas:
+    """Every user's persona computed now by `encoder`: the run's users encoded from its
+    training graph (as its personas were written back), the others inferred from their
+    training items. For personas the graph does not hold: a persona run other than the
+    domain's latest (`kg:<run>` rows) and the untrained baseline."""
+    return _with_inferred(encoded_users(encoder), encoder, split)
+
+
+def _with_inferred(
+    by_user: dict[str, np.ndarray], encoder: PersonaEncoder, split: DomainSplit
+) -> Personas:
+    """`by_user` completed with the personas `encoder` infers for the split's other users
+    from their training items, as rows in vocabulary order."""
+    users = split.vocabulary.users
     unseen = [user for user in users if user not in by_user]
     if unseen:
         inferred = infer_personas(encoder, [split.split.train[user] for user in unseen])
-        by_user.update(zip(unseen, inferred, strict=True))
+        by_user = {**by_user, **dict(zip(unseen, inferred, strict=True))}
     matrix = np.stack([by_user[user] for user in users]).astype(np.float32)
-    return Personas(torch.from_numpy(matrix), run, frozenset(unseen), encoder)
+    return Personas(torch.from_numpy(matrix), encoder.run, frozenset(unseen), encoder)
+
+
+def training_mean_vectors(features: Tensor, split: DomainSplit) -> Tensor:
+    """The `mean` baseline: each user's mean item text vector over their training items,
+    rows in vocabulary order (`features` from `item_text_features`)."""
+    index = split.vocabulary.item_index()
+    histories = [
+        [index[item] for item in split.split.train[user]] for user in split.vocabulary.users
+    ]
+    return mean_item_vectors(features, histories)
 
 
 def session_personas(encoder: PersonaEncoder, sessions: Sequence[Sequence[str]]) -> Tensor:
