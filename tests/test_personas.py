@@ -122,11 +122,9 @@ def test_snapshot_round_trip(snapshot: GraphSnapshot) -> None:
 
 def test_hdgi_recovers_planted_groups(snapshot: GraphSnapshot, planted: dict[str, int]) -> None:
     """Trained personas separate the planted groups; an untrained encoder of the same
-    shape does not. With item texts shuffled across items the groups are still found: on
-    this demo they show in who rates what, and since the corrupted pass shares the real
-    pass's attention (2026-12-02) the personas come from U-I-U, for which a shuffled text
-    is as good an item identity as the right one. Measured on the `make demo` films graph:
-    0.405 trained, 0.205 untrained, 0.474 shuffled (before: 0.408, 0.205, 0.322)."""
+    shape does not; shuffling item features across items (so text no longer matches the
+    graph) loses much of it. Measured: 0.41 trained, 0.17 untrained, see the note. (With
+    `shared_beta` the shuffled texts keep the groups: BENCHMARKS.md, issue 21.)"""
     config = HDGIConfig()
     groups = groups_of(snapshot.users, planted)
     graph = persona_graph(snapshot, config)
@@ -148,11 +146,11 @@ def test_hdgi_recovers_planted_groups(snapshot: GraphSnapshot, planted: dict[str
     assert untrained_score < 0.25
     # not collapsed: training spreads the personas out from the near-one direction of an
     # untrained encoder (0.945 here) instead of narrowing them onto it (a collapsed run on
-    # the books demo measured 0.986; the default 0.652, before the shared beta 0.346)
+    # the books demo measured 0.986; this default 0.346, with shared_beta 0.652)
     untrained_cosine = anisotropy(encode_users(untrained, graph, 0, "cpu"))
     assert anisotropy(result.personas) < min(0.8, untrained_cosine - 0.1), untrained_cosine
     assert trained_score > untrained_score + 0.1
-    assert shuffled_score > 0.3, (shuffled_score, trained_score)
+    assert shuffled_score < trained_score - 0.05, (shuffled_score, trained_score)
     assert result.losses[-1] < result.losses[0] - 0.3
     assert set(result.semantic_weights) == {p.name for p in graph.paths}
     assert sum(result.semantic_weights.values()) == pytest.approx(1.0, abs=1e-5)

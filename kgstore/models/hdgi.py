@@ -93,13 +93,13 @@ class HDGI(Module):
     hands out, and the discriminator learns popularity (observed: the loss fell to zero
     within ten epochs and the personas were worse than untrained ones).
 
-    Why the corrupted pass is fused with the real pass's :math:`\beta` (`shared_beta`,
-    the default since 2026-12-02): with its own :math:`\beta`, from the mean attention
-    score of the corrupted embeddings, every corrupted user gets one path mixture and
-    every real user another, so the discriminator can tell them apart from the mixture
-    alone, whoever the user. Training found that shortcut: the loss fell to ~1e-6 (films
-    demo, in one step near epoch 55; books demo by epoch 56, never stopping on real
-    Books), and on the books demo with a separate root weight per user the personas
+    Why the corrupted pass should be fused with the real pass's :math:`\beta`
+    (`shared_beta`; not yet the default, see `HDGIConfig`): with its own :math:`\beta`,
+    from the mean attention score of the corrupted embeddings, every corrupted user gets
+    one path mixture and every real user another, so the discriminator can tell them apart
+    from the mixture alone, whoever the user. Training found that shortcut: the loss fell
+    to ~1e-6 (films demo, in one step near epoch 55; books demo by epoch 56, never
+    stopping on real Books), and on the books demo with a separate root weight per user the personas
     collapsed onto one direction (mean pairwise cosine 0.986, 0.80 of the attention on
     the catalog path) as on real data. With the shared :math:`\beta` the loss levels off
     at 0.015 (films) and 0.035 (books) and the books personas predict the next item
@@ -107,7 +107,7 @@ class HDGI(Module):
     one path is best: on both demos U-I-U alone gives better personas than any KG path
     alone or all together (`personas probe` on each ablation; BENCHMARKS.md, issue 21),
     and on a graph whose groups show only through the KG the KG path gets it all
-    (tests/test_persona_probe.py).
+    (tests/test_hdgi_kg.py).
 
     Args:
         in_channels (dict[str, int]): input feature size per node type (`User`, `Item`,
@@ -122,7 +122,7 @@ class HDGI(Module):
         path_loss (float, optional): weight of a DGI term per path beside the fused one.
             (default: :obj:`0.0`)
         shared_beta (bool, optional): fuse the corrupted pass with the real pass's beta.
-            (default: :obj:`True`)
+            (default: :obj:`False`)
     """
 
     def __init__(
@@ -134,7 +134,7 @@ class HDGI(Module):
         dropout: float = 0.0,
         path_norm: bool = False,
         path_loss: float = 0.0,
-        shared_beta: bool = True,
+        shared_beta: bool = False,
     ) -> None:
         super().__init__()
         if not metapaths:
