@@ -49,6 +49,7 @@ def persona_metrics(users: int) -> dict:
         semantic_weights={"UIU": 1.0},
         epochs=40,
         best_epoch=31,
+        stopped="patience",
         first_loss=1.3862,
         best_loss=0.2514,
         seconds=12.3,
@@ -58,6 +59,7 @@ def persona_metrics(users: int) -> dict:
         checkpoint="c",
         order_assumed=False,
         migrated={},
+        probe=None,
     )
     return report.as_dict()
 
