@@ -128,7 +128,16 @@ def kgctl(settings: Settings, *args: str, output: Path, **extra_env: str) -> sub
             stdin=subprocess.DEVNULL,  # as in CI: no terminal to ask on
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_ctrl_c_as_at_a_terminal,
         )
+
+
+def _ctrl_c_as_at_a_terminal() -> None:
+    """SIGINT back to its default in the child, so Python turns it into Ctrl-C
+    (KeyboardInterrupt). A suite started in the background by a shell without job control
+    (`nohup make test &`) inherits SIGINT ignored, and every kgctl it starts would ignore
+    the tests' Ctrl-C: the ingest ran to its end (exit 0), the hdgi run never stopped."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_kgctl(settings: Settings, *args: str, output: Path, **extra_env: str) -> int:

@@ -227,7 +227,7 @@ def test_report_of_a_persona_run(
         assert f"<td>{path}</td>" in html and f'<td class="num">{weight:.4f}</td>' in html
     # the run's probe: what its personas alone predict, beside chance
     probe = read_run(db, runs.persona).metrics["probe"]
-    assert 'id="persona-probe"' in html and "entities: genre" in html
+    assert 'id="persona-probe"' in html and "<td>next item</td>" in html
     assert f"{probe['next_item']['persona']:.4f}" in html
     assert f"{probe['next_item']['chance']:.4f}" in html
 
