@@ -10,12 +10,11 @@
 
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from kgstore.personas.infer import PersonaEncoder
-from kgstore.train.hdgi import build_model, encode_users, fit_semantic_weights
+from kgstore.train.hdgi import build_model, fit_semantic_weights
 
 
 def untrained_encoder(encoder: PersonaEncoder) -> PersonaEncoder:
@@ -32,15 +31,7 @@ def untrained_encoder(encoder: PersonaEncoder) -> PersonaEncoder:
 def mean_item_vectors(item_features: Tensor, histories: Sequence[Sequence[int]]) -> Tensor:
     """`[users, d]`: the mean of `item_features` rows over each user's training items
     (row indices, a repeated item counted each time); a user with none gets zeros."""
-    rows = []
-    for history in histories:
-        rows.append(item_features[list(history)].mean(dim=0) if history else None)
     zeros = torch.zeros(item_features.shape[1], dtype=item_features.dtype)
-    return torch.stack([zeros if row is None else row for row in rows])
-
-
-def encoded_users(encoder: PersonaEncoder) -> dict[str, np.ndarray]:
-    """Every user of the encoder's run, encoded now (as its personas were written back)."""
-
-    personas = encode_users(encoder.model, encoder.graph, encoder.config.batch_size, "cpu")
-    return dict(zip(encoder.snapshot.users, personas, strict=True))
+    return torch.stack(
+        [item_features[list(history)].mean(dim=0) if history else zeros for history in histories]
+    )

@@ -30,7 +30,13 @@ from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import train_run
 from kgstore.models.hdgi import HDGI, MetaPathInput
 from kgstore.personas.checkpoint import Checkpoint, get_checkpoint
-from kgstore.train.hdgi import HDGIConfig, PersonaGraph, fit_semantic_weights, persona_graph
+from kgstore.train.hdgi import (
+    HDGIConfig,
+    PersonaGraph,
+    encode_users,
+    fit_semantic_weights,
+    persona_graph,
+)
 from kgstore.train.metapaths import pair_weights, reach_matrix, row_normalise, top_k_rows
 from kgstore.train.persona_batches import reached_features, remap_columns, sparse_tensor
 
@@ -50,6 +56,11 @@ class PersonaEncoder:
     @property
     def item_rows(self) -> dict[str, int]:
         return {item: row for row, item in enumerate(self.snapshot.items)}
+
+    def encode_all(self) -> np.ndarray:
+        """Every user of the run, encoded now (as its personas were written back), rows
+        in the snapshot's user order."""
+        return encode_users(self.model, self.graph, self.config.batch_size, "cpu")
 
 
 def latest_persona_run(db: Database, domain: Domain) -> str:
@@ -135,6 +146,19 @@ def load_encoder(db: Database, store: ArtifactStore, run_id: str) -> PersonaEnco
     graph = persona_graph(snapshot, checkpoint.config)
     model = fitted_model(checkpoint, graph)
     return PersonaEncoder(run_id, snapshot, graph, model, checkpoint.config)
+
+
+def domain_encoder(
+    db: Database, store: ArtifactStore, run_id: str, domain: Domain
+) -> PersonaEncoder:
+    """`load_encoder`, refused with a PersonaError when the run learned another domain's
+    personas."""
+    encoder = load_encoder(db, store, run_id)
+    if encoder.snapshot.domain != domain.value:
+        raise PersonaError(
+            f"run {run_id} learned {encoder.snapshot.domain} personas, not {domain.value}"
+        )
+    return encoder
 
 
 def fitted_model(checkpoint: Checkpoint, graph: PersonaGraph) -> HDGI:

@@ -105,13 +105,14 @@ def probe_personas(
     rated.data[:] = 1.0
     items = _unit(snapshot.x_item)
     next_item = _next_item(personas, rated, items, probed, wanted)
+    entity_vectors = _unit(snapshot.x_entity)
     entities = {}
     for family in RELATION_FAMILIES:
         if family == ITEM_TO_ITEM_FAMILY:
             continue
         links, _ = item_links(snapshot, family)
         if links.nnz:
-            rate = _entities(personas, rated, links, _unit(snapshot.x_entity), probed, wanted)
+            rate = _entities(personas, rated, links, entity_vectors, probed, wanted)
             if rate is not None:
                 entities[family] = rate
     return ProbeResult(

@@ -9,14 +9,12 @@ import numpy as np
 
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
-from kgstore.errors import PersonaError
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.graph.mapping import Domain
 from kgstore.graph.sequences import read_sequences
 from kgstore.graph.split import LeaveOneOut
-from kgstore.personas.infer import latest_persona_run, load_encoder
+from kgstore.personas.infer import domain_encoder, latest_persona_run
 from kgstore.personas.probe import ProbeResult, probe_personas
-from kgstore.train.hdgi import encode_users
 
 
 def probe_snapshot(db: Database, snapshot: GraphSnapshot, personas: np.ndarray) -> ProbeResult:
@@ -45,13 +43,7 @@ def probe_persona_run(
     """(run id, probe) of `run_id` or the domain's newest finished persona run; recorded
     on the run."""
     run_id = run_id or latest_persona_run(db, domain)
-    encoder = load_encoder(db, store, run_id)
-    if encoder.snapshot.domain != domain.value:
-        raise PersonaError(
-            f"run {run_id} learned {encoder.snapshot.domain} personas, not {domain.value}: "
-            f"give --domain {encoder.snapshot.domain}"
-        )
-    personas = encode_users(encoder.model, encoder.graph, encoder.config.batch_size, "cpu")
-    result = probe_snapshot(db, encoder.snapshot, personas)
+    encoder = domain_encoder(db, store, run_id, domain)
+    result = probe_snapshot(db, encoder.snapshot, encoder.encode_all())
     record_probe(db, run_id, result)
     return run_id, result

@@ -35,8 +35,14 @@ from kgstore.errors import PersonaError, RecsysInputError
 from kgstore.graph.mapping import Domain, cypher_label
 from kgstore.graph.sequences import read_sequences
 from kgstore.graph.split import LeaveOneOut
-from kgstore.personas.baselines import encoded_users, mean_item_vectors, untrained_encoder
-from kgstore.personas.infer import PersonaEncoder, infer_personas, latest_persona_run, load_encoder
+from kgstore.personas.baselines import mean_item_vectors, untrained_encoder
+from kgstore.personas.infer import (
+    PersonaEncoder,
+    domain_encoder,
+    infer_personas,
+    latest_persona_run,
+    load_encoder,
+)
 from kgstore.personas.legacy import legacy_note
 from kgstore.personas.stored import read_personas
 from kgstore.ranking.data import SequenceData, Vocabulary, sequence_data
@@ -171,15 +177,9 @@ def run_encoder(db: Database, store: ArtifactStore, domain: Domain, run: str) ->
     """The encoder of the persona run a `kg:<run>` row names, or a PersonaError naming the
     row (an unknown run, one that did not finish, one of another domain)."""
     try:
-        encoder = load_encoder(db, store, run)
+        return domain_encoder(db, store, run, domain)
     except PersonaError as exc:
         raise PersonaError(f"row user {RUN_PREFIX}{run}: {exc}") from None
-    if encoder.snapshot.domain != domain.value:
-        raise PersonaError(
-            f"row user {RUN_PREFIX}{run}: run {run} learned {encoder.snapshot.domain} "
-            f"personas, not {domain.value}"
-        )
-    return encoder
 
 
 def persona_source_vectors(
@@ -229,7 +229,8 @@ def encoded_personas(encoder: PersonaEncoder, split: DomainSplit) -> Personas:
     training graph (as its personas were written back), the others inferred from their
     training items. For personas the graph does not hold: a persona run other than the
     domain's latest (`kg:<run>` rows) and the untrained baseline."""
-    return _with_inferred(encoded_users(encoder), encoder, split)
+    encoded = dict(zip(encoder.snapshot.users, encoder.encode_all(), strict=True))
+    return _with_inferred(encoded, encoder, split)
 
 
 def _with_inferred(
