@@ -18,6 +18,7 @@ from kgstore.generation.pipeline import generate_keywords
 from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import Domain
 from kgstore.paths import PROJECT_ROOT
+from kgstore.personas.metapath2vec import MetaPath2VecConfig
 from kgstore.personas.runner import train_personas
 from kgstore.recsys.evaluation import evaluate_grid
 from kgstore.recsys.grid import GridConfig, prepare_grid, run_grid
@@ -144,7 +145,8 @@ def test_persona_runs_and_baselines_are_rows_of_one_grid(
     planted: Database, store: ArtifactStore
 ) -> None:
     """`kg:<run>` is an older persona run's personas, exactly as it wrote them back;
-    `mean` and `untrained` need no training; all train side by side in one grid."""
+    `mean` and `untrained` need no training, `metapath2vec` is learnt on the latest run's
+    graph; all train side by side in one grid."""
     [first] = planted.query(
         "MATCH (r:Run {model: 'hdgi', status: 'finished'}) RETURN r.id AS id "
         "ORDER BY r.finishedAt DESC LIMIT 1"
@@ -157,6 +159,7 @@ def test_persona_runs_and_baselines_are_rows_of_one_grid(
         "kg/random",
         "mean/random",
         "untrained/random",
+        "metapath2vec/random",
     )
     config = GridConfig(rows=rows, seeds=1, rerank="", sasrec=replace(SHORT, max_epochs=2))
     inputs = prepare_grid(planted, store, Domain.MOVIES, config, no_embedder)
@@ -168,6 +171,9 @@ def test_persona_runs_and_baselines_are_rows_of_one_grid(
     assert inputs.labels["user kg"].startswith(f"HDGI personas of run {later.run}")
     assert vectors["untrained"].shape == older.shape
     assert not torch.allclose(vectors["untrained"], older, atol=1e-3)
+    assert vectors["metapath2vec"].shape == (len(older), MetaPath2VecConfig().embedding_dim)
+    assert inputs.labels["user metapath2vec"].startswith("MetaPath2Vec vectors (UIEIU walks)")
+    assert f"of run {later.run}" in inputs.labels["user metapath2vec"]
     split = inputs.split
     user = split.vocabulary.users[0]
     index = split.vocabulary.item_index()

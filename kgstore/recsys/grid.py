@@ -98,7 +98,8 @@ class GridConfig:
     user, item and seed, which the grid sets)."""
 
     rows: tuple[str, ...] = TABLE3_ROWS
-    """`user/item`: user none | random | llm | kg | kg:<persona run> | mean | untrained."""
+    """`user/item`: user none | random | llm | kg | kg:<persona run> | mean | untrained |
+    metapath2vec."""
     seeds: int = 3
     """Seeds sasrec.seed, sasrec.seed + 1, …"""
     candidates: int = 100

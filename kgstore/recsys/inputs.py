@@ -13,7 +13,9 @@ User representations, rows in `Vocabulary.users` order:
   stored persona: theirs is inferred by the run's encoder from their *training* items.
 - `kg:<run>`: the personas of that persona run, computed now from its encoder (exactly
   what it wrote back), the users it did not train on inferred as above;
-- `untrained` / `mean`: baselines that need no training (kgstore.personas.baselines).
+- `untrained` / `mean`: baselines that need no training (kgstore.personas.baselines);
+- `metapath2vec`: the structural baseline, MetaPath2Vec trained now on the latest persona
+  run's training graph (kgstore.personas.metapath2vec).
 Item representation `description`: the stored `Item.textEmbedding`, row 0 padding, with
 its items counted per `textSource` (title, uri name, KG facts, placeholder, ...).
 """
@@ -44,6 +46,7 @@ from kgstore.personas.infer import (
     load_encoder,
 )
 from kgstore.personas.legacy import legacy_note
+from kgstore.personas.metapath2vec import structural_personas, train_metapath2vec
 from kgstore.personas.stored import read_personas
 from kgstore.ranking.data import SequenceData, Vocabulary, sequence_data
 from kgstore.recsys.names import RUN_PREFIX
@@ -119,13 +122,15 @@ def keyword_vectors(
 
 @dataclass
 class Personas:
-    """`[num_users, d]` persona rows, the run that made them, which users' rows were
-    inferred from their training items (no stored persona), and the run's encoder."""
+    """`[num_users, d]` persona rows, the run that made them (or whose training graph
+    they were learnt on), which users' rows were inferred from their training items (no
+    stored persona), and the run's encoder."""
 
     vectors: Tensor
     run: str
     inferred: frozenset[str]
     encoder: PersonaEncoder
+    method: str = "HDGI personas"
 
     @property
     def label(self) -> str:
@@ -133,7 +138,7 @@ class Personas:
         added = len(self.inferred) - held_out
         since = f", {added:,} users added since the run" if added else ""
         return (
-            f"HDGI personas of run {self.run}; users without a stored persona inferred from "
+            f"{self.method} of run {self.run}; users without a stored persona inferred from "
             f"their training items: {held_out:,} held out of persona learning{since}"
         )
 
@@ -162,12 +167,13 @@ def persona_encoders(
 ) -> dict[str, PersonaEncoder]:
     """The encoder behind each persona source among the rows' user `sources`: `kg` the
     domain's latest persona run, `kg:<run>` that run, `untrained` the latest run's encoder
-    at its initialisation. The other users (none, random, llm, mean) need none."""
+    at its initialisation, `metapath2vec` the latest run's (for its training graph). The
+    other users (none, random, llm, mean) need none."""
     encoders: dict[str, PersonaEncoder] = {}
     for source in dict.fromkeys(sources):
-        if source in ("kg", "untrained"):
+        if source in ("kg", "untrained", "metapath2vec"):
             latest = encoders.get("kg") or latest_encoder(db, store, domain)
-            encoders[source] = latest if source == "kg" else untrained_encoder(latest)
+            encoders[source] = untrained_encoder(latest) if source == "untrained" else latest
         elif source.startswith(RUN_PREFIX):
             encoders[source] = run_encoder(db, store, domain, source.removeprefix(RUN_PREFIX))
     return encoders
@@ -190,10 +196,13 @@ def persona_source_vectors(
     source: str,
     encoder: PersonaEncoder,
 ) -> Personas:
-    """`kg`: the personas the graph holds (`persona_vectors`); any other persona source
-    computed now by its encoder (`encoded_personas`)."""
+    """`kg`: the personas the graph holds (`persona_vectors`); `metapath2vec` trained now
+    on the run's graph (`metapath2vec_personas`); any other persona source computed now by
+    its encoder (`encoded_personas`)."""
     if source == "kg":
         return persona_vectors(db, store, domain, split, encoder)
+    if source == "metapath2vec":
+        return metapath2vec_personas(encoder, split)
     return encoded_personas(encoder, split)
 
 
@@ -231,6 +240,20 @@ def encoded_personas(encoder: PersonaEncoder, split: DomainSplit) -> Personas:
     domain's latest (`kg:<run>` rows) and the untrained baseline."""
     encoded = dict(zip(encoder.snapshot.users, encoder.encode_all(), strict=True))
     return _with_inferred(encoded, encoder, split)
+
+
+def metapath2vec_personas(encoder: PersonaEncoder, split: DomainSplit) -> Personas:
+    """MetaPath2Vec vectors learnt on `encoder`'s training graph: the run's users their own,
+    every other user the mean of their training items' vectors."""
+    users = split.vocabulary.users
+    matrix, inferred = structural_personas(
+        train_metapath2vec(encoder.snapshot),
+        encoder.snapshot,
+        users,
+        [split.split.train[user] for user in users],
+    )
+    method = "MetaPath2Vec vectors (UIEIU walks) on the training graph"
+    return Personas(torch.from_numpy(matrix), encoder.run, inferred, encoder, method)
 
 
 def _with_inferred(

@@ -5,8 +5,10 @@ GRID = "table3"
 USERS = ("none", "random", "llm", "kg")
 """SASRec's user inputs (`SASRecConfig.user`): none, a learned per-user embedding, or a
 given vector per user (embedded keywords, HDGI personas)."""
-BASELINE_PERSONAS = ("mean", "untrained")
-"""Grid rows only: given vectors that need no training (kgstore.personas.baselines)."""
+BASELINE_PERSONAS = ("mean", "untrained", "metapath2vec")
+"""Grid rows only: given vectors to judge trained personas against — `mean` and
+`untrained` need no training (kgstore.personas.baselines), `metapath2vec` is a structural
+graph embedding of the persona run's training graph (kgstore.personas.metapath2vec)."""
 RUN_PREFIX = "kg:"
 """`kg:<run id>`: the personas of one persona run, not the domain's latest."""
 ITEMS = ("random", "description")
@@ -22,8 +24,8 @@ def is_user_source(name: str) -> bool:
 
 
 def sasrec_user(source: str) -> str:
-    """The SASRec user input of a row's user source: `kg:<run>`, `mean` and `untrained`
-    are given vectors, as `kg` is."""
+    """The SASRec user input of a row's user source: `kg:<run>` and the baselines are
+    given vectors, as `kg` is."""
     return source if source in USERS else "kg"
 
 
