@@ -23,6 +23,7 @@ COMMANDS = [
     ["train", "reranker"],
     ["train", "hdgi", "--local"],
     ["personas", "similar", "some-user"],
+    ["personas", "probe", "--domain", "books"],
     ["runs"],
     ["stats"],
 ]
