@@ -27,7 +27,7 @@ ConfigOption = Annotated[
 LocalOption = Annotated[bool, typer.Option("--local", help="Train here, not in a worker.")]
 
 
-def _train(domain: Domain, config: "SASRecConfig", local: bool) -> None:
+def _train(domain: Domain, config: "SASRecConfig", local: bool, allow_stale: bool) -> None:
     from kgstore.recsys.single import train_model_from_settings
 
     bar = tqdm(desc="sasrec", unit=" epoch", leave=False, disable=not terminal())
@@ -43,10 +43,10 @@ def _train(domain: Domain, config: "SASRecConfig", local: bool) -> None:
         with interruptible(STARTS_OVER), said:
             if local:
                 report = train_model_from_settings(
-                    settings(), domain, config, progress, run_id
+                    settings(), domain, config, progress, run_id, allow_stale
                 ).as_dict()
             else:
-                args = (domain.value, config.to_dict(), run_id)
+                args = (domain.value, config.to_dict(), run_id, allow_stale)
                 report = follow_run_in_worker(TRAIN_SASREC_TASK, args, progress, run_id)
     finally:
         bar.close()
@@ -65,12 +65,20 @@ def retriever(
     domain: DomainOption = Domain.MOVIES,
     config: ConfigOption = None,
     local: LocalOption = False,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            help="Train on personas or keywords made before the latest interactions were "
+            "ingested (refused otherwise); the run's notes say they are stale."
+        ),
+    ] = False,
 ) -> None:
     """Train a retriever (SASRec with a user and an item representation) and record it."""
     from kgstore.train.sasrec import SASRecConfig
 
     base = SASRecConfig.from_file(config) if config else SASRecConfig()
-    _train(domain, SASRecConfig.from_dict({**base.to_dict(), "user": user, "item": item}), local)
+    chosen = SASRecConfig.from_dict({**base.to_dict(), "user": user, "item": item})
+    _train(domain, chosen, local, allow_stale)
 
 
 def reranker(
@@ -82,7 +90,8 @@ def reranker(
     from kgstore.train.sasrec import SASRecConfig
 
     base = SASRecConfig.from_file(config) if config else SASRecConfig()
-    _train(domain, replace(base, user="none", item="random"), local)
+    # no personas or keywords: nothing the base model reads can be stale
+    _train(domain, replace(base, user="none", item="random"), local, allow_stale=False)
 
 
 def register(train_app: typer.Typer) -> None:

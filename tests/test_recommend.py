@@ -190,7 +190,8 @@ def test_checkpoints_that_cannot_serve_are_named(store: ArtifactStore) -> None:
 def test_a_persona_run_older_than_the_interactions_is_refused_or_labelled(
     db: Database, store: ArtifactStore, retriever: str
 ) -> None:
-    """Last in the module: it adds interactions to the planted graph."""
+    """Last in the module: it adds interactions to the planted graph. `kgctl recommend`
+    and `kgctl train retriever` refuse the stale run, or label what they give."""
     assert recommend_session(db, store, SESSION, retriever, k=3).notes == []
     [run] = db.query("MATCH (r:Run {id: $id}) RETURN r.metrics AS m", id=retriever)
     persona_run = load_model(store, json.loads(run["m"])["checkpoint"]).persona_run
@@ -208,3 +209,8 @@ def test_a_persona_run_older_than_the_interactions_is_refused_or_labelled(
         recommend_session(db, store, SESSION, retriever, k=3)
     labelled = recommend_session(db, store, SESSION, retriever, k=3, allow_stale=True)
     assert len(labelled.items) == 3 and labelled.notes[0].startswith("STALE: persona run")
+    # training a new retriever on the stale personas: the same refusal, the same label
+    with pytest.raises(RecsysInputError, match="kgctl train retriever` also take"):
+        train_model(db, store, Domain.MOVIES, ONE_ITEM_WINDOW)
+    report = train_model(db, store, Domain.MOVIES, ONE_ITEM_WINDOW, allow_stale=True)
+    assert report.notes[0].startswith("STALE: persona run")

@@ -107,11 +107,13 @@ def evaluate_grid(self: Task, domain: str, config: dict[str, Any], run_id: str) 
 
 
 @shared_task(bind=True, name=TRAIN_SASREC_TASK)
-def train_sasrec(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
+def train_sasrec(
+    self: Task, domain: str, config: dict[str, Any], run_id: str, allow_stale: bool = False
+) -> dict[str, Any]:
     """`kgctl train retriever|reranker` in the gpu worker: epochs as task state; `run_id`
     lets the CLI watch the run node (and notice a killed worker)."""
     progress = reporter(self)
     sasrec = SASRecConfig.from_dict(config, "task config")
     return train_model_from_settings(
-        load_settings(), Domain(domain), sasrec, progress, run_id
+        load_settings(), Domain(domain), sasrec, progress, run_id, allow_stale
     ).as_dict()

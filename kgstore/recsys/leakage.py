@@ -56,8 +56,9 @@ class InputCheck:
         note = self.stale_note()
         if note is not None:
             raise RecsysInputError(
-                f"{note}: run `{self.refresh}` to refresh it (`kgctl evaluate` and `kgctl "
-                "recommend` also take --allow-stale: run anyway, labelled stale)"
+                f"{note}: run `{self.refresh}` to refresh it (`kgctl evaluate`, `kgctl "
+                "recommend` and `kgctl train retriever` also take --allow-stale: run "
+                "anyway, labelled stale)"
             )
 
 

@@ -48,8 +48,11 @@ def train_model(
     device: str = "cpu",
     progress: Progress | None = None,
     run_id: str | None = None,
+    allow_stale: bool = False,
 ) -> ModelReport:
-    """Train the variant `config.user` / `config.item` names and record it."""
+    """Train the variant `config.user` / `config.item` names and record it. Personas or
+    keywords made from other training interactions than the graph holds are refused
+    unless `allow_stale`; then the report's notes say so, as the grid's table does."""
     say = progress or (lambda _update: None)
     row = f"{config.user}/{config.item}"
     parse_row(row)
@@ -58,6 +61,7 @@ def train_model(
         seeds=1,
         rerank="",
         anonymous=False,
+        allow_stale=allow_stale,
         sasrec=replace(config, user="none", item="random"),
     )
     inputs = prepare_grid(
@@ -105,7 +109,7 @@ def train_model(
         result.test.means(),
         result.test.label,
         checkpoint,
-        [*result.notes, *labels],
+        [*inputs.notes, *result.notes, *labels],
     )
     record_run_end(db, run_id, "finished", report.as_dict())
     return report
@@ -117,6 +121,7 @@ def train_model_from_settings(
     config: SASRecConfig,
     progress: Progress | None = None,
     run_id: str | None = None,
+    allow_stale: bool = False,
 ) -> ModelReport:
     with open_database(settings) as db:
         return train_model(
@@ -127,4 +132,5 @@ def train_model_from_settings(
             resolve_device(settings),
             progress,
             run_id,
+            allow_stale,
         )
