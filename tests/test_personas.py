@@ -122,9 +122,10 @@ def test_snapshot_round_trip(snapshot: GraphSnapshot) -> None:
 
 def test_hdgi_recovers_planted_groups(snapshot: GraphSnapshot, planted: dict[str, int]) -> None:
     """Trained personas separate the planted groups; an untrained encoder of the same
-    shape does not; shuffling item features across items (so text no longer matches the
-    graph) loses much of it. Measured: 0.41 trained, 0.17 untrained, see the note. (With
-    `shared_beta` the shuffled texts keep the groups: BENCHMARKS.md, issue 21.)"""
+    shape does not. Measured: 0.405 trained, 0.205 untrained. (The demo's groups show in
+    who rates what: with the attention on U-I-U, personas trained on item texts shuffled
+    across items keep them, 0.474, so this test cannot show that the texts matter; the
+    probes and ablations of BENCHMARKS.md, issue 21, ask that.)"""
     config = HDGIConfig()
     groups = groups_of(snapshot.users, planted)
     graph = persona_graph(snapshot, config)
@@ -136,21 +137,14 @@ def test_hdgi_recovers_planted_groups(snapshot: GraphSnapshot, planted: dict[str
     result = train_hdgi(graph, config)
     trained_score = group_score(result.personas, groups)
 
-    shuffled = GraphSnapshot(**{**snapshot.__dict__})
-    shuffled.x_item = snapshot.x_item[np.random.default_rng(0).permutation(len(snapshot.items))]
-    shuffled_score = group_score(
-        train_hdgi(persona_graph(shuffled, config), config).personas, groups
-    )
-
     assert trained_score > 0.3, (trained_score, untrained_score)
     assert untrained_score < 0.25
     # not collapsed: training spreads the personas out from the near-one direction of an
     # untrained encoder (0.945 here) instead of narrowing them onto it (a collapsed run on
-    # the books demo measured 0.986; this default 0.346, with shared_beta 0.652)
+    # the books demo measured 0.986; here 0.652, and 0.346 with the pass's own attention)
     untrained_cosine = anisotropy(encode_users(untrained, graph, 0, "cpu"))
     assert anisotropy(result.personas) < min(0.8, untrained_cosine - 0.1), untrained_cosine
     assert trained_score > untrained_score + 0.1
-    assert shuffled_score < trained_score - 0.05, (shuffled_score, trained_score)
     assert result.losses[-1] < result.losses[0] - 0.3
     assert set(result.semantic_weights) == {p.name for p in graph.paths}
     assert sum(result.semantic_weights.values()) == pytest.approx(1.0, abs=1e-5)

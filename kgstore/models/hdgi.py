@@ -94,7 +94,7 @@ class HDGI(Module):
     within ten epochs and the personas were worse than untrained ones).
 
     Why the corrupted pass should be fused with the real pass's :math:`\beta`
-    (`shared_beta`; not yet the default, see `HDGIConfig`): with its own :math:`\beta`,
+    (`shared_beta`, the default of `HDGIConfig`): with its own :math:`\beta`,
     from the mean attention score of the corrupted embeddings, every corrupted user gets
     one path mixture and every real user another, so the discriminator can tell them apart
     from the mixture alone, whoever the user. Training found that shortcut: the loss fell

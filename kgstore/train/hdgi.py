@@ -50,21 +50,21 @@ class HDGIConfig:
     """Meta-path partners kept per user (the strongest, hubs down-weighted)."""
     epochs: int = 300
     patience: int = 20
-    min_improvement: float = 0.0
+    min_improvement: float = 0.001
     """An epoch counts as better only when its loss is below the best by this share of
-    the first epoch's loss (0: any decrease). DGI's loss can creep towards 0 for hundreds
-    of epochs by ever smaller steps; with any decrease counting, patience rarely ended a
-    run (real Books: 300 of 300 epochs, best 298). 0.001 stops it (films demo: 86 instead
-    of 223 epochs, the same probe figures); the default stays 0 until the grid's figures
-    with it are measured (it moves the published personas)."""
+    the first epoch's loss (0: any decrease, the default before 2026-12-04). DGI's loss
+    can creep towards 0 for hundreds of epochs by ever smaller steps; with any decrease
+    counting, patience rarely ended a run (real Books: 300 of 300 epochs, best 298). 0.001
+    stops it (films demo, own attention: 86 instead of 223 epochs, the same probe
+    figures; with `shared_beta` the loss levels off and both rules stop together)."""
     lr: float = 0.005
     weight_decay: float = 0.0
     dropout: float = 0.0
     attention: int = 128
-    shared_beta: bool = False
+    shared_beta: bool = True
     """Fuse the corrupted pass with the real pass's attention weights: removes the
-    shortcut described in `HDGI` (False: each pass its own, as the published personas were
-    made; the default until the grid's figures with it are measured)."""
+    shortcut described in `HDGI` (False: each pass its own, as personas were made before
+    2026-12-04; the grid rows it moved are in BENCHMARKS.md, issue 21)."""
     path_norm: bool = False
     """Layer-normalise each meta-path's embeddings before attention and fusion (tried
     against the collapse; spreads the attention, worse probes on both demos)."""
