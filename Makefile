@@ -33,7 +33,7 @@ test: services
 	REQUIRE_SERVICES=$(if $(CI),1,$${REQUIRE_SERVICES:-0}) $(BIN)/pytest -ra
 
 # The quick loop while working: every test not marked `slow` (see pyproject.toml), under
-# 3 minutes here. CI and `make test` still run everything.
+# 5 minutes here. CI and `make test` still run everything.
 test-fast: services
 	$(BIN)/ruff check .
 	$(BIN)/pytest -ra -m "not slow"
