@@ -34,12 +34,13 @@ METAPATH = [
 @dataclass(frozen=True)
 class MetaPath2VecConfig:
     """Skip-gram settings. Context, walks per node and negatives as in PyG's metapath2vec
-    example (walks of 20 steps instead of its 50); the dimension is HDGI's persona width. Batch, rate and epochs measured on the planted
-    KG graph (tests/planted_kg.py, 240 users): batch 128, rate 0.01, 5 epochs (10 steps)
-    left the probe's director hit rate at 0.43 (a constant persona 0.35); batch 32, rate
-    0.03, 10 epochs (80 steps) reach 0.83, and on the control, where directors are random,
-    stay at 0.44 (constant 0.41). Cost grows with users x walks x epochs: 13-15 s for the
-    ~1,800 users of a demo domain on this 2-core machine, so about 80 s for 10,000."""
+    example (walks of 20 steps instead of its 50); the dimension is HDGI's persona width.
+    Batch, rate and epochs measured on the planted KG graph (tests/planted_kg.py, 240
+    users): batch 128, rate 0.01, 5 epochs (10 steps) left the probe's director hit rate
+    at 0.43 (a constant persona 0.35); batch 32, rate 0.03, 10 epochs (80 steps) reach
+    0.83, and on the control, where directors are random, stay at 0.44 (constant 0.41).
+    Cost grows with users x walks x epochs: 13-15 s for the ~1,800 users of a demo domain
+    on this 2-core machine, so about 80 s for 10,000."""
 
     embedding_dim: int = 64
     walk_length: int = 20
