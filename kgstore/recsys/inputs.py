@@ -170,9 +170,10 @@ def persona_encoders(
     at its initialisation, `metapath2vec` the latest run's (for its training graph). The
     other users (none, random, llm, mean) need none."""
     encoders: dict[str, PersonaEncoder] = {}
+    latest: PersonaEncoder | None = None  # read once, whichever row asks first
     for source in dict.fromkeys(sources):
         if source in ("kg", "untrained", "metapath2vec"):
-            latest = encoders.get("kg") or latest_encoder(db, store, domain)
+            latest = latest or latest_encoder(db, store, domain)
             encoders[source] = untrained_encoder(latest) if source == "untrained" else latest
         elif source.startswith(RUN_PREFIX):
             encoders[source] = run_encoder(db, store, domain, source.removeprefix(RUN_PREFIX))
