@@ -157,7 +157,7 @@ def latest_encoder(db: Database, store: ArtifactStore, domain: Domain) -> Person
     except PersonaError:
         raise PersonaError(
             f"no personas for {domain.value}: run `kgctl train hdgi --domain {domain.value}` "
-            "first (or leave out the rows with user kg)"
+            "first (or leave out the rows with user kg, untrained or metapath2vec)"
         ) from None
     return load_encoder(db, store, run)
 
