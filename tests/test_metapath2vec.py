@@ -4,6 +4,7 @@ is known, judged by the same probe as the HDGI personas."""
 import numpy as np
 import pytest
 
+from kgstore.export.snapshot import GraphSnapshot
 from kgstore.personas.metapath2vec import (
     MetaPath2VecConfig,
     StructuralVectors,
@@ -46,3 +47,19 @@ def test_same_seed_same_vectors_and_unseen_users_get_their_items_mean() -> None:
     assert np.allclose(rows[0], first.users[3])
     assert np.allclose(rows[1], (first.items[5] + first.items[9]) / 2)
     assert not rows[2].any()
+
+
+def test_items_without_kg_links_end_walks_not_the_training() -> None:
+    """Real item tables leave many items unlinked: walks stop at them (PyG's dummy node)
+    and every user still gets a finite vector, also when no item has a link at all."""
+    snapshot, _, _ = planted_kg_graph()
+    items, directors = snapshot.relations["DIRECTED_BY"]
+    half = GraphSnapshot(
+        **{**snapshot.__dict__, "relations": {"DIRECTED_BY": np.stack([items, directors])[:, ::2]}}
+    )
+    unlinked = GraphSnapshot(**{**snapshot.__dict__, "relations": {}, "relation_targets": {}})
+    config = MetaPath2VecConfig(epochs=1)
+    for graph in (half, unlinked):
+        users = train_metapath2vec(graph, config).users
+        assert users.shape == (len(snapshot.users), config.embedding_dim)
+        assert np.isfinite(users).all()
