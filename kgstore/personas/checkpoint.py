@@ -15,6 +15,9 @@ from kgstore.train.config import config_from_dict
 from kgstore.train.hdgi import HDGIConfig, HDGIResult, build_model
 
 SUFFIX = ".hdgi.pt"
+LEGACY = {"hub_cap": 0}
+"""Settings that shape the rebuilt training graph, as runs were trained before the
+config had them: a run without `hub_cap` paired every two users exactly."""
 
 
 @dataclass
@@ -55,7 +58,7 @@ def put_checkpoint(
 def get_checkpoint(store: ArtifactStore, key: str) -> Checkpoint:
     payload = torch.load(io.BytesIO(store.get(key)), weights_only=True)
     try:
-        config = config_from_dict(HDGIConfig, payload["config"], f"checkpoint {key}")
+        config = config_from_dict(HDGIConfig, {**LEGACY, **payload["config"]}, f"checkpoint {key}")
     except ConfigError as exc:
         raise ConfigError(f"{exc} (written by another version of kgstore)") from None
     return Checkpoint(

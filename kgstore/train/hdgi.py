@@ -48,6 +48,10 @@ class HDGIConfig:
     """Empty: `UIU` plus one path per relation family the graph has."""
     neighbours: int = 20
     """Meta-path partners kept per user (the strongest, hubs down-weighted)."""
+    hub_cap: int = 128
+    """Pairs through a mid node reached by more users than this are formed within groups
+    of at most this many (`metapaths.split_hubs`): the build grows linearly, not with
+    the square of the users; 0: every pair, exact (all runs before 2026-12-04)."""
     epochs: int = 300
     patience: int = 20
     min_improvement: float = 0.001
@@ -88,8 +92,8 @@ class HDGIConfig:
         for name in ("hidden", "neighbours", "epochs", "patience", "attention"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
-        if self.batch_size < 0 or self.user_dimension < 0:
-            raise ValueError("batch_size and user_dimension must be 0 or more")
+        if self.batch_size < 0 or self.user_dimension < 0 or self.hub_cap < 0:
+            raise ValueError("batch_size, user_dimension and hub_cap must be 0 or more")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError("dropout must be in [0, 1)")
         if self.lr <= 0 or self.user_sigma <= 0:
@@ -162,7 +166,10 @@ def persona_graph(snapshot: GraphSnapshot, config: HDGIConfig) -> PersonaGraph:
     dimension = config.user_dimension or snapshot.x_item.shape[1]
     x_user = user_features(len(snapshot.users), dimension, config.user_sigma, config.seed)
     features = {"Item": standardise(snapshot.x_item), "Entity": standardise(snapshot.x_entity)}
-    paths = [build_metapath(snapshot, name, config.neighbours) for name in names]
+    paths = [
+        build_metapath(snapshot, name, config.neighbours, config.hub_cap, config.seed)
+        for name in names
+    ]
     return PersonaGraph(x_user, features, paths)
 
 

@@ -18,6 +18,19 @@ D^-1/2 (A + I) D^-1/2: its rows sum to a degree-dependent number, so the large m
 component every text embedding shares (and every bias) would reach a user scaled by its
 degree, and degree would swamp the content in the personas (measured on the demo: NMI of
 the planted groups 0.17 before the propagation, 0.05 after).
+
+Why hubs are split (`hub_cap`): even chunked, the pair weights cost Σ_m deg(m)² — through
+a genre on 150 items every two of its thousands of users are a pair — so the build grew
+quadratically with the users (Books shape 1x / 2x / 4x: 21 / 65 / 221 s). With a cap H,
+the users of a mid node reached by more than H users are cut into ceil(deg / H) groups
+of at most H (`split_hubs`: consecutive in a similarity order, so that users sharing many
+hubs tend to share groups), and pairs are formed within a group only, each still weighted
+1/deg(m). The work is then at most H per reached mid node, linear in the
+users. Bounded approximation: a pair whose shared mid nodes all have at most H users
+keeps its exact weight; one sharing a hub keeps that hub's 1/deg(m) < 1/H only when the
+two were put into the same group. Which of a hub's many equal-weight partners a user
+gets was arbitrary before too (the lowest rows). Its effect on the personas and the grid:
+BENCHMARKS.md (issue 22). A new session (`personas.infer`) is one row, ranked exactly.
 """
 
 from dataclasses import dataclass
@@ -63,9 +76,6 @@ RELATION_FAMILIES: dict[str, tuple[str, ...]] = {
 ITEM_TO_ITEM_FAMILY = "also"
 CHUNK_ENTRIES = 20_000_000
 """Dense-equivalent size of one chunk of the pair product (rows x users)."""
-DENSE_TOP_K = 0.1
-"""Fill of a pair-weight matrix from which `top_k_rows` partitions dense rows (measured:
-a dense row costs about a tenth of a sorted nonzero)."""
 
 
 def _check_families() -> None:
@@ -173,11 +183,17 @@ def reach_matrix(
     return reach, mid_type
 
 
-def build_metapath(snapshot: GraphSnapshot, name: str, neighbours: int) -> MetaPathGraph:
+def build_metapath(
+    snapshot: GraphSnapshot, name: str, neighbours: int, hub_cap: int = 0, seed: int = 0
+) -> MetaPathGraph:
+    """The path's capped neighbourhoods; `hub_cap` > 0 splits hubs (module doc), 0 is exact."""
     rated = rated_matrix(snapshot)
     reach, mid_type = reach_matrix(rated, snapshot, name)
     mid_degree = np.asarray(reach.sum(axis=0)).ravel()
-    kept = _top_neighbours(reach, mid_degree, neighbours)
+    pairs, pair_degree = (
+        split_hubs(reach, mid_degree, hub_cap, seed) if hub_cap else (reach, mid_degree)
+    )
+    kept = _top_neighbours(pairs, pair_degree, neighbours)
     symmetric = ((kept + kept.T) > 0).astype(np.float32)
     degree = np.asarray(symmetric.sum(axis=1)).ravel()
     return MetaPathGraph(
@@ -191,6 +207,35 @@ def build_metapath(snapshot: GraphSnapshot, name: str, neighbours: int) -> MetaP
     )
 
 
+def split_hubs(
+    reach: sp.csr_matrix, mid_degree: np.ndarray, cap: int, seed: int
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """([users, groups] 0/1, each group's mid degree): the users of every mid node reached
+    by more than `cap` users cut into ceil(deg / cap) groups of consecutive users in the
+    order of a similarity key, sizes differing by one at most; other mid nodes stay one
+    group. The key is a random projection (seeded) of each user's down-weighted reach
+    row, so users who share many mid nodes tend to land in the same groups (on the Books
+    shape this keeps more of the exact partners' pair weight than dealing at random)."""
+    rng = np.random.default_rng(seed)
+    weighted = reach @ sp.diags(1.0 / np.maximum(mid_degree, 1.0))
+    key = np.asarray(weighted @ rng.standard_normal(reach.shape[1])).ravel()
+    by_mid = reach.tocsc()
+    users = by_mid.indices
+    mids = np.repeat(np.arange(by_mid.shape[1]), np.diff(by_mid.indptr))
+    degree = mid_degree.astype(np.int64)
+    groups = np.maximum(1, -(-degree // cap))
+    order = np.lexsort((users, key[users], mids))
+    rank = np.empty(len(users), np.int64)
+    rank[order] = np.arange(len(users)) - by_mid.indptr[mids[order]]
+    first = np.concatenate([[0], np.cumsum(groups)[:-1]])
+    columns = first[mids] + rank * groups[mids] // np.maximum(degree[mids], 1)
+    grouped = sp.csr_matrix(
+        (np.ones(len(users), np.float32), (users, columns)),
+        shape=(reach.shape[0], int(groups.sum())),
+    )
+    return grouped, np.repeat(mid_degree, groups)
+
+
 def pair_weights(
     rows: sp.csr_matrix, reach: sp.csr_matrix, mid_degree: np.ndarray
 ) -> sp.csr_matrix:
@@ -200,47 +245,27 @@ def pair_weights(
 
 
 def top_k_rows(weights: sp.csr_matrix, k: int, exclude: np.ndarray | None = None) -> sp.csr_matrix:
-    """Each row's `k` largest entries (ties: lower column first); `exclude[r]` is a
-    column dropped from row r (the user itself). Through hubs a chunk of pair weights is
-    half full, and sorting every nonzero was 90% of the meta-path build: a matrix at
-    least `DENSE_TOP_K` full (and no larger than a chunk) is done dense instead, about
-    10x faster there and slower on sparse rows."""
-    size = weights.shape[0] * weights.shape[1]
-    if size <= CHUNK_ENTRIES and weights.nnz >= DENSE_TOP_K * size:
-        return _top_k_dense(weights, k, exclude)
+    """Each row's `k` largest positive entries (ties: lower column first); `exclude[r]` is
+    a column dropped from row r (the user itself). A partition per row, in a loop over
+    the rows: linear in the nonzeros, where sorting every nonzero (and, for dense
+    chunks, partitioning whole dense rows) grew faster than the users; 3.5-5x faster
+    than either on the Books shape's chunks, the same entries (BENCHMARKS.md, issue 22)."""
     weights = weights.tocsr()
-    counts = np.diff(weights.indptr)
-    rows = np.repeat(np.arange(weights.shape[0]), counts)
-    data, cols = weights.data, weights.indices
+    weights.sort_indices()
+    indptr, columns, data = weights.indptr, weights.indices, weights.data
+    rows = np.repeat(np.arange(weights.shape[0]), np.diff(indptr))
+    keep = data > 0
     if exclude is not None:
-        keep = cols != exclude[rows]
-        rows, data, cols = rows[keep], data[keep], cols[keep]
-    order = np.lexsort((cols, -data, rows))
-    rows, data, cols = rows[order], data[order], cols[order]
-    starts = np.searchsorted(rows, np.arange(weights.shape[0]))
-    rank = np.arange(len(rows)) - starts[rows]
-    keep = (rank < k) & (data > 0)
-    return sp.csr_matrix((data[keep], (rows[keep], cols[keep])), shape=weights.shape)
-
-
-def _top_k_dense(weights: sp.spmatrix, k: int, exclude: np.ndarray | None = None) -> sp.csr_matrix:
-    """`top_k_rows` by a partition of each dense row: every entry above the row's k-th
-    largest value, then as many entries equal to it as fit, lowest columns first."""
-    dense = weights.toarray()
-    rows, width = dense.shape
-    if exclude is not None:
-        dense[np.arange(rows), exclude] = 0
-    keep = dense > 0
-    if width > k:
-        kth = np.partition(dense, width - k, axis=1)[:, width - k, None]
-        above = dense > kth
-        tied = dense == kth
-        room = k - above.sum(axis=1)
-        crowded = tied.sum(axis=1) > room
-        tied[crowded] &= np.cumsum(tied[crowded], axis=1, dtype=np.int32) <= room[crowded, None]
-        keep &= above | tied
-    kept_rows, kept_cols = np.nonzero(keep)
-    return sp.csr_matrix((dense[kept_rows, kept_cols], (kept_rows, kept_cols)), shape=weights.shape)
+        keep &= columns != exclude[rows]
+    for row in np.flatnonzero(np.bincount(rows[keep], minlength=weights.shape[0]) > k):
+        start, stop = indptr[row], indptr[row + 1]
+        values = np.where(keep[start:stop], data[start:stop], -np.inf)
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        above = values > kth
+        tied = values == kth
+        tied &= np.cumsum(tied) <= k - above.sum()
+        keep[start:stop] = above | tied
+    return sp.csr_matrix((data[keep], (rows[keep], columns[keep])), shape=weights.shape)
 
 
 def _top_neighbours(reach: sp.csr_matrix, mid_degree: np.ndarray, k: int) -> sp.csr_matrix:
