@@ -247,11 +247,11 @@ def pair_weights(
 def top_k_rows(weights: sp.csr_matrix, k: int, exclude: np.ndarray | None = None) -> sp.csr_matrix:
     """Each row's `k` largest positive entries (ties: lower column first); `exclude[r]` is
     a column dropped from row r (the user itself). A partition per row, in a loop over
-    the rows: linear in the nonzeros, where sorting every nonzero (and, for dense
-    chunks, partitioning whole dense rows) grew faster than the users; 3.5-5x faster
-    than either on the Books shape's chunks, the same entries (BENCHMARKS.md, issue 22)."""
+    the rows, columns left unsorted: linear in the nonzeros, where sorting every
+    nonzero (and, for dense chunks, partitioning whole dense rows) grew faster than the
+    users; 3.5-5x faster than either on the Books shape's chunks, the same entries
+    (BENCHMARKS.md, issue 22)."""
     weights = weights.tocsr()
-    weights.sort_indices()
     indptr, columns, data = weights.indptr, weights.indices, weights.data
     rows = np.repeat(np.arange(weights.shape[0]), np.diff(indptr))
     keep = data > 0
@@ -262,9 +262,12 @@ def top_k_rows(weights: sp.csr_matrix, k: int, exclude: np.ndarray | None = None
         values = np.where(keep[start:stop], data[start:stop], -np.inf)
         kth = np.partition(values, len(values) - k)[len(values) - k]
         above = values > kth
-        tied = values == kth
-        tied &= np.cumsum(tied) <= k - above.sum()
-        keep[start:stop] = above | tied
+        tied = np.flatnonzero(values == kth)
+        room = k - int(above.sum())
+        if len(tied) > room:  # columns are not sorted within a row: the lowest ones
+            tied = tied[np.argsort(columns[start:stop][tied], kind="stable")[:room]]
+        above[tied] = True
+        keep[start:stop] = above
     return sp.csr_matrix((data[keep], (rows[keep], columns[keep])), shape=weights.shape)
 
 

@@ -2,9 +2,10 @@
 target users for mini-batch mode.
 
 A batch holds its targets, the source users their meta-path rows reach (every path's
-sources in one set, so one user feature matrix serves all paths) and, per path, the mean
-features of what those sources reach. Its size is bounded by batch x (neighbours +
-in-links) whatever the number of users in the graph.
+sources in one set, so one user feature matrix serves all paths) and, per path, what
+those sources reach (a sparse mean over the item/entity features, which every path and
+batch shares). Its size is bounded by batch x (neighbours + in-links) whatever the number
+of users in the graph, plus the feature matrices themselves.
 """
 
 import numpy as np
@@ -36,23 +37,23 @@ def remap_columns(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
     )
 
 
-def reached_features(
-    path: MetaPathGraph, users: np.ndarray | slice, features: dict[str, np.ndarray]
-) -> Tensor:
-    """[users, mid features]: the mean features of what each user reaches on `path`."""
-    return torch.from_numpy(np.asarray(path.user_to_mid[users] @ features[path.mid_type]))
+def mid_features(features: dict[str, np.ndarray]) -> dict[str, Tensor]:
+    """Each mid type's features as a tensor sharing the array's memory."""
+    return {node_type: torch.from_numpy(array) for node_type, array in features.items()}
 
 
 def full_inputs(
     x_user: Tensor, paths: list[MetaPathGraph], features: dict[str, np.ndarray], device: str
 ) -> tuple[Tensor, list[MetaPathInput]]:
+    shared = {k: v.to(device) for k, v in mid_features(features).items()}
     inputs = [
         MetaPathInput(
             path.name,
             path.mid_type,
-            sparse_tensor(path.adjacency),
-            reached_features(path, slice(None), features),
-        ).to(device)
+            sparse_tensor(path.adjacency).to(device),
+            sparse_tensor(path.user_to_mid).to(device),
+            shared[path.mid_type],
+        )
         for path in paths
     ]
     return x_user.to(device), inputs
@@ -69,13 +70,15 @@ def batch_inputs(
     user rows) need: adjacency rows [targets, sources] and what the sources reach."""
     rows = [path.adjacency[targets] for path in paths]
     sources = np.unique(np.concatenate([targets, *(r.indices for r in rows)]))
+    shared = {k: v.to(device) for k, v in mid_features(features).items()}
     inputs = [
         MetaPathInput(
             path.name,
             path.mid_type,
-            sparse_tensor(remap_columns(row, sources)),
-            reached_features(path, sources, features),
-        ).to(device)
+            sparse_tensor(remap_columns(row, sources)).to(device),
+            sparse_tensor(path.user_to_mid[sources]).to(device),
+            shared[path.mid_type],
+        )
         for path, row in zip(paths, rows, strict=True)
     ]
     return x_user[torch.from_numpy(sources)].to(device), inputs
