@@ -32,6 +32,9 @@ class MetaPathInput:
     adjacency: Tensor
     reach: Tensor
     features: Tensor
+    adjacency_t: Tensor | None = None
+    reach_t: Tensor | None = None
+    """The two matrices transposed, for training (`sparse_product`); None to infer only."""
 
     def to(self, device: torch.device | str) -> "MetaPathInput":
         return MetaPathInput(
@@ -40,7 +43,31 @@ class MetaPathInput:
             self.adjacency.to(device),
             self.reach.to(device),
             self.features.to(device),
+            None if self.adjacency_t is None else self.adjacency_t.to(device),
+            None if self.reach_t is None else self.reach_t.to(device),
         )
+
+
+class _SparseProduct(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, matrix: Tensor, transpose: Tensor, dense: Tensor) -> Tensor:  # type: ignore[override]
+        ctx.transpose = transpose
+        return torch.sparse.mm(matrix, dense)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:  # type: ignore[override]
+        return None, None, torch.sparse.mm(ctx.transpose, grad)
+
+
+def sparse_product(matrix: Tensor, transpose: Tensor | None, dense: Tensor) -> Tensor:
+    """`matrix @ dense` for a constant sparse `matrix`, its transpose given for training.
+    torch's own backward transposes and coalesces (sorts) the matrix in every step; the
+    meta-path matrices never change, so the transpose is made once, by scipy
+    (`persona_batches.sparse_pair`; the sort was a tenth of an epoch at the Books shape,
+    BENCHMARKS.md, issue 22). Without a transpose, torch's own product."""
+    if transpose is None:
+        return torch.sparse.mm(matrix, dense)
+    return _SparseProduct.apply(matrix, transpose, dense)
 
 
 class HDGI(Module):
@@ -59,9 +86,10 @@ class HDGI(Module):
             \mathbf{W}^{\Phi} + \mathbf{b}^{\Phi}\big)
 
     where :math:`B^{\Phi}` is the row-normalised user → item (or user → entity) matrix of
-    the path and :math:`\mathbf{P}_T` a projection per node type (applied to the mean of
-    the raw features, which equals the mean of the projections and costs one matrix
-    product per user instead of one per item or entity). This is how the
+    the path and :math:`\mathbf{P}_T` a projection per node type (the mean of the
+    projections equals the projection of the mean; projecting the items and entities
+    once per step and averaging along each path costs one product per item or entity,
+    where projecting each user's mean per path cost one per user and path). This is how the
     LLM-initialised text features flow into user embeddings: users start from random
     :math:`\mathbf{x}_u \sim \mathcal{N}(0, \sigma^2 I)`, so all they know about content is
     the mean projected text embedding of their items and of the entities those items link
@@ -190,7 +218,9 @@ class HDGI(Module):
             layer = self.project[path.mid_type]
             if path.mid_type not in projected:
                 projected[path.mid_type] = torch.nn.functional.linear(path.features, layer.weight)
-            reached = torch.sparse.mm(path.reach, projected[path.mid_type]) + layer.bias
+            reached = (
+                sparse_product(path.reach, path.reach_t, projected[path.mid_type]) + layer.bias
+            )
             inputs.append(users + self._drop(reached))
         return inputs
 
@@ -204,7 +234,7 @@ class HDGI(Module):
             if permutation is not None:
                 sources = sources[permutation]
             key = _key(path.name)
-            propagated = torch.sparse.mm(path.adjacency, self.convs[key](sources))
+            propagated = sparse_product(path.adjacency, path.adjacency_t, self.convs[key](sources))
             output = self.acts[key](propagated)
             if self.path_norm:
                 output = torch.nn.functional.layer_norm(output, output.shape[-1:])
