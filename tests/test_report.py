@@ -25,7 +25,7 @@ from kgstore.recsys.evaluation import evaluate_grid
 from kgstore.recsys.grid import GridConfig
 from kgstore.report.gather import RunNode, read_run
 from kgstore.report.page import page
-from kgstore.report.persona_map import dominant_colour
+from kgstore.report.persona_map import dominant_colour, persona_map, sample_personas
 from kgstore.report.sections import table3
 from kgstore.schema import apply_schema
 from kgstore.settings import Settings
@@ -123,6 +123,16 @@ def test_evaluation_run_records_its_persona_run_and_curves(db: Database, runs: R
             assert curve["validation_epochs"] == [1, 2, 3]
             assert curve["metric"] == "NDCG@10"
             assert curve["best_epoch"] in curve["validation_epochs"]
+
+
+@pytest.mark.slow
+def test_no_map_for_a_persona_run_whose_personas_a_later_run_replaced(
+    db: Database, runs: Runs
+) -> None:
+    """The stored personas are the latest run's: an older run has none left to draw (the
+    report of its evaluation crashed on the empty sample before)."""
+    assert sample_personas(db, "0" * 32, Domain.MOVIES).total == 0
+    assert persona_map(db, "0" * 32, Domain.MOVIES) is None
 
 
 @pytest.mark.slow

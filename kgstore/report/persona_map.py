@@ -61,6 +61,8 @@ def sample_personas(
     """At most `cap` users whose stored `domain` persona is the run's, drawn uniformly;
     ids are read first so only the drawn users' vectors travel."""
     ids = persona_users(db, domain, run_id)
+    if not ids:  # a later run of the domain replaced every stored persona of this one
+        return PersonaSample([], np.zeros((0, 0), np.float32), [], 0)
     drawn = ids
     if len(ids) > cap:
         picks = np.random.default_rng(seed).choice(len(ids), size=cap, replace=False)

@@ -237,11 +237,18 @@ def split_hubs(
 
 
 def pair_weights(
-    rows: sp.csr_matrix, reach: sp.csr_matrix, mid_degree: np.ndarray
+    rows: sp.csr_matrix,
+    reach: sp.csr_matrix,
+    mid_degree: np.ndarray,
+    transposed: sp.csr_matrix | None = None,
 ) -> sp.csr_matrix:
-    """[len(rows), users]: Σ_m rows_um reach_vm / deg(m)."""
+    """[len(rows), users]: Σ_m rows_um reach_vm / deg(m). `transposed` is reachᵀ as CSR,
+    for callers that compute many chunks: made per call, it cost O(reach) a chunk, and
+    the chunks grow with the square of the users. The operations (and so the float
+    sums, which decide ties) are those of `(rows @ scale) @ reach.T` either way."""
     scale = sp.diags(1.0 / np.maximum(mid_degree, 1.0).astype(np.float32))
-    return (rows @ scale @ reach.T).tocsr()
+    transposed = reach.T.tocsr() if transposed is None else transposed
+    return ((rows @ scale) @ transposed).tocsr()
 
 
 def top_k_rows(weights: sp.csr_matrix, k: int, exclude: np.ndarray | None = None) -> sp.csr_matrix:
@@ -274,10 +281,11 @@ def top_k_rows(weights: sp.csr_matrix, k: int, exclude: np.ndarray | None = None
 def _top_neighbours(reach: sp.csr_matrix, mid_degree: np.ndarray, k: int) -> sp.csr_matrix:
     users = reach.shape[0]
     chunk = max(1, CHUNK_ENTRIES // max(users, 1))
+    transposed = reach.T.tocsr()
     parts = []
     for start in range(0, users, chunk):
         stop = min(start + chunk, users)
-        weights = pair_weights(reach[start:stop], reach, mid_degree)
+        weights = pair_weights(reach[start:stop], reach, mid_degree, transposed)
         parts.append(top_k_rows(weights, k, exclude=np.arange(start, stop)))
     return sp.vstack(parts).tocsr() if parts else sp.csr_matrix((0, 0), dtype=np.float32)
 
