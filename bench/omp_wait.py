@@ -4,11 +4,12 @@ torch runs its CPU kernels on an OpenMP team (two threads on this machine). By d
 a thread that finishes its share spins, waiting for the next parallel region; when
 another process holds one of the two cores (a Neo4j warming up, an embedding, a test run),
 the spinning thread and the descheduled one take turns and a 2.4 MB `fill_` took 6.8 ms
-instead of 0.2 ms (measured 2026-12-04, load 3.5). kgstore now sets PASSIVE (threads sleep
-while they wait) unless the environment says otherwise (`kgstore/__init__.py`).
+instead of 0.2 ms (measured 2026-12-04, load 3.5). PASSIVE (threads sleep while they
+wait) removes that, but it slowed the demo's SASRec grid on a quiet machine (every small
+kernel then wakes a sleeping thread), so kgstore leaves the policy to the environment.
 
 Each case runs in a fresh interpreter (the policy is read when OpenMP starts, at
-`import torch`, which this script does before importing kgstore):
+`import torch`):
 `hdgi_scale.scale_snapshot` at 1x the Books shape, random 384-d features, the default
 HDGIConfig, `--epochs` epochs, median epoch time after the first. `--busy N` keeps N
 plain Python processes spinning beside each case (a shared machine); 0 is a quiet one.
@@ -25,8 +26,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import torch  # noqa: F401  (before kgstore: OpenMP starts with the environment's policy)
 
 POLICIES = ("default", "PASSIVE")
 

@@ -19,55 +19,21 @@ class MetaPathInput:
             features reach the users along it.
         adjacency: sparse [targets, sources] meta-path adjacency over users, normalised
             as in GCN (self loops included when targets are sources).
-        reach: sparse [sources, mid nodes]: each source user's rows summing to 1 over the
-            items (or the entities reached through its items) it touches, 0 for a user
-            the path does not reach: the mean over them.
-        features: dense [mid nodes, features of mid_type], the input features; every
-            path through the same mid type carries the same tensor, projected once per
-            call (`HDGI.path_inputs`).
+        reached: dense [sources, features of mid_type]: the mean input features of the
+            items (or the entities reached through the user's items) each source user
+            touches; zeros for a user the path does not reach. Input features are fixed,
+            so this is computed once, not in every step.
     """
 
     name: str
     mid_type: str
     adjacency: Tensor
-    reach: Tensor
-    features: Tensor
-    adjacency_t: Tensor | None = None
-    reach_t: Tensor | None = None
-    """The two matrices transposed, for training (`sparse_product`); None to infer only."""
+    reached: Tensor
 
     def to(self, device: torch.device | str) -> "MetaPathInput":
         return MetaPathInput(
-            self.name,
-            self.mid_type,
-            self.adjacency.to(device),
-            self.reach.to(device),
-            self.features.to(device),
-            None if self.adjacency_t is None else self.adjacency_t.to(device),
-            None if self.reach_t is None else self.reach_t.to(device),
+            self.name, self.mid_type, self.adjacency.to(device), self.reached.to(device)
         )
-
-
-class _SparseProduct(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, matrix: Tensor, transpose: Tensor, dense: Tensor) -> Tensor:  # type: ignore[override]
-        ctx.transpose = transpose
-        return torch.sparse.mm(matrix, dense)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[None, None, Tensor]:  # type: ignore[override]
-        return None, None, torch.sparse.mm(ctx.transpose, grad)
-
-
-def sparse_product(matrix: Tensor, transpose: Tensor | None, dense: Tensor) -> Tensor:
-    """`matrix @ dense` for a constant sparse `matrix`, its transpose given for training.
-    torch's own backward transposes and coalesces (sorts) the matrix in every step; the
-    meta-path matrices never change, so the transpose is made once, by scipy
-    (`persona_batches.sparse_pair`; the sort was a tenth of an epoch at the Books shape,
-    BENCHMARKS.md, issue 22). Without a transpose, torch's own product."""
-    if transpose is None:
-        return torch.sparse.mm(matrix, dense)
-    return _SparseProduct.apply(matrix, transpose, dense)
 
 
 class HDGI(Module):
@@ -86,10 +52,9 @@ class HDGI(Module):
             \mathbf{W}^{\Phi} + \mathbf{b}^{\Phi}\big)
 
     where :math:`B^{\Phi}` is the row-normalised user → item (or user → entity) matrix of
-    the path and :math:`\mathbf{P}_T` a projection per node type (the mean of the
-    projections equals the projection of the mean; projecting the items and entities
-    once per step and averaging along each path costs one product per item or entity,
-    where projecting each user's mean per path cost one per user and path). This is how the
+    the path and :math:`\mathbf{P}_T` a projection per node type (applied to the mean of
+    the raw features, which equals the mean of the projections and costs one matrix
+    product per user instead of one per item or entity). This is how the
     LLM-initialised text features flow into user embeddings: users start from random
     :math:`\mathbf{x}_u \sim \mathcal{N}(0, \sigma^2 I)`, so all they know about content is
     the mean projected text embedding of their items and of the entities those items link
@@ -205,24 +170,10 @@ class HDGI(Module):
         self.semantic_beta.fill_(float("nan"))  # new weights: beta is fitted again
 
     def path_inputs(self, x_user: Tensor, paths: list[MetaPathInput]) -> list[Tensor]:
-        """x^Phi per meta-path: each user's projected features plus the projection of the
-        mean features of what it reaches along the path. The projection is linear, so
-        it is taken of the mid nodes' features (once per node type, shared by its
-        paths) and then averaged, W·mean(f) + b = mean(W·f) + b: every path once cost
-        users x 384 x hidden, now the items and entities once (measured: BENCHMARKS.md,
-        issue 22); the same value up to rounding."""
+        """x^Phi per meta-path: each user's projected features plus the projected mean
+        features of what it reaches along the path."""
         users = self._drop(self.project["User"](x_user))
-        projected: dict[str, Tensor] = {}
-        inputs = []
-        for path in paths:
-            layer = self.project[path.mid_type]
-            if path.mid_type not in projected:
-                projected[path.mid_type] = torch.nn.functional.linear(path.features, layer.weight)
-            reached = (
-                sparse_product(path.reach, path.reach_t, projected[path.mid_type]) + layer.bias
-            )
-            inputs.append(users + self._drop(reached))
-        return inputs
+        return [users + self._drop(self.project[p.mid_type](p.reached)) for p in paths]
 
     def path_embeddings(
         self, inputs: list[Tensor], paths: list[MetaPathInput], permutation: Tensor | None = None
@@ -234,7 +185,7 @@ class HDGI(Module):
             if permutation is not None:
                 sources = sources[permutation]
             key = _key(path.name)
-            propagated = sparse_product(path.adjacency, path.adjacency_t, self.convs[key](sources))
+            propagated = torch.sparse.mm(path.adjacency, self.convs[key](sources))
             output = self.acts[key](propagated)
             if self.path_norm:
                 output = torch.nn.functional.layer_norm(output, output.shape[-1:])

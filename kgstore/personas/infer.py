@@ -38,7 +38,7 @@ from kgstore.train.hdgi import (
     persona_graph,
 )
 from kgstore.train.metapaths import pair_weights, reach_matrix, row_normalise, top_k_rows
-from kgstore.train.persona_batches import mid_features, remap_columns, sparse_tensor
+from kgstore.train.persona_batches import reached_features, remap_columns, sparse_tensor
 
 
 @dataclass
@@ -204,20 +204,18 @@ def infer_personas(encoder: PersonaEncoder, sessions: list[list[str]]) -> np.nda
         reaches.append(reach)
         kept.append(top_k_rows(weights, encoder.config.neighbours))
     sources = np.unique(np.concatenate([matrix.indices for matrix in kept]))
-    features = mid_features(encoder.graph.features)
     inputs = []
     for path, reach, partners in zip(encoder.graph.paths, reaches, kept, strict=True):
         adjacency = _session_rows(partners, sources, count)
-        rows = sp.vstack([path.user_to_mid[sources], row_normalise(reach)])
-        inputs.append(
-            MetaPathInput(
-                path.name,
-                path.mid_type,
-                sparse_tensor(adjacency),
-                sparse_tensor(rows),
-                features[path.mid_type],
-            )
+        reached = torch.cat(
+            [
+                reached_features(path, sources, encoder.graph.features),
+                torch.from_numpy(
+                    np.asarray(row_normalise(reach) @ encoder.graph.features[path.mid_type])
+                ),
+            ]
         )
+        inputs.append(MetaPathInput(path.name, path.mid_type, sparse_tensor(adjacency), reached))
     x_user = torch.cat(
         [
             encoder.graph.x_user[torch.from_numpy(sources)],
