@@ -21,8 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from children import json_child
 from procfs import mib, status_fields
 
 from kgstore.demo.scale import BOOKS_SHAPE, ScaleShape, scale_catalogue, scale_users
@@ -143,9 +142,7 @@ class Case:
 
 def child(*arguments: str) -> dict[str, object]:
     """This script in a fresh interpreter; its last line of output, as JSON."""
-    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json_child(__file__, *arguments)
 
 
 def run_case(case: Case, epochs: int, threads: int, folder: Path) -> dict[str, object]:

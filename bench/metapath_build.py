@@ -15,12 +15,10 @@ the reach (user -> mid node) nonzeros, the work a linear build would do.
 
 import argparse
 import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from children import json_child
 from hdgi_scale import scale_snapshot
 
 from kgstore.demo.scale import BOOKS_SHAPE
@@ -61,10 +59,7 @@ def measure(factor: int, hub_cap: int) -> dict[str, object]:
 
 
 def child(factor: int, hub_cap: int) -> dict[str, object]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(factor)]
-    command += ["--hub-cap", str(hub_cap)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json_child(__file__, "--child", str(factor), "--hub-cap", str(hub_cap))
 
 
 def totals(result: dict) -> tuple[float, float, int]:
