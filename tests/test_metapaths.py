@@ -4,11 +4,14 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 import torch
 
 from kgstore.artifacts import ArtifactStore
+from kgstore.errors import ConfigError
 from kgstore.personas.checkpoint import SUFFIX, get_checkpoint
+from kgstore.train.config import config_from_file
 from kgstore.train.hdgi import HDGIConfig
 from kgstore.train.metapaths import build_metapath, pair_weights, split_hubs, top_k_rows
 from tests.planted_kg import planted_kg_graph
@@ -117,3 +120,10 @@ def test_top_k_rows_keeps_the_largest_with_ties_to_the_lower_column() -> None:
         k = int(rng.integers(1, 8))
         got = top_k_rows(matrix, k, exclude).toarray()
         np.testing.assert_array_equal(got, brute_top_k(matrix.toarray(), k, exclude))
+
+
+def test_a_negative_hub_cap_is_refused_naming_it_and_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "hdgi.toml"
+    config.write_text("hub_cap = -1\n")
+    with pytest.raises(ConfigError, match=r"hdgi.toml: hub_cap must be 0 or more, not -1"):
+        config_from_file(HDGIConfig, config)

@@ -92,8 +92,9 @@ class HDGIConfig:
         for name in ("hidden", "neighbours", "epochs", "patience", "attention"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
-        if self.batch_size < 0 or self.user_dimension < 0 or self.hub_cap < 0:
-            raise ValueError("batch_size, user_dimension and hub_cap must be 0 or more")
+        for name in ("batch_size", "user_dimension", "hub_cap"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError("dropout must be in [0, 1)")
         if self.lr <= 0 or self.user_sigma <= 0:
