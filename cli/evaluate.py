@@ -180,12 +180,21 @@ def evaluate(
             "table of the window whose models score best on validation NDCG@10."
         ),
     ] = None,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="Reuse a finished grid's table when its fingerprint (every input read from "
+            "the graph, config, code, device and threads) is this grid's: nothing trains."
+        ),
+    ] = True,
 ) -> None:
     """Train every Table 3 row (user / item representation) over several seeds, the
     reranking row, the anonymous-session row and the cold-start slice; write the table as
     Markdown, CSV, JSON and PNG, and every row's per-user ranks, into the run's directory
     and record the run (created at the start, so `kgctl runs` shows it while the inputs are
-    read). `kgctl evaluate RUN --compare A B` tests two rows of a finished run."""
+    read). A grid whose fingerprint matches a finished run's is recorded as a reuse of it
+    (`--no-reuse` trains again). `kgctl evaluate RUN --compare A B` tests two rows of a
+    finished run."""
     if pair is not None:
         if run is None:
             raise KgstoreError("--compare A B compares two rows of a run: give its id")
@@ -202,14 +211,25 @@ def evaluate(
     if allow_stale:
         grid_settings = replace(grid_settings, allow_stale=True)
     if windows is None:
-        report = run_one_grid(domain, grid_settings, local)
+        report = run_one_grid(domain, grid_settings, local, reuse)
     else:
-        report = choose_window(domain, grid_settings, local, windows)
+        report = choose_window(domain, grid_settings, local, windows, reuse)
     console.print(report["markdown"], markup=False)
-    console.print(f"run {report['run']}: {report['seconds']:.0f} s; files in {report['directory']}")
+    if report["reused_from"]:
+        console.print(
+            f"run {report['run']}: reused the table of run {report['reused_from']} (same "
+            "fingerprint: inputs, config, code, device, threads; nothing trained, "
+            f"--no-reuse to train again); files in {report['directory']}"
+        )
+    else:
+        console.print(
+            f"run {report['run']}: {report['seconds']:.0f} s; files in {report['directory']}"
+        )
 
 
-def run_one_grid(domain: Domain, config: "GridConfig", local: bool) -> dict[str, Any]:
+def run_one_grid(
+    domain: Domain, config: "GridConfig", local: bool, reuse: bool = True
+) -> dict[str, Any]:
     """One recorded grid, in this process or followed in the gpu worker: its report."""
     run_id = uuid.uuid4().hex
     err_console.print(
@@ -221,17 +241,16 @@ def run_one_grid(domain: Domain, config: "GridConfig", local: bool) -> dict[str,
             if local:
                 from kgstore.recsys.evaluation import evaluate_grid_from_settings
 
-                report = evaluate_grid_from_settings(settings(), domain, config, bar, run_id)
+                report = evaluate_grid_from_settings(settings(), domain, config, bar, run_id, reuse)
                 return report.as_dict()
-            return follow_run_in_worker(
-                EVALUATE_GRID_TASK, (domain.value, config.to_dict(), run_id), bar, run_id
-            )
+            task_args = (domain.value, config.to_dict(), run_id, reuse)
+            return follow_run_in_worker(EVALUATE_GRID_TASK, task_args, bar, run_id)
     finally:
         bar.bar.close()
 
 
 def choose_window(
-    domain: Domain, config: "GridConfig", local: bool, windows: str
+    domain: Domain, config: "GridConfig", local: bool, windows: str, reuse: bool = True
 ) -> dict[str, Any]:
     """One grid per window of `windows`; the report of the window chosen on validation."""
     from kgstore.recsys.window import WindowChoice, parse_windows
@@ -240,7 +259,7 @@ def choose_window(
     for window in parse_windows(windows):
         err_console.print(f"{GRID}: window (max_len) {window}")
         sasrec = replace(config.sasrec, max_len=window)
-        reports[window] = run_one_grid(domain, replace(config, sasrec=sasrec), local)
+        reports[window] = run_one_grid(domain, replace(config, sasrec=sasrec), local, reuse)
     choice = WindowChoice(
         {window: report["validation"] for window, report in reports.items()},
         {window: report["run"] for window, report in reports.items()},

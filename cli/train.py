@@ -66,12 +66,20 @@ def hdgi(
         ),
     ] = None,
     local: Annotated[bool, typer.Option("--local", help="Train here, not in a worker.")] = False,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            help="Reuse the stored personas' run when its fingerprint (exported graph, "
+            "config, code, device and threads) is this run's: nothing is trained."
+        ),
+    ] = True,
 ) -> None:
     """Learn a persona for every user of DOMAIN with Heterogeneous Deep Graph Infomax over
     the training interactions and the KG, and write it to the DOMAIN's own User properties
     (`persona_<domain>` with `persona_<domain>_run` and the vector index
     `user_persona_<domain>`); other domains' personas are not touched. The previous
-    personas stay until the new ones are all written."""
+    personas stay until the new ones are all written. When the stored personas come from a
+    run with this run's fingerprint, that run is reused (`--no-reuse` trains again)."""
     from kgstore.personas.runner import train_personas_from_settings
     from kgstore.train.hdgi import HDGIConfig, with_metapaths
 
@@ -84,19 +92,25 @@ def hdgi(
         with interruptible(STARTS_OVER), bar.lines:
             if local:
                 report = train_personas_from_settings(
-                    settings(), domain, hdgi_config, bar, run_id
+                    settings(), domain, hdgi_config, bar, run_id, reuse
                 ).as_dict()
             else:
-                report = follow_run_in_worker(
-                    TRAIN_HDGI_TASK, (domain.value, hdgi_config.as_dict(), run_id), bar, run_id
-                )
+                task_args = (domain.value, hdgi_config.as_dict(), run_id, reuse)
+                report = follow_run_in_worker(TRAIN_HDGI_TASK, task_args, bar, run_id)
     finally:
         bar.bar.close()
+    if report["reused"]:
+        console.print(
+            f"run {report['run']}: reused — the stored {domain.value} personas are this run's "
+            "and its fingerprint (exported graph, config, code, device, threads) is unchanged; "
+            "nothing trained (--no-reuse to train again)"
+        )
     weights = ", ".join(
         f"{name} {weight:.2f}" for name, weight in report["semantic_weights"].items()
     )
     console.print(
-        f"run {report['run']}: personas of {report['users']:,} {domain.value} users written "
+        f"run {report['run']}: personas of {report['users']:,} {domain.value} users "
+        f"{'as that run wrote them' if report['reused'] else 'written'} "
         f"({report['held_out_users']:,} held out for the anonymous-session evaluation); "
         f"{report['epochs']} epochs (best {report['best_epoch']}, stopped by "
         f"{STOPPED[report['stopped']]}), loss "

@@ -167,6 +167,29 @@ def test_bce_with_sampled_negatives_also_learns(rule_data) -> None:
     assert train_sasrec(config, rule_data).validation.means()["HR@10"] > 0.8
 
 
+def test_sampled_softmax_learns_and_is_not_the_full_softmax(rule_data) -> None:
+    config = {**SMALL, "max_epochs": 40, "loss": "sampled_ce", "num_negatives": 8}
+    sampled = train_sasrec(SASRecConfig.from_dict(config), rule_data)
+    assert sampled.validation.means()["HR@10"] > 0.8
+    full = train_sasrec(SASRecConfig.from_dict({**config, "loss": "ce"}), rule_data)
+    assert [r.loss for r in sampled.history] != [r.loss for r in full.history]
+
+
+def test_sampled_softmax_over_every_item_is_the_full_softmax() -> None:
+    """With all n items as the shared negatives, each position's softmax holds its target
+    once (the copy among the negatives is masked): exactly full cross-entropy."""
+    torch.manual_seed(0)
+    model = SASRec(20, 16, dropout=0.0)
+    seq = torch.tensor([[3, 7, 1, 9, 0], [4, 2, 0, 0, 0]])
+    targets = torch.tensor([[7, 1, 9, 5, 0], [2, 8, 0, 0, 0]])
+    h = model(seq)
+    every = torch.randperm(20) + 1
+    assert torch.allclose(model.sampled_softmax_loss(h, targets, every), model.loss(h, targets))
+    # A few negatives: a different (smaller) loss, never the full one.
+    few = model.sampled_softmax_loss(h, targets, every[:3])
+    assert few < model.loss(h, targets)
+
+
 def test_unknown_config_key_is_refused_naming_key_and_file(tmp_path: Path) -> None:
     path = tmp_path / "sasrec.toml"
     path.write_text("hidden_channels = 64\ndropuot = 0.5\n")

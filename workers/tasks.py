@@ -83,25 +83,29 @@ def generate(self: Task, target: str, domain: str | None) -> dict[str, Any]:
 
 
 @shared_task(bind=True, name=TRAIN_HDGI_TASK)
-def train_hdgi(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
+def train_hdgi(
+    self: Task, domain: str, config: dict[str, Any], run_id: str, reuse: bool = True
+) -> dict[str, Any]:
     """`kgctl train hdgi` in the gpu worker: epochs and loss as task state, the report as
     the result."""
     progress = reporter(self)
     hdgi_config = config_from_dict(HDGIConfig, config, "task config")
     report = train_personas_from_settings(
-        load_settings(), Domain(domain), hdgi_config, progress, run_id
+        load_settings(), Domain(domain), hdgi_config, progress, run_id, reuse
     )
     return report.as_dict()
 
 
 @shared_task(bind=True, name=EVALUATE_GRID_TASK)
-def evaluate_grid(self: Task, domain: str, config: dict[str, Any], run_id: str) -> dict[str, Any]:
+def evaluate_grid(
+    self: Task, domain: str, config: dict[str, Any], run_id: str, reuse: bool = True
+) -> dict[str, Any]:
     """`kgctl evaluate --grid` in the gpu worker: (row, seed, epoch) as task state, the
     report (with the table) as the result."""
     progress = reporter(self)
     grid_config = GridConfig.from_dict(config, "task config")
     report = evaluate_grid_from_settings(
-        load_settings(), Domain(domain), grid_config, progress, run_id
+        load_settings(), Domain(domain), grid_config, progress, run_id, reuse
     )
     return report.as_dict()
 

@@ -300,6 +300,28 @@ class SASRec(nn.Module):
         per_position = F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
         return per_position.sum(-1).mean()
 
+    def sampled_softmax_loss(self, h: Tensor, targets: Tensor, negatives: Tensor) -> Tensor:
+        r"""Softmax cross-entropy over each position's target and the :obj:`[S]` items
+        :obj:`negatives` shared by the whole batch (drawn uniformly, so no log-Q
+        correction is needed: every item is as likely). A negative equal to a position's
+        target is left out of that position's softmax. It costs :math:`S` item scores per
+        position instead of the whole catalogue's, so a large catalogue no longer sets
+        the epoch's time; it estimates full cross-entropy's gradient, not equals it.
+
+        Args:
+            h (torch.Tensor): Hidden states :obj:`[B, L, d]`.
+            targets (torch.Tensor): The next item per position :obj:`[B, L]`, 0 for padding.
+            negatives (torch.Tensor): Item indices :obj:`[S]`.
+        """
+        real = targets != 0
+        h, targets = h[real], targets[real]
+        weight = self.item_representations()
+        positive = (h * weight[targets]).sum(-1, keepdim=True)
+        negative = F.linear(h, weight[negatives])
+        hit = negatives.unsqueeze(0) == targets.unsqueeze(1)
+        logits = torch.cat([positive, negative.masked_fill(hit, float("-inf"))], dim=1)
+        return F.cross_entropy(logits, torch.zeros_like(targets))
+
     def __repr__(self) -> str:
         item = "free" if self.item_embedding is not None else "projected features"
         user = (

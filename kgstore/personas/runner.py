@@ -7,14 +7,18 @@ kgstore stored in one property for every domain are moved per domain first
 Everything that can refuse (no users, vectors missing, a meta-path the graph lacks) is
 checked before the run is recorded or anything is written. What the `Run` keeps: the
 config, the loss curve and why training stopped, the learned semantic-attention weight of
-each meta-path, the probe figures, the artifact keys of snapshot and encoder, and the
-counts.
+each meta-path, the probe figures, the artifact keys of snapshot and encoder, the counts
+and a fingerprint (kgstore.fingerprint) of snapshot, config, code and machine arithmetic.
+When the personas the users hold now are those of a finished run with the same
+fingerprint, training again would write the same vectors: that run is reused (its report
+returned with `reused`), nothing is trained or written, unless `reuse=False`.
 """
 
+import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -27,12 +31,14 @@ from kgstore.export.config import ExportConfig
 from kgstore.export.reader import export_snapshot
 from kgstore.export.snapshot import GraphSnapshot
 from kgstore.export.store import put_snapshot
+from kgstore.fingerprint import fingerprint
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import RunKind, record_run_end, record_run_error, record_run_start
 from kgstore.personas.checkpoint import put_checkpoint
 from kgstore.personas.legacy import migrate_legacy_personas
 from kgstore.personas.probe import ProbeResult
 from kgstore.personas.probe_run import probe_snapshot, record_probe
+from kgstore.personas.stored import persona_users, stored_run
 from kgstore.personas.writeback import clear_stale_pending, switch_to_run, write_pending
 from kgstore.settings import Settings
 from kgstore.train.hdgi import HDGIConfig, persona_graph, train_hdgi
@@ -66,9 +72,19 @@ class PersonaReport:
     """Old-style personas moved to their domain's properties before this run, per domain."""
     probe: dict[str, Any] | None
     """`personas.probe` figures; None when no user has a validation item."""
+    fingerprint: str = ""
+    reused: bool = False
+    """True when this is an earlier run's report: same fingerprint, its personas still
+    stored, nothing trained."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_metrics(cls, metrics: dict[str, Any]) -> "PersonaReport":
+        """The report a finished run recorded (its `Run.metrics`), marked reused."""
+        names = {field.name for field in fields(cls)}
+        return cls(**{**{k: v for k, v in metrics.items() if k in names}, "reused": True})
 
 
 def export_config(config: HDGIConfig) -> ExportConfig:
@@ -83,9 +99,10 @@ def train_personas(
     device: str = "cpu",
     progress: Progress | None = None,
     run_id: str | None = None,
+    reuse: bool = True,
 ) -> PersonaReport:
     """`run_id` lets a caller that follows the run from elsewhere (the CLI, while a worker
-    trains) know its `Run` node in advance."""
+    trains) know its `Run` node in advance (a reused run keeps its own id)."""
     say = progress or (lambda _update: None)
     started = time.perf_counter()
     say({"stage": "export"})
@@ -98,12 +115,12 @@ def train_personas(
     run_id = run_id or uuid.uuid4().hex
     migrated = migrate_legacy_personas(db)
     clear_stale_pending(db)
+    run_config = {"model": "hdgi", "domain": domain.value, **config.as_dict()}
+    digest = fingerprint(device, {"snapshot": snapshot_key, "config": run_config})
+    if reuse and (earlier := reusable_run(db, domain, digest, len(snapshot.users))):
+        return replace(earlier, migrated=migrated)
     record_run_start(
-        db,
-        run_id,
-        RunKind.TRAIN,
-        {"model": "hdgi", "domain": domain.value, **config.as_dict()},
-        {"model": "hdgi"},
+        db, run_id, RunKind.TRAIN, run_config, {"model": "hdgi", "fingerprint": digest}
     )
     try:
         say({"stage": "train"})
@@ -145,12 +162,30 @@ def train_personas(
         order_assumed=snapshot.order_assumed,
         migrated=migrated,
         probe=probe.as_dict() if probe else None,
+        fingerprint=digest,
     )
     record_run_end(db, run_id, "finished", {**report.as_dict(), "losses": result.losses})
     record_attention(db, run_id, result.semantic_weights)
     if probe:
         record_probe(db, run_id, probe)
     return report
+
+
+def reusable_run(db: Database, domain: Domain, digest: str, users: int) -> PersonaReport | None:
+    """The report of the finished run with fingerprint `digest` when the `users` users of
+    the snapshot hold its `domain` personas now (another run since, or personas removed,
+    and it is trained again)."""
+    current = stored_run(db, domain)
+    if current is None:
+        return None
+    rows = db.query(
+        "MATCH (r:Run {id: $id, status: 'finished', fingerprint: $print}) RETURN r.metrics AS m",
+        id=current,
+        print=digest,
+    )
+    if not rows or len(persona_users(db, domain, current)) != users:
+        return None
+    return PersonaReport.from_metrics(json.loads(rows[0]["m"]))
 
 
 def _probe(db: Database, snapshot: GraphSnapshot, personas: np.ndarray) -> ProbeResult | None:
@@ -179,6 +214,7 @@ def train_personas_from_settings(
     config: HDGIConfig,
     progress: Progress | None = None,
     run_id: str | None = None,
+    reuse: bool = True,
 ) -> PersonaReport:
     """What the Celery task and `--local` both run: the configured database and artifact
     store, on KGSTORE_DEVICE (CUDA when present)."""
@@ -191,4 +227,5 @@ def train_personas_from_settings(
             resolve_device(settings),
             progress,
             run_id,
+            reuse,
         )

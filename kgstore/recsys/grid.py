@@ -113,6 +113,9 @@ class GridConfig:
     allow_stale: bool = False
     """Run on personas or keywords made from other training interactions than the graph
     holds now (refused otherwise); the table is labelled stale (kgstore.recsys.leakage)."""
+    label: str = ""
+    """What this grid is, when it is not the paper's protocol (the quick demo grid): the
+    table's first line under its title."""
     sasrec: SASRecConfig = field(default_factory=SASRecConfig)
 
     def __post_init__(self) -> None:
@@ -426,9 +429,11 @@ def run_grid(
     sasrec = config.sasrec
     notes.append(
         f"sasrec: {sasrec.min_epochs} to {sasrec.max_epochs} epochs, patience "
-        f"{sasrec.patience}, max_len {sasrec.max_len}, loss {sasrec.loss}; "
+        f"{sasrec.patience}, max_len {sasrec.max_len}, loss {loss_text(sasrec)}; "
         f"seeds {config.seed_values}"
     )
+    if config.label:
+        notes.insert(0, config.label)
     return GridResult(
         inputs.split.domain,
         config,
@@ -439,6 +444,18 @@ def run_grid(
         str(device),
         time.perf_counter() - started,
     )
+
+
+def loss_text(sasrec: SASRecConfig) -> str:
+    """The training loss as a table says it."""
+    if sasrec.loss == "sampled_ce":
+        return (
+            f"sampled_ce (softmax over the target and {sasrec.num_negatives} uniform items "
+            "shared by each batch, not the whole catalogue)"
+        )
+    if sasrec.loss == "bce":
+        return f"bce ({sasrec.num_negatives} uniform negatives per position)"
+    return "ce (full softmax over every item)"
 
 
 def positions_in(row: RowRanks, positions: Tensor) -> tuple[Tensor, Tensor]:

@@ -49,7 +49,10 @@ class SASRecConfig:
     projection cannot tell apart items whose texts are alike, so it underfits (movies demo,
     validation NDCG@10 after 30 epochs: projection 0.052, random 0.116, init 0.121).
     `loss`: ce (full softmax) | bce (`num_negatives` uniform negatives per
-    position). `min_epochs`: early stopping is not considered before this epoch. A table
+    position) | sampled_ce (softmax over the target and `num_negatives` uniform items
+    shared by the batch: full-softmax cost no longer grows with the catalogue; books demo,
+    none/random: 2.7x faster a model, test NDCG@10 within a few thousandths of ce).
+    `min_epochs`: early stopping is not considered before this epoch. A table
     started from the texts scores well at once and then marks time for a few epochs while
     the loss keeps falling; with patience alone one books-demo seed of none/description
     stopped at epoch 4 with its epoch-1 state (validation NDCG@10 0.065, its other seeds
@@ -66,7 +69,7 @@ class SASRecConfig:
     user: Literal["none", "random", "llm", "kg"] = "none"
     item: Literal["random", "description"] = "random"
     item_text: Literal["init", "projection"] = "init"
-    loss: Literal["ce", "bce"] = "ce"
+    loss: Literal["ce", "bce", "sampled_ce"] = "ce"
     num_negatives: int = 1
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -223,13 +226,19 @@ def train_epoch(
     for rows in length_batches(train.lengths, config.batch_size, generator):
         width = int(train.lengths[rows].max())
         targets = train.targets[rows, :width]
-        negatives = None
-        if config.loss == "bce":
-            negatives = _negatives(targets, config.num_negatives, model.num_items, generator)
-            negatives = negatives.to(device)
         user = user_input(model, train.users[rows], user_vectors)
         h = model(train.items[rows, :width].to(device), None if user is None else user.to(device))
-        loss = model.loss(h, targets.to(device), negatives)
+        if config.loss == "sampled_ce":
+            shared = torch.randint(
+                1, model.num_items + 1, (config.num_negatives,), generator=generator
+            )
+            loss = model.sampled_softmax_loss(h, targets.to(device), shared.to(device))
+        else:
+            negatives = None
+            if config.loss == "bce":
+                negatives = _negatives(targets, config.num_negatives, model.num_items, generator)
+                negatives = negatives.to(device)
+            loss = model.loss(h, targets.to(device), negatives)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
