@@ -14,7 +14,13 @@ from kgstore.services.neo4j_server import Neo4jServer
 from kgstore.services.redis_server import RedisServer
 from kgstore.services.stack import stack_down, stack_up
 from kgstore.settings import Settings, env_file_path
-from workers.launcher import WORKERS, start_workers, stop_workers, worker_status
+from workers.launcher import (
+    WORKERS,
+    await_workers,
+    launch_workers,
+    stop_workers,
+    worker_status,
+)
 
 app = typer.Typer(
     help="Provision, start, stop and inspect Neo4j and Redis (and the workers, and Flower).",
@@ -91,13 +97,13 @@ def services_up(
     cfg, outcome = stack_up(settings(), flower=flower)
     for name, what in outcome.items():
         console.print(f"{name}: {what}")
+    launched = launch_workers(cfg) if workers else {}
     if outcome["neo4j"] == "started":
         with open_database(cfg) as db:
             planned = warm_up(db)
         console.print(f"neo4j: {planned} writer statements planned ahead of the first ingest")
-    if workers:
-        for node, what in start_workers(cfg).items():
-            console.print(f"{node}: {what}")
+    for node, what in await_workers(cfg, launched).items():
+        console.print(f"{node}: {what}")
     if flower:
         console.print(f"flower: {Flower(cfg).start()}")
     _print_status(cfg)

@@ -54,6 +54,13 @@ def ping_workers(settings: Settings, timeout: float = 2.0) -> set[str]:
 
 def start_workers(settings: Settings) -> dict[str, str]:
     """Start missing workers and wait until each answers a ping."""
+    return await_workers(settings, launch_workers(settings))
+
+
+def launch_workers(settings: Settings) -> dict[str, str]:
+    """Start the missing workers without waiting for them: each node's `already running`
+    or `launched`. Both import torch at once (about 7 s each here), so launched together,
+    and while `services up` plans Neo4j's writer statements, they are ready sooner."""
     outcome: dict[str, str] = {}
     env = {**os.environ, "KGSTORE_ENV_FILE": str(env_file_path().resolve())}
     for spec in WORKERS:
@@ -86,13 +93,23 @@ def start_workers(settings: Settings) -> dict[str, str]:
             env=env,
             cwd=Path.cwd(),
         )
+        outcome[spec.node_name()] = "launched"
+    return outcome
+
+
+def await_workers(settings: Settings, launched: dict[str, str]) -> dict[str, str]:
+    """Wait until each worker `launch_workers` launched answers a ping: `started`."""
+    outcome = dict(launched)
+    for spec in WORKERS:
         node = spec.node_name()
-        proc.wait_ready(
+        if outcome.get(node) != "launched":
+            continue
+        spec.process(settings).wait_ready(
             lambda node=node: node in ping_workers(settings, 1.0),
             START_TIMEOUT_S,
             "answering a Celery ping",
         )
-        outcome[spec.node_name()] = "started"
+        outcome[node] = "started"
     return outcome
 
 

@@ -34,23 +34,26 @@ class ItemFacts:
 def read_item_facts(db: Database, ids: Collection[str]) -> dict[str, ItemFacts]:
     """The title and facts of each item of `ids` that exists. Facts are the item's links
     to `Entity` nodes (not to other items: also-bought products are behaviour, not
-    features); an entity without a name is named by its uri."""
-    rows = db.query(
+    features); an entity without a name is named by its uri. One record of collected
+    [id, title, facts] triples: the driver spends more on a record than on its values
+    (one record per item made this two thirds of `generate keywords`)."""
+    items = db.columns(
         "UNWIND $ids AS id MATCH (i:Item {id: id}) "
         "OPTIONAL MATCH (i)-[r]->(e:Entity) "
         "WITH i, type(r) AS rel, collect(DISTINCT coalesce(e.name, e.uri)) AS names "
-        "RETURN i.id AS id, i.title AS title, collect([rel, names]) AS facts",
+        "WITH i, collect([rel, names]) AS facts "
+        "RETURN collect([i.id, i.title, facts]) AS items",
         ids=list(ids),
-    )
+    )["items"]
     found = {}
-    for row in rows:
+    for item, title, item_facts in items:
         facts = sorted(
-            ((rel, names) for rel, names in row["facts"] if rel is not None and rel in BY_TYPE),
+            ((rel, names) for rel, names in item_facts if rel is not None and rel in BY_TYPE),
             key=lambda fact: RELATION_ORDER[fact[0]],
         )
-        found[row["id"]] = ItemFacts(
-            row["id"],
-            row["title"].strip() if row["title"] and row["title"].strip() else None,
+        found[item] = ItemFacts(
+            item,
+            title.strip() if title and title.strip() else None,
             tuple((BY_TYPE[rel].text, tuple(sorted(names))) for rel, names in facts),
         )
     return found
