@@ -27,7 +27,7 @@ demo: services
 	$(BIN)/kgctl report latest
 	$(BIN)/kgctl services status
 
-# The full Table 3 grid on the graph `make demo` built (full softmax, 3 seeds: about 11 min
+# The full Table 3 grid on the graph `make demo` built (full softmax, 3 seeds: about 10 min
 # here, against the quick grid's 4), each domain with its report.
 table3-full: services
 	$(BIN)/kgctl evaluate --grid table3 --domain movies --config configs/table3.toml
