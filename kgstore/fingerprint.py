@@ -1,12 +1,12 @@
 """Fingerprints that tell a rerun it may reuse a finished run instead of computing it again.
 
 A run's numbers are a function of its inputs, its config, the code and the arithmetic
-of the machine (device, torch version, thread count: reductions split over another number
-of threads round differently, so a SASRec trained on one thread stops at another epoch than
-on two). A fingerprint hashes all of them; a finished run recorded with the same
-fingerprint would give the same numbers, so `make demo` a second time on an unchanged
-graph reuses it and says so. Any edit to a `.py` file of the package changes the code
-part, so a fingerprint never outlives the code that made it.
+of the machine (device; torch, NumPy and SciPy versions; thread count: reductions split
+over another number of threads round differently, so a SASRec trained on one thread stops
+at another epoch than on two). A fingerprint hashes all of them; a finished run recorded
+with the same fingerprint would give the same numbers, so `make demo` a second time on an
+unchanged graph reuses it and says so. Any edit to a `.py` file of the package changes
+the code part, so a fingerprint never outlives the code that made it.
 """
 
 import hashlib
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy
 import torch
 from torch import Tensor
 
@@ -37,8 +38,15 @@ files changed still fingerprints the code it runs."""
 
 
 def machine_arithmetic(device: str) -> dict[str, Any]:
-    """What besides the code decides the floating-point results on this machine."""
-    return {"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads()}
+    """What besides the code decides the floating-point results on this machine: the
+    device, the numeric libraries' versions and torch's thread count."""
+    return {
+        "device": str(device),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def fingerprint(

@@ -103,7 +103,7 @@ def reusable_grid(db: Database, domain: Domain, digest: str) -> dict[str, Any] |
     )
     for row in rows:
         metrics = json.loads(row["metrics"])
-        if "validation" in metrics and Path(metrics.get("artifacts", "")).is_dir():
+        if {"validation", "files"} <= metrics.keys() and Path(metrics["artifacts"]).is_dir():
             return {"id": row["id"], "metrics": metrics}
     return None
 
