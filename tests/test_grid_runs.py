@@ -275,3 +275,33 @@ def test_the_cli_prints_each_preparation_line_once(capsys: pytest.CaptureFixture
     bar.bar.close()
     printed = [line for line in capsys.readouterr().err.splitlines() if line]
     assert printed == [f"table3: {line}" for line in lines]
+
+
+@pytest.mark.slow
+def test_the_cli_reuses_an_unchanged_grid_in_the_worker_unless_told_not_to(
+    small: Database, tmp_path: Path
+) -> None:
+    """Through the gpu worker, as `make demo` runs it: the second grid is recorded as a
+    reuse of the first; `--no-reuse` trains again (and gets the same table)."""
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        'rows = ["none/random", "none/description"]\nseeds = 1\nrerank = ""\n'
+        "anonymous = false\n[sasrec]\nhidden_channels = 16\nmax_len = 5\nmax_epochs = 1\n"
+        # another seed than the tests before: this test's first grid is not a reuse
+        "seed = 7\n"
+    )
+    args = ["evaluate", "--grid", "table3", "--domain", "movies", "--config", str(config)]
+    runner = CliRunner()
+    first, second, forced = (
+        runner.invoke(app, extra) for extra in (args, args, [*args, "--no-reuse"])
+    )
+    for result in (first, second, forced):
+        assert result.exit_code == 0, result.output
+    assert "reused the table of run" not in first.output
+    first_run = first.output.split("run ")[-1].split(":")[0]
+    assert f"reused the table of run {first_run}" in second.output
+    assert "reused" not in forced.output
+    table = [line for line in first.output.splitlines() if line.startswith("| none/")]
+    assert table and table == [
+        line for line in forced.output.splitlines() if line.startswith("| none/")
+    ]
