@@ -179,9 +179,9 @@ def reusable_run(db: Database, domain: Domain, digest: str, users: int) -> Perso
     if current is None:
         return None
     rows = db.query(
-        "MATCH (r:Run {id: $id, status: 'finished', fingerprint: $print}) RETURN r.metrics AS m",
+        "MATCH (r:Run {id: $id, status: 'finished', fingerprint: $digest}) RETURN r.metrics AS m",
         id=current,
-        print=digest,
+        digest=digest,
     )
     if not rows or len(persona_users(db, domain, current)) != users:
         return None
