@@ -46,10 +46,15 @@ test-fast: services
 	$(BIN)/ruff check .
 	$(BIN)/pytest -ra -m "not slow"
 
-$(STAMP): pyproject.toml
+# The session page's graph library, pinned by its package-lock.json, is vendored by npm
+# (docker/native/provision.sh installs npm); the browser never fetches it from a CDN.
+WEB    := kgstore/serve/web
+
+$(STAMP): pyproject.toml $(WEB)/package-lock.json | provision
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 install: $(STAMP)

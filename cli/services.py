@@ -11,6 +11,7 @@ from kgstore.services.flower import Flower
 from kgstore.services.guide_server import GuideServer
 from kgstore.services.logs import LogSource, show_logs
 from kgstore.services.neo4j_server import Neo4jServer
+from kgstore.services.recommend_service import RecommendationService
 from kgstore.services.redis_server import RedisServer
 from kgstore.services.stack import stack_down, stack_up
 from kgstore.settings import Settings, env_file_path
@@ -54,6 +55,15 @@ def _print_status(cfg: Settings) -> bool:
         )
     guide = GuideServer(cfg).status()
     table.add_row("guide", _state(guide.running), str(guide.pid or "-"), f"http {guide.port}", "-")
+    serve = RecommendationService(cfg).status()
+    models = ", ".join(f"{domain} {run}" for domain, run in serve.models.items())
+    table.add_row(
+        "serve",
+        _state(serve.running),
+        str(serve.pid or "-"),
+        f"http {cfg.kgstore_serve_port}",
+        models or "-",
+    )
     flower = Flower(cfg).status()
     if flower.running:
         table.add_row(
@@ -67,6 +77,11 @@ def _print_status(cfg: Settings) -> bool:
         )
     if guide.running:
         console.print(f"Browser guide: {guide.url}  (opens with the style sheet on login)")
+    if serve.running:
+        console.print(
+            f"Recommendation service: {serve.url}  (session page; API docs at {serve.url}docs; "
+            "token: KGSTORE_SERVE_TOKEN in .env)"
+        )
     if flower.running:
         console.print(
             f"Celery Flower: {flower.url}  (user {flower.user}, "
@@ -89,6 +104,12 @@ def services_up(
         help="Also start Celery Flower (workers, queued and running tasks) on "
         "127.0.0.1:FLOWER_PORT, with user FLOWER_USER and password FLOWER_PASSWORD (.env).",
     ),
+    serve: bool = typer.Option(
+        False,
+        "--serve",
+        help="Also start the recommendation service and session page (`kgctl serve`) in "
+        "the background on KGSTORE_SERVE_HOST:KGSTORE_SERVE_PORT.",
+    ),
 ) -> None:
     """Provision (first time: fetch jars, generate passwords into .env) and start everything.
 
@@ -106,14 +127,17 @@ def services_up(
         console.print(f"{node}: {what}")
     if flower:
         console.print(f"flower: {Flower(cfg).start()}")
+    if serve:
+        console.print(f"serve: {RecommendationService(cfg).start()}")
     _print_status(cfg)
 
 
 @app.command("down")
 def services_down() -> None:
-    """Stop the workers, Flower, Redis and Neo4j (data stays in KGSTORE_STATE_DIR)."""
+    """Stop the service, the workers, Flower, Redis and Neo4j (data stays in
+    KGSTORE_STATE_DIR)."""
     cfg = settings()
-    stopped = {**stop_workers(cfg), **stack_down(cfg)}
+    stopped = {"serve": RecommendationService(cfg).stop(), **stop_workers(cfg), **stack_down(cfg)}
     for name, was_running in stopped.items():
         console.print(f"{name}: {'stopped' if was_running else 'was not running'}")
 
@@ -133,12 +157,15 @@ def _log_sources(cfg: Settings) -> dict[str, list[LogSource]]:
         "worker": [LogSource(spec.node_name(), spec.process(cfg).logfile) for spec in WORKERS],
         "flower": Flower(cfg).log_sources(),
         "guide": GuideServer(cfg).log_sources(),
+        "serve": RecommendationService(cfg).log_sources(),
     }
 
 
 @app.command("logs")
 def services_logs(
-    service: str = typer.Argument(..., help="neo4j, redis, worker (all workers), flower or guide."),
+    service: str = typer.Argument(
+        ..., help="neo4j, redis, worker (all workers), flower, guide or serve."
+    ),
     lines: int = typer.Option(50, "--lines", "-n", min=0, help="How many lines to show."),
     follow: bool = typer.Option(
         False, "--follow", "-f", help="Keep printing what is appended, until Ctrl-C."

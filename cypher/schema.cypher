@@ -17,6 +17,10 @@ CREATE INDEX item_uri IF NOT EXISTS FOR (i:Item) ON (i.uri);
 CREATE INDEX entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name);
 CREATE INDEX run_kind IF NOT EXISTS FOR (r:Run) ON (r.kind);
 
+// Title search (kgctl serve's GET /items?q=, cypher/items/search_titles.cypher): words
+// and word prefixes in any order, ranked by Lucene's relevance.
+CREATE FULLTEXT INDEX item_title IF NOT EXISTS FOR (i:Item) ON EACH [i.title];
+
 // What an ingest changed on existing nodes and relationships, kept for `kgctl runs undo`.
 CREATE INDEX ingest_undo_run IF NOT EXISTS FOR (u:IngestUndo) ON (u.run);
 

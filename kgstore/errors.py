@@ -65,6 +65,13 @@ class BulkImportError(KgstoreError):
     """The collected graph cannot be written as import files, or the import failed."""
 
 
+class BackupError(KgstoreError):
+    """A backup cannot be written or restored (`kgctl db dump` / `db load`): the folder
+    exists, its manifest, dump or artifact files are missing or damaged, the database
+    holds data, or the restored graph's counts differ from the manifest's. Raised before
+    anything is changed wherever it can be known beforehand; the message says what was."""
+
+
 class QueryFailed(KgstoreError):
     """A SPARQL query that failed on every attempt; `query` is its full text."""
 
@@ -98,6 +105,11 @@ class PersonaError(KgstoreError):
 class RecsysInputError(KgstoreError):
     """The stored graph lacks what a recommender run needs (too few users, item vectors,
     keywords); raised before any model trains, naming the command that makes it."""
+
+
+class UnknownItems(RecsysInputError):
+    """Items a request names that the model (or the graph) does not hold: the service
+    answers 404 with their ids."""
 
 
 class ModelDiverged(KgstoreError):

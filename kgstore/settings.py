@@ -89,6 +89,16 @@ class Settings(BaseSettings):
     generator_retries: Annotated[int, Field(ge=0, le=20)] = 2
     generator_concurrency: Annotated[int, Field(ge=1, le=256)] = 8
 
+    # `kgctl serve`: the recommendation service and its session page. Loopback unless the
+    # host is changed; every request but /healthz needs KGSTORE_SERVE_TOKEN as a bearer
+    # token (generated into .env by `kgctl serve` / `kgctl services up --serve`).
+    kgstore_serve_host: str = "127.0.0.1"
+    kgstore_serve_port: Port = 8765
+    kgstore_serve_token: SecretStr | None = None
+    # How often the service looks for a newer finished retriever (0: only on
+    # POST /admin/reload).
+    kgstore_serve_poll: Seconds = 30.0
+
     kgstore_state_dir: Path = Path(".kgstore")
     kgstore_artifacts: str = ".kgstore/artifacts"
     kgstore_device: Device = Device.AUTO

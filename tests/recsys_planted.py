@@ -15,14 +15,30 @@ Item vectors are random (`textEmbeddingModel` "test-random"); titles name the it
 
 import numpy as np
 
+from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
+from kgstore.graph.clear import clear_graph
 from kgstore.graph.dense_idx import assign_dense_indices
+from kgstore.graph.mapping import Domain
+from kgstore.personas.runner import train_personas
+from kgstore.recsys.single import train_model
+from kgstore.schema import apply_schema
+from kgstore.train.hdgi import HDGIConfig
+from kgstore.train.sasrec import SASRecConfig
 
 GROUPS = 4
 POOL = 12
 SHARED = 16
 LENGTH = 22
 DIMENSION = 32
+
+ONE_ITEM_WINDOW = SASRecConfig(
+    user="kg", item="random", hidden_channels=32, max_len=1, max_epochs=60, eval_every=60, lr=5e-3
+)
+SESSION_GROUP = "g2"
+SESSION = ["s-00", "g2-00", "s-01", "g2-01", "s-02", "g2-02", "s-03"]
+"""Shared and group-2 items alternating, ending on a shared item: the next item is a
+group item, and the window of one item (s-03) cannot say which group."""
 
 
 def planted_sequences(planted: bool, users: int, seed: int = 0) -> dict[str, list[str]]:
@@ -61,3 +77,21 @@ def write_planted(db: Database, planted: bool, users: int = 400, seed: int = 0) 
         rows=[{"user": user, "items": sequence} for user, sequence in sequences.items()],
     )
     assign_dense_indices(db)
+
+
+def train_session_retriever(db: Database, store: ArtifactStore) -> str:
+    """A fresh planted graph (schema applied), its personas and a one-item-window kg
+    retriever (returns its run), then a KG fact: a studio made the first session item and
+    the session group's films, so their recommendations have a KG path to explain them."""
+    clear_graph(db)
+    apply_schema(db)
+    write_planted(db, planted=True)
+    train_personas(db, store, Domain.MOVIES, HDGIConfig())
+    run = train_model(db, store, Domain.MOVIES, ONE_ITEM_WINDOW).run
+    db.query(
+        "MERGE (e:Entity {uri: 'test:studio'}) SET e.name = 'Studio Two' WITH e "
+        "MATCH (i:Item) WHERE i.id = 's-00' OR i.id STARTS WITH $group "
+        "CREATE (i)-[:DISTRIBUTED_BY]->(e)",
+        group=f"{SESSION_GROUP}-",
+    )
+    return run

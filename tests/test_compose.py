@@ -18,7 +18,15 @@ def compose() -> dict:
 
 def test_services_and_pinned_images(compose: dict) -> None:
     services = compose["services"]
-    assert set(services) == {"neo4j", "redis", "worker", "worker-gpu", "flower", "guide"}
+    assert set(services) == {
+        "neo4j",
+        "redis",
+        "worker",
+        "worker-gpu",
+        "flower",
+        "guide",
+        "serve",
+    }
     assert services["neo4j"]["image"] == "neo4j:5.26-community"
     assert services["redis"]["image"] == "redis:7"
     assert "127.0.0.1:7474:7474" in services["neo4j"]["ports"]
@@ -56,3 +64,15 @@ def test_flower_watches_the_workers_broker_behind_a_password(compose: dict) -> N
     )
     assert not any("PASSWORD" in part for part in flower["command"])
     assert flower["ports"] == ["127.0.0.1:5555:5555"]
+
+
+def test_the_service_needs_its_token_and_publishes_on_loopback(compose: dict) -> None:
+    serve = compose["services"]["serve"]
+    fields = {name.upper() for name in Settings.model_fields}
+    assert set(serve["environment"]) <= fields, set(serve["environment"]) - fields
+    assert serve["command"] == ["python", "-m", "kgstore.serve"]
+    assert serve["environment"]["KGSTORE_SERVE_TOKEN"].startswith("${KGSTORE_SERVE_TOKEN:?")
+    port = serve["environment"]["KGSTORE_SERVE_PORT"]
+    assert serve["ports"] == [f"127.0.0.1:{port}:{port}"]
+    assert serve["environment"]["KGSTORE_ARTIFACTS"] == "/artifacts"
+    assert "artifacts:/artifacts" in serve["volumes"]

@@ -14,29 +14,23 @@ import torch
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.errors import RecsysInputError
-from kgstore.graph.clear import clear_graph
 from kgstore.graph.mapping import Domain
 from kgstore.personas.infer import load_encoder
-from kgstore.personas.runner import train_personas
 from kgstore.recsys.model_store import load_model
 from kgstore.recsys.recommend import recommend_session
 from kgstore.recsys.single import train_model
-from kgstore.schema import apply_schema
 from kgstore.settings import Settings
-from kgstore.train.hdgi import HDGIConfig
-from kgstore.train.sasrec import SASRecConfig
 from tests.ingest_checks import run_kgctl
-from tests.recsys_planted import write_planted
+from tests.recsys_planted import (
+    ONE_ITEM_WINDOW,
+    SESSION,
+    SESSION_GROUP,
+    train_session_retriever,
+)
 
 pytestmark = pytest.mark.slow
 
-ONE_ITEM_WINDOW = SASRecConfig(
-    user="kg", item="random", hidden_channels=32, max_len=1, max_epochs=60, eval_every=60, lr=5e-3
-)
-GROUP = "g2"
-SESSION = ["s-00", f"{GROUP}-00", "s-01", f"{GROUP}-01", "s-02", f"{GROUP}-02", "s-03"]
-"""Shared and group-2 items alternating, ending on a shared item: the next item is a
-group item, and the window of one item (s-03) cannot say which group."""
+GROUP = SESSION_GROUP
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +40,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> ArtifactStore:
 
 @pytest.fixture(scope="module")
 def retriever(db: Database, store: ArtifactStore) -> str:
-    clear_graph(db)
-    apply_schema(db)
-    write_planted(db, planted=True)
-    train_personas(db, store, Domain.MOVIES, HDGIConfig())
-    run = train_model(db, store, Domain.MOVIES, ONE_ITEM_WINDOW).run
-    # A KG fact after training: a studio made the first session item and the group's films.
-    db.query(
-        "MERGE (e:Entity {uri: 'test:studio'}) SET e.name = 'Studio Two' WITH e "
-        "MATCH (i:Item) WHERE i.id = 's-00' OR i.id STARTS WITH $group "
-        "CREATE (i)-[:DISTRIBUTED_BY]->(e)",
-        group=f"{GROUP}-",
-    )
-    return run
+    return train_session_retriever(db, store)
 
 
 def test_a_kg_retriever_recommends_the_sessions_group_with_kg_paths(

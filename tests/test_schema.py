@@ -12,7 +12,7 @@ from kgstore.settings import Settings
 
 def names_in_schema_file() -> set[str]:
     return {
-        re.match(r"CREATE (?:CONSTRAINT|INDEX) (\w+)", stmt).group(1)
+        re.match(r"CREATE (?:FULLTEXT )?(?:CONSTRAINT|INDEX) (\w+)", stmt).group(1)
         for stmt in read_statements(SCHEMA_FILE)
     }
 

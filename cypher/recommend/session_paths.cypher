@@ -13,9 +13,12 @@
 // can make many thousands of 4-hop paths, all of them weak).
 // Each path is written out: an item by its title, an entity by its name, arrows in the
 // stored direction. No row for a session item with no path within 4 relationships.
+// `nodes` and `rels` give the same path as a small graph (kgctl serve's page draws it):
+// nodes as {key, kind: Item or Entity, name}, relationships as {source, target, type}
+// between node keys, in the stored direction.
 // @param items list<string>: the session's Item.id values (comma-separated for kgctl)
 // @param target string: the recommended Item.id
-// @returns sessionItem, hops, path, via, degree
+// @returns sessionItem, hops, path, via, degree, nodes, rels
 MATCH (t:Item {id: $target})
 UNWIND $items AS sessionItem
 MATCH (s:Item {id: sessionItem})
@@ -36,9 +39,13 @@ CALL (s, t) {
            + CASE WHEN startNode(rs[k]) = ns[k] THEN ' -[' + type(rs[k]) + ']-> '
                   ELSE ' <-[' + type(rs[k]) + ']- ' END
            + coalesce(ns[k + 1].title, ns[k + 1].name, ns[k + 1].id, ns[k + 1].uri)) AS path,
-         [n IN ns[1..-1] | coalesce(n.name, n.title, n.id, n.uri)] AS via
+         [n IN ns[1..-1] | coalesce(n.name, n.title, n.id, n.uri)] AS via,
+         [n IN ns | {key: elementId(n), kind: CASE WHEN n:Item THEN 'Item' ELSE 'Entity' END,
+                     name: coalesce(n.title, n.name, n.id, n.uri)}] AS nodes,
+         [r IN rs | {source: elementId(startNode(r)), target: elementId(endNode(r)),
+                     type: type(r)}] AS rels
   ORDER BY sameRelation DESC, degree, role DESC, path
   LIMIT 3
 }
-RETURN sessionItem, hops, path, via, degree
+RETURN sessionItem, hops, path, via, degree, nodes, rels
 ORDER BY hops, sameRelation DESC, degree, role DESC, path;

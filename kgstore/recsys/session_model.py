@@ -19,7 +19,7 @@ import torch
 
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
-from kgstore.errors import RecsysInputError
+from kgstore.errors import RecsysInputError, UnknownItems
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import train_run
 from kgstore.graph.sequences import read_sequences
@@ -83,7 +83,7 @@ class SessionModel:
             raise RecsysInputError("the session is empty: give at least one item id")
         unknown = self.unknown(session)
         if unknown:
-            raise RecsysInputError(
+            raise UnknownItems(
                 f"{len(unknown)} session item(s) unknown to run {self.run} "
                 f"({self.domain.value}): " + ", ".join(unknown[:5])
             )

@@ -20,6 +20,8 @@ MAIN_STACK_SETTINGS = (
     "VIRTUOSO_DBA_PASSWORD",
     "FLOWER_PORT",
     "FLOWER_PASSWORD",
+    "KGSTORE_SERVE_PORT",
+    "KGSTORE_SERVE_TOKEN",
 )
 
 
@@ -40,6 +42,7 @@ def isolated_stack_env(root: Path) -> dict[str, str]:
         NEO4J_GUIDE_PORT=str(free_port()),
         REDIS_PORT=str(free_port()),
         FLOWER_PORT=str(free_port()),
+        KGSTORE_SERVE_PORT=str(free_port()),
         NEO4J_HEAP="512m",
         NEO4J_PAGECACHE="128m",
     )
