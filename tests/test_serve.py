@@ -10,6 +10,8 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
@@ -17,6 +19,7 @@ from kgstore.graph.mapping import Domain
 from kgstore.recsys.recommend import recommend_session
 from kgstore.recsys.single import train_model
 from kgstore.settings import Settings
+from tests.chromium import artifact_path, headless_chromium
 from tests.recsys_planted import (
     ONE_ITEM_WINDOW,
     SESSION,
@@ -223,6 +226,35 @@ def test_metrics_count_requests_and_name_the_model(client: httpx.Client, retriev
     )
     assert 'kgstore_serve_request_seconds_bucket{le="0.02",route="/recommend"}' in text
     assert 'domain="movies",persona_run=' in text and f'run="{retriever}"' in text
+
+
+def test_the_session_page_in_a_browser(service: RunningService) -> None:
+    """A person's path through the page in headless Chromium: type a title, add three
+    items, see ten recommendations, each with its KG path drawn (Cytoscape's canvas)."""
+    with headless_chromium() as browser:
+        browser.get(f"{service.url}/#token={service.token}")
+        wait = WebDriverWait(browser, 30)
+        assert "token" not in browser.current_url  # taken out of the address bar
+        browser.find_element(By.ID, "search").send_keys("film g2")
+        wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#hits li")) >= 3)
+        for hit in browser.find_elements(By.CSS_SELECTOR, "#hits li")[:3]:
+            hit.click()
+        chosen = [
+            li.get_attribute("data-item")
+            for li in browser.find_elements(By.CSS_SELECTOR, "#session li")
+        ]
+        assert len(chosen) == 3 and all(item.startswith("g2-") for item in chosen)
+        browser.find_element(By.ID, "recommend").click()
+        wait.until(lambda b: b.find_element(By.ID, "status").text == "10 recommendations")
+        rows = browser.find_elements(By.CSS_SELECTOR, "#recs tbody tr")
+        assert len(rows) == 10
+        assert not {row.get_attribute("data-item") for row in rows} & set(chosen)
+        drawn = browser.find_elements(By.CSS_SELECTOR, "#recs .path canvas")
+        texts = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#recs .path-text")]
+        assert drawn and any("-[DISTRIBUTED_BY]-> Studio Two" in text for text in texts), texts
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#neighbours li")) == 5
+        browser.save_screenshot(str(artifact_path("session-page.png")))
+        assert browser.find_element(By.ID, "status").get_attribute("class") != "error"
 
 
 def test_a_newer_retriever_is_served_after_reload_and_no_request_fails(
