@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from cli.console import console, settings
-from kgstore.serve.server import ensure_serve_token, run_service
+from kgstore.serve.address import ensure_serve_token
 
 
 def serve(
@@ -28,6 +28,8 @@ def serve(
     every KGSTORE_SERVE_POLL seconds or on POST /admin/reload, without a restart.
     Every call but /healthz needs `Authorization: Bearer KGSTORE_SERVE_TOKEN` (generated
     into .env the first time). `kgctl services up --serve` runs it in the background."""
+    from kgstore.serve.server import run_service  # torch and the web framework: on use only
+
     cfg = ensure_serve_token(settings())
     where = f"http://{host or cfg.kgstore_serve_host}:{port or cfg.kgstore_serve_port}/"
     console.print(f"session page: {where}#token=<KGSTORE_SERVE_TOKEN from .env>")
