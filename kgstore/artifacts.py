@@ -9,11 +9,18 @@ mistaken for a finished one (uploads go to a temporary name first).
 
 import hashlib
 import uuid
+from pathlib import PurePosixPath
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 from kgstore.errors import ArtifactNotFound
 from kgstore.settings import Settings
+
+
+def artifact_key(data: bytes, suffix: str = "") -> str:
+    """The key `data` is stored under: its sha256, plus the suffix such as `.pt`."""
+    return hashlib.sha256(data).hexdigest() + suffix
 
 
 class ArtifactStore:
@@ -30,7 +37,7 @@ class ArtifactStore:
 
     def put(self, data: bytes, suffix: str = "") -> str:
         """Store bytes; returns their key (sha256, plus the suffix such as `.pt`)."""
-        key = hashlib.sha256(data).hexdigest() + suffix
+        key = artifact_key(data, suffix)
         path = self._path(key)
         if self._fs.exists(path):
             return key
@@ -50,3 +57,21 @@ class ArtifactStore:
 
     def exists(self, key: str) -> bool:
         return self._fs.exists(self._path(key))
+
+    @property
+    def local(self) -> bool:
+        """Whether the store is a folder on this machine (a backup copies such a store;
+        it only names the keys of a shared remote one)."""
+        return isinstance(self._fs, LocalFileSystem)
+
+    def keys(self) -> list[str]:
+        """Every stored artifact's key, sorted; uploads a crash left half-written (under
+        their temporary name) are not artifacts."""
+        if not self._fs.exists(self._root):
+            return []
+        keys = []
+        for found in self._fs.find(self._root):
+            path = PurePosixPath(found)
+            if path.name[:2] == path.parent.name and ".partial-" not in path.name:
+                keys.append(path.name)
+        return sorted(keys)

@@ -43,20 +43,30 @@ def _count(db: Database, query: str) -> int:
     return db.query(query)[0]["c"]
 
 
-def graph_stats(db: Database) -> GraphStats:
-    """Counts per label and type from Neo4j's count store (one cheap query each), and
-    Table 1 per domain (`domain_table1`: traversals of that domain's items)."""
-    labels = {
+def label_counts(db: Database) -> dict[str, int]:
+    """Nodes per label, sorted by label (from the count store: one cheap query each)."""
+    return {
         label: _count(db, f"MATCH (n:{_quoted(label)}) RETURN count(n) AS c")
         for label in sorted(row["name"] for row in db.query("CALL db.labels() YIELD label AS name"))
     }
-    rel_types = {
+
+
+def relationship_type_counts(db: Database) -> dict[str, int]:
+    """Relationships per type, sorted by type (from the count store, as `label_counts`)."""
+    return {
         rel_type: _count(db, f"MATCH ()-[r:{_quoted(rel_type)}]->() RETURN count(r) AS c")
         for rel_type in sorted(
             row["name"]
             for row in db.query("CALL db.relationshipTypes() YIELD relationshipType AS name")
         )
     }
+
+
+def graph_stats(db: Database) -> GraphStats:
+    """Counts per label and type from Neo4j's count store (one cheap query each), and
+    Table 1 per domain (`domain_table1`: traversals of that domain's items)."""
+    labels = label_counts(db)
+    rel_types = relationship_type_counts(db)
     interactions = rel_types.get("RATED", 0)
     return GraphStats(
         users=labels.get("User", 0),

@@ -34,3 +34,10 @@ def test_no_partial_files_are_left(tmp_path: Path) -> None:
     store = ArtifactStore(str(tmp_path / "artifacts"))
     store.put(b"x" * 10_000)
     assert not [p for p in (tmp_path / "artifacts").rglob("*") if ".partial-" in p.name]
+
+
+def test_keys_lists_every_finished_artifact(store: ArtifactStore) -> None:
+    assert store.keys() == []
+    keys = [store.put(b"one", ".pt"), store.put(b"two")]
+    assert store.keys() == sorted(keys)
+    assert store.local == store.url.startswith("/")
