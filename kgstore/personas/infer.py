@@ -16,6 +16,7 @@ and beta is the run's. So a session's persona is the same alone or among others.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,8 +38,23 @@ from kgstore.train.hdgi import (
     fit_semantic_weights,
     persona_graph,
 )
-from kgstore.train.metapaths import pair_weights, reach_matrix, row_normalise, top_k_rows
+from kgstore.train.metapaths import (
+    item_links,
+    pair_weights,
+    parse_metapath,
+    reach_matrix,
+    row_normalise,
+    top_k_rows,
+)
 from kgstore.train.persona_batches import reached_features, remap_columns, sparse_tensor
+
+
+@dataclass(frozen=True)
+class SessionPath:
+    links: tuple[sp.csr_matrix, str] | None
+    """`item_links` of the path (None for UIU, whose mid nodes are the items)."""
+    reach_transposed: sp.csr_matrix
+    """The training users' reachᵀ as CSR, for `pair_weights`."""
 
 
 @dataclass
@@ -53,9 +69,20 @@ class PersonaEncoder:
     """The run's config: its neighbours cap for new users, its batch size to encode all
     users again, its sizes to build an untrained encoder of the same shape."""
 
-    @property
+    @cached_property
     def item_rows(self) -> dict[str, int]:
         return {item: row for row, item in enumerate(self.snapshot.items)}
+
+    @cached_property
+    def session_paths(self) -> list["SessionPath"]:
+        """Per meta-path what every inference reuses: made per call, these cost O(graph)
+        a session (the service's latency grew with the catalogue)."""
+        made = []
+        for path in self.graph.paths:
+            shape, family = parse_metapath(path.name)
+            links = None if shape == "UIU" else item_links(self.snapshot, family)
+            made.append(SessionPath(links, path.reach.T.tocsr()))
+        return made
 
     def encode_all(self) -> np.ndarray:
         """Every user of the run, encoded now (as its personas were written back), rows
@@ -198,9 +225,9 @@ def infer_personas(encoder: PersonaEncoder, sessions: list[list[str]]) -> np.nda
     rated = session_matrix(encoder, sessions)
     count = rated.shape[0]
     reaches, kept = [], []
-    for path in encoder.graph.paths:
-        reach, _ = reach_matrix(rated, encoder.snapshot, path.name)
-        weights = pair_weights(reach, path.reach, path.mid_degree)
+    for path, made in zip(encoder.graph.paths, encoder.session_paths, strict=True):
+        reach, _ = reach_matrix(rated, encoder.snapshot, path.name, made.links)
+        weights = pair_weights(reach, path.reach, path.mid_degree, made.reach_transposed)
         reaches.append(reach)
         kept.append(top_k_rows(weights, encoder.config.neighbours))
     sources = np.unique(np.concatenate([matrix.indices for matrix in kept]))

@@ -153,6 +153,7 @@ def load_session_model(
         encoder = load_encoder(db, store, saved.persona_run)
         split = LeaveOneOut.of(read_sequences(db, domain))
         notes = checked([persona_check(encoder.snapshot, split, encoder.run)], allow_stale)
+        encoder.session_paths  # noqa: B018 (made now, not on the first request)
         # only the persona's width matters to build_model: the trained projection's input
         persona = torch.zeros(1, saved.state["user_projection.weight"].shape[1])
     features = saved.state.get("item_features")  # frozen texts of a projection model

@@ -168,16 +168,21 @@ def item_links(snapshot: GraphSnapshot, family: str) -> tuple[sp.csr_matrix, str
 
 
 def reach_matrix(
-    rated: sp.csr_matrix, snapshot: GraphSnapshot, name: str
+    rated: sp.csr_matrix,
+    snapshot: GraphSnapshot,
+    name: str,
+    links: tuple[sp.csr_matrix, str] | None = None,
 ) -> tuple[sp.csr_matrix, str]:
     """[users, mid nodes] 0/1 matrix of what each user reaches along the path, and the
-    mid node type. Also used for a new session's items (`rated` with one row)."""
+    mid node type. Also used for a new session's items (`rated` with one row); `links`
+    is `item_links`' answer for the path made before (the service reuses one per path
+    instead of building it again for every session)."""
     shape, family = parse_metapath(name)
     if shape == "UIU":
         reach, mid_type = rated.copy(), "Item"
     else:
-        links, mid_type = item_links(snapshot, family)
-        reach = (rated @ links).tocsr()
+        links_matrix, mid_type = links if links is not None else item_links(snapshot, family)
+        reach = (rated @ links_matrix).tocsr()
     reach.data[:] = 1.0
     reach.eliminate_zeros()
     return reach, mid_type
