@@ -62,23 +62,26 @@ class SessionModel:
         """The session's items this model has no row for, each once, in session order."""
         return [item for item in dict.fromkeys(session) if item not in self.index]
 
-    def score(self, session: list[str]) -> ScoredSession:
+    def personas(self, sessions: list[list[str]]) -> np.ndarray | None:
+        """[sessions, width]: each session's persona (kg rows), None for user none. A
+        session's persona is the same alone or among others (kgstore.personas.infer), so
+        the service infers the personas of the requests that arrive together at once."""
+        return None if self.encoder is None else infer_personas(self.encoder, sessions)
+
+    def score(self, session: list[str], persona: np.ndarray | None = None) -> ScoredSession:
         """Scores of every item after `session` (known items only: see `unknown`); the
-        model sees its last max_len items, a kg persona is inferred from all of them."""
-        persona = None
-        if self.encoder is not None:
-            persona = infer_personas(self.encoder, [session])
-        user = None if persona is None else torch.from_numpy(persona).float()
+        model sees its last max_len items, a kg persona is inferred from all of them
+        unless given (`personas`)."""
+        if persona is None and self.encoder is not None:
+            persona = infer_personas(self.encoder, [session])[0]
+        user = None if persona is None else torch.from_numpy(persona[None]).float()
         seq = torch.tensor([[self.index[item] for item in session[-self.config.max_len :]]])
         with torch.no_grad():
             scores = self.model.score(self.model(seq, user)[0, -1])
-        return ScoredSession(scores, None if persona is None else persona[0])
+        return ScoredSession(scores, persona)
 
-    def top(
-        self, session: list[str], k: int, exclude_session: bool = True
-    ) -> tuple[list[tuple[str, float]], np.ndarray | None]:
-        """The `k` best (item, score) after `session`, best first, and the persona used.
-        `exclude_session` leaves out every item of the session, not only the window's."""
+    def check(self, session: list[str]) -> None:
+        """Refuse an empty session or one naming items the model has no row for."""
         if not session:
             raise RecsysInputError("the session is empty: give at least one item id")
         unknown = self.unknown(session)
@@ -87,7 +90,19 @@ class SessionModel:
                 f"{len(unknown)} session item(s) unknown to run {self.run} "
                 f"({self.domain.value}): " + ", ".join(unknown[:5])
             )
-        scored = self.score(session)
+
+    def top(
+        self,
+        session: list[str],
+        k: int,
+        exclude_session: bool = True,
+        persona: np.ndarray | None = None,
+    ) -> tuple[list[tuple[str, float]], np.ndarray | None]:
+        """The `k` best (item, score) after `session`, best first, and the persona used
+        (inferred unless given). `exclude_session` leaves out every item of the session,
+        not only the window's."""
+        self.check(session)
+        scored = self.score(session, persona)
         scores = scored.scores  # column 0, padding, is -inf already
         if exclude_session:
             scores[[self.index[item] for item in session]] = float("-inf")

@@ -8,6 +8,7 @@ address, and sends it with each call). Every refusal is a 4xx with a JSON body
 `{"error": "…"}` that names the problem (the field, the unknown item ids, the limit).
 """
 
+import asyncio
 import logging
 import secrets
 import time
@@ -22,6 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +31,7 @@ from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.errors import KgstoreError, ServiceError, UnknownItems
 from kgstore.graph.mapping import Domain
+from kgstore.serve.batching import SessionBatcher
 from kgstore.serve.graph_queries import explain, persona_neighbours, search_titles
 from kgstore.serve.metrics import ServiceMetrics
 from kgstore.serve.models import ModelCache, Poller
@@ -70,6 +73,7 @@ class ServiceState:
         self.db = db
         self.token = token
         self.metrics = ServiceMetrics()
+        self.batcher = SessionBatcher()
         self.models = ModelCache(
             db,
             store,
@@ -92,6 +96,7 @@ def create_app(db: Database, store: ArtifactStore, token: str, poll_seconds: flo
         poller.start()
         yield
         poller.stop()
+        state.batcher.stop()
 
     app = FastAPI(
         title="kgstore recommendations",
@@ -126,11 +131,15 @@ def create_app(db: Database, store: ArtifactStore, token: str, poll_seconds: flo
         return {"changed": changed, "models": serving}
 
     @app.post("/recommend", tags=["recommend"], dependencies=authorised)
-    def recommend(body: RecommendRequest) -> dict[str, Any]:
+    async def recommend(body: RecommendRequest) -> dict[str, Any]:
         """The top `k` items after the session, with titles and scores; the model run and
         the persona run it used (a kg retriever infers the session's persona)."""
-        model = state.models.get(body.domain, body.run)
-        top, persona = model.top(body.items, body.k, exclude_session=not body.include_session)
+        model = state.models.loaded(body.domain, body.run) or await run_in_threadpool(
+            state.models.get, body.domain, body.run
+        )
+        exclude = not body.include_session
+        ranked = state.batcher.submit(model, body.items, body.k, exclude)
+        top, persona = await asyncio.wrap_future(ranked)
         answer: dict[str, Any] = {
             "run": model.run,
             "row": model.row,
@@ -144,8 +153,8 @@ def create_app(db: Database, store: ArtifactStore, token: str, poll_seconds: flo
         }
         if body.neighbours:
             vector = [] if persona is None else persona.tolist()
-            near, why = persona_neighbours(
-                db, model.domain, model.persona_run, vector, body.neighbours
+            near, why = await run_in_threadpool(
+                persona_neighbours, db, model.domain, model.persona_run, vector, body.neighbours
             )
             answer["neighbours"] = near
             if why:

@@ -58,6 +58,16 @@ class ModelCache:
         """Each domain's model in use, by domain name."""
         return {domain.value: model for domain, model in self._latest.items()}
 
+    def loaded(self, domain: Domain | None, run: str | None) -> SessionModel | None:
+        """What `get` answers when it needs no load and no query (else None): the event
+        loop may call this one."""
+        if run is not None:
+            with self._lock:
+                model = self._pinned.get(run)
+            model = model or next((m for m in self._latest.values() if m.run == run), None)
+            return model if model is not None and domain in (None, model.domain) else None
+        return None if domain is None else self._latest.get(domain)
+
     def get(self, domain: Domain | None, run: str | None) -> SessionModel:
         """The model of `run` when given (loaded on first use), else `domain`'s newest."""
         if run is not None:
