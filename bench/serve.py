@@ -79,13 +79,13 @@ def prepare_scale(items: int, hdgi_epochs: int) -> None:
         "--items", str(items), "--interactions", str(interactions),
         "--triples", str(items * 2),
     )  # fmt: skip
-    with open_database(load_settings()) as db:
-        for label in ("Item", "Entity"):
-            db.query(
+    with open_database(load_settings()) as db, db.session() as session:
+        for label in ("Item", "Entity"):  # IN TRANSACTIONS: an auto-commit query
+            session.run(
                 f"MATCH (n:{label}) CALL (n) {{ SET n.textEmbedding = "
                 "[x IN range(1, 384) | rand() - 0.5], n.textEmbeddingModel = 'bench-random' "
                 "} IN TRANSACTIONS OF 5000 ROWS"
-            )
+            ).consume()
     hdgi = config_file(f"epochs = {hdgi_epochs}\n")
     kgctl("train", "hdgi", "--domain", "movies", "--config", hdgi, "--no-reuse")
     quick = config_file(
@@ -254,6 +254,9 @@ def main() -> None:
         if args.soak:
             results["soak"] = asyncio.run(soak(url, token, bodies, service.pid(), args.soak))
             print({k: v for k, v in results["soak"].items() if k != "samples"}, flush=True)
+        RESULTS.mkdir(exist_ok=True)
+        log = RESULTS / f"serve-{args.label or args.prepare or 'graph'}.service.log"
+        log.write_text(service.logfile.read_text(errors="replace"))
     cli = cli_seconds(run, sessions[0], args.cli_calls)
     best = max(r.per_second for r in loads if r.endpoint == "/recommend")
     eight = next((r for r in loads if r.endpoint == "/recommend" and r.clients == 8), loads[0])
@@ -264,7 +267,6 @@ def main() -> None:
         f"{best * cli:.0f}x the CLI (target 50x); /recommend p99 at "
         f"{eight.clients} clients {eight.p99_ms} ms (target at 8: 20 ms)"
     )
-    RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"serve-{args.label or args.prepare or 'graph'}.json"
     out.write_text(json.dumps(results, indent=1))
     print(f"wrote {out}")

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from cli.console import console, settings
-from kgstore.serve.address import ensure_serve_token
+from kgstore.services.recommend_service import ensure_serve_token
 
 
 def serve(

@@ -9,6 +9,8 @@ from kgstore.db import open_database
 from kgstore.serve.app import create_app
 from kgstore.settings import Settings
 
+KEEP_ALIVE_S = 30
+
 
 def run_service(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Serve until interrupted. One torch thread per request: on a few cores, requests in
@@ -30,4 +32,7 @@ def run_service(settings: Settings, host: str | None = None, port: int | None = 
             port=port or settings.kgstore_serve_port,
             log_level="info",
             access_log=False,
+            # longer than clients keep an idle connection (httpx: 5 s, uvicorn's default
+            # too): a server closing first races a client reusing it, a lost request
+            timeout_keep_alive=KEEP_ALIVE_S,
         )

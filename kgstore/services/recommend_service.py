@@ -1,6 +1,8 @@
 """The recommendation service (kgstore.serve) as a background server of the local stack:
 `kgctl services up --serve` starts it after the workers, `kgctl services status` shows
-it, `kgctl services down` stops it first."""
+it, `kgctl services down` stops it first. Also its token and address, which the service
+itself reads from here: this module stays in the servers layer (no torch, no web
+framework), so `kgctl services` imports it cheaply."""
 
 import os
 import sys
@@ -12,14 +14,26 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from kgstore.envfile import generate_secret
-from kgstore.serve.address import ensure_serve_token, serve_url
+from kgstore.envfile import generate_secret, update_env_file
 from kgstore.services.isolated import free_port
 from kgstore.services.process import ManagedProcess
 from kgstore.services.service import ManagedService
 from kgstore.settings import Settings, env_file_path
 
 START_TIMEOUT_S = 120  # the first start loads every domain's retriever and persona encoder
+
+
+def ensure_serve_token(settings: Settings) -> Settings:
+    """Settings with KGSTORE_SERVE_TOKEN, generated into .env the first time."""
+    if settings.kgstore_serve_token is not None:
+        return settings
+    token = generate_secret()
+    update_env_file(env_file_path(), {"KGSTORE_SERVE_TOKEN": token})
+    return settings.model_copy(update={"kgstore_serve_token": SecretStr(token)})
+
+
+def serve_url(settings: Settings) -> str:
+    return f"http://{settings.kgstore_serve_host}:{settings.kgstore_serve_port}/"
 
 
 @contextmanager
