@@ -16,6 +16,7 @@ from kgstore.personas import runner
 from kgstore.personas.runner import PersonaReport
 from kgstore.query.library import find_query, library_files, query_name
 from kgstore.query.run import run_query
+from kgstore.serve.graph_queries import title_query
 from kgstore.stats import domain_table1
 from kgstore.train.hdgi import HDGIConfig
 from tests.demo_data import GROUPS, films_demo
@@ -63,6 +64,9 @@ def test_every_library_file_returns_rows_of_its_shape(db: Database, trained: Per
         "itemB": item_b,
         "items": [item_a],
         "target": item_b,
+        "query": title_query(
+            db.query("MATCH (i:Item {id: $id}) RETURN i.title AS t", id=item_a)[0]["t"]
+        ),
     }
     for path in library_files():
         query = find_query(query_name(path))

@@ -208,6 +208,11 @@ def test_the_token_is_required_except_for_health(service: RunningService) -> Non
         )
         assert wrong.status_code == 403 and "wrong bearer token" in wrong.json()["error"]
         assert anonymous.post("/admin/reload").status_code == 401
+        # the page and the API docs hold no data: they load without the token
+        assert anonymous.get("/").status_code == 200
+        assert anonymous.get("/docs").status_code == 200
+        api = anonymous.get("/openapi.json").json()
+        assert {"/recommend", "/explain", "/items", "/healthz", "/metrics"} <= set(api["paths"])
 
 
 def test_metrics_count_requests_and_name_the_model(client: httpx.Client, retriever: str) -> None:

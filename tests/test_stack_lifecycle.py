@@ -50,7 +50,7 @@ def test_up_twice_status_down(stack: PrivateStack) -> None:
     after = stack.kgctl("services", "status")
     assert after.returncode == 1
     assert "running" not in after.stdout
-    assert after.stdout.count("down") == 3  # neo4j, redis, guide
+    assert after.stdout.count("down") == 4  # neo4j, redis, guide, serve (shown when down too)
     assert_nothing_left(stack)
 
     # The database keeps the password it was created with: a changed one is refused clearly.

@@ -31,7 +31,7 @@ def search_titles(db: Database, text: str, domain: Domain | None, k: int) -> lis
     query = title_query(text)
     if not query:
         return []
-    params = {"query": query, "domain": domain.value if domain else "", "k": k}
+    params = {"query": query, "domain": domain.value if domain else None, "k": k}
     return run_query(db, find_query("items/search_titles"), params).rows
 
 
