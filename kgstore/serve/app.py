@@ -281,18 +281,19 @@ class BodyLimit:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        too_big = _error(413, f"request body over {self.limit:,} bytes")
+        too_big = f"request body over {self.limit:,} bytes"
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await too_big(scope, receive, send)
+            await _error(413, too_big)(scope, receive, send)
             return
-        body, more = [], True
+        body, size, more = [], 0, True
         while more:
             message = await receive()
             if message["type"] != "http.request":
                 break
             body.append(message.get("body", b""))
-            if sum(map(len, body)) > self.limit:
-                await too_big(scope, receive, send)
+            size += len(body[-1])
+            if size > self.limit:
+                await _error(413, too_big)(scope, receive, send)
                 return
             more = message.get("more_body", False)
         whole = b"".join(body)

@@ -62,11 +62,17 @@ class ModelCache:
         """What `get` answers when it needs no load and no query (else None): the event
         loop may call this one."""
         if run is not None:
-            with self._lock:
-                model = self._pinned.get(run)
-            model = model or next((m for m in self._latest.values() if m.run == run), None)
+            model = self._held(run)
             return model if model is not None and domain in (None, model.domain) else None
         return None if domain is None else self._latest.get(domain)
+
+    def _held(self, run: str) -> SessionModel | None:
+        """`run`'s model if it is loaded, pinned (now the most recently used) or in use."""
+        with self._lock:
+            model = self._pinned.get(run)
+            if model is not None:
+                self._pinned.move_to_end(run)
+        return model or next((m for m in self._latest.values() if m.run == run), None)
 
     def get(self, domain: Domain | None, run: str | None) -> SessionModel:
         """The model of `run` when given (loaded on first use), else `domain`'s newest."""
@@ -84,12 +90,7 @@ class ModelCache:
         return model
 
     def _pinned_run(self, run: str, domain: Domain | None) -> SessionModel:
-        with self._lock:
-            model = self._pinned.get(run)
-            if model is not None:
-                self._pinned.move_to_end(run)
-        if model is None:
-            model = next((m for m in self._latest.values() if m.run == run), None)
+        model = self._held(run)
         if model is None:
             model = load_session_model(self.db, self.store, run)
             with self._lock:
