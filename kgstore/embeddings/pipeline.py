@@ -12,7 +12,9 @@ changed: `textEmbeddingHash` holds a hash of both (so a new `llmDescription`, or
 that replaces a uri's name, re-encodes its item); a node whose text is unchanged but whose
 recorded source differs (a graph embedded before sources were recorded) only gets its
 `textSource` written. Every vector carries the model (`textEmbeddingModel`) and the run
-that wrote it (`textEmbeddingRun`).
+that wrote it (`textEmbeddingRun`); each encoded range is also kept in the artifact store
+as a vector chunk named by the run (`vector_artifacts`), which the export reads instead of
+shipping the vectors out of Neo4j again.
 """
 
 import hashlib
@@ -24,6 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
+import numpy as np
+
+from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database, open_database
 from kgstore.device import resolve_device
 from kgstore.embeddings.base import Embedder
@@ -34,6 +39,7 @@ from kgstore.embeddings.texts import (
     item_text,
     needs_facts,
 )
+from kgstore.embeddings.vector_artifacts import VectorChunk, put_chunk
 from kgstore.generation.facts import read_item_facts
 from kgstore.graph.dense_idx import assign_dense_indices
 from kgstore.graph.mapping import Domain, cypher_label
@@ -166,16 +172,44 @@ def _read_ahead(
 
 
 def _write(
-    db: Database, target: EmbedTarget, model: str, run_id: str, rows: list[dict[str, object]]
+    db: Database,
+    target: EmbedTarget,
+    model: str,
+    run_id: str,
+    rows: list[dict[str, object]],
+    chunk: str | None,
 ) -> None:
+    """The vectors onto their nodes and, in the same transaction, the key of the artifact
+    chunk holding them onto the run: a chunk is named by its run only once its vectors are
+    in the graph."""
     db.query(
         f"UNWIND $rows AS row MATCH (n:{target.cypher} {{{target.key}: row.key}}) "
         "SET n.textEmbedding = row.vector, n.textEmbeddingHash = row.hash, "
-        "n.textEmbeddingModel = $model, n.textEmbeddingRun = $run, n.textSource = row.source",
+        "n.textEmbeddingModel = $model, n.textEmbeddingRun = $run, n.textSource = row.source "
+        "WITH count(*) AS written MATCH (r:Run {id: $run}) "
+        "SET r.vectorArtifacts = coalesce(r.vectorArtifacts, []) + $chunks",
         rows=rows,
         model=model,
         run=run_id,
+        chunks=[chunk] if chunk else [],
     )
+
+
+def _store_and_write(
+    db: Database,
+    store: ArtifactStore | None,
+    target: EmbedTarget,
+    model: str,
+    run_id: str,
+    rows: list[dict[str, object]],
+    vectors: np.ndarray,
+) -> None:
+    chunk = None
+    if store is not None:
+        keys = [str(row["key"]) for row in rows]
+        hashes = [str(row["hash"]) for row in rows]
+        chunk = put_chunk(store, VectorChunk(keys, hashes, np.asarray(vectors, np.float32)))
+    _write(db, target, model, run_id, rows, chunk)
 
 
 def _write_sources(db: Database, target: EmbedTarget, rows: list[dict[str, object]]) -> None:
@@ -192,8 +226,11 @@ def embed_nodes(
     target: EmbedTarget,
     chunk: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
+    store: ArtifactStore | None = None,
 ) -> EmbedReport:
-    """Encode every node of `target` whose text or model changed; see the module doc."""
+    """Encode every node of `target` whose text or model changed; see the module doc.
+    With a `store`, every encoded range is also kept there as a vector chunk
+    (`kgstore.embeddings.vector_artifacts`) for the export to read."""
     run_id = uuid.uuid4().hex
     model = embedder.model_name
     config = {"target": target.value, "model": model, "chunk": chunk}
@@ -210,7 +247,7 @@ def embed_nodes(
         starts = list(range(0, (bounds["top"] if bounds["top"] is not None else -1) + 1, chunk))
         for rows in _read_ahead(db, target, starts, chunk):
             sources.update(row.source.value for row in rows)
-            _encode_range(db, embedder, target, run_id, rows, counts, writes)
+            _encode_range(db, embedder, target, run_id, rows, counts, writes, store)
             if progress is not None:
                 progress(counts["nodes"], bounds["n"])
         writes.drain()
@@ -242,6 +279,7 @@ def _encode_range(
     rows: list[Row],
     counts: dict[str, int],
     writes: WritePipeline,
+    store: ArtifactStore | None,
 ) -> None:
     model = embedder.model_name
     todo: list[Row] = []
@@ -268,7 +306,7 @@ def _encode_range(
         for row, vector in zip(todo, vectors, strict=True)
     ]
     counts["encoded"] += len(todo)
-    writes.submit(lambda: _write(db, target, model, run_id, updates))
+    writes.submit(lambda: _store_and_write(db, store, target, model, run_id, updates, vectors))
 
 
 def embed_from_settings(
@@ -283,5 +321,6 @@ def embed_from_settings(
     from kgstore.embeddings.sentence_transformers import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder(model, device=resolve_device(settings))
+    store = ArtifactStore.from_settings(settings)
     with open_database(settings) as db:
-        return embed_nodes(db, embedder, target, chunk, progress)
+        return embed_nodes(db, embedder, target, chunk, progress, store)

@@ -11,25 +11,29 @@ edges: persona learning never sees a validation or test item.
 """
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from kgstore.artifacts import ArtifactStore
 from kgstore.db import Database
 from kgstore.errors import ExportError, SequenceReadError
 from kgstore.export.config import ExportConfig
 from kgstore.export.snapshot import GraphSnapshot
+from kgstore.export.vectors import NodeVectors, read_vectors
 from kgstore.graph.mapping import BY_TYPE, Domain, cypher_label
 from kgstore.graph.split import holdout_users, training_lengths
 
 IDX_RANGE = 50_000
 """Source nodes per query: a range's collected lists of integers stay a few MB."""
-FEATURE_RANGE = 5_000
-"""Nodes per query when their vectors come along: 50,000 vectors of 384 doubles make one
-150 MB record that the server builds on its heap and the client decodes at once."""
+READERS = 2
+"""Queries in flight: the server answers one while the client decodes the other."""
 
 Progress = Callable[[str], None]
 DEFAULT_EXPORT = ExportConfig()
+ITEM_RELATIONS = [rel for rel, relation in BY_TYPE.items() if relation.source_label == "Item"]
 
 
 def export_snapshot(
@@ -37,31 +41,51 @@ def export_snapshot(
     domain: Domain,
     config: ExportConfig = DEFAULT_EXPORT,
     progress: Progress | None = None,
+    store: ArtifactStore | None = None,
 ) -> GraphSnapshot:
-    """Read one domain's persona graph. Raises `ExportError` (nothing is written) when the
-    domain has no users or its items or entities lack text embeddings."""
+    """Read one domain's persona graph; text vectors come from `store`'s embed chunks where
+    the graph names them (`kgstore.export.vectors`), from the graph otherwise. Raises
+    `ExportError` (nothing is written) when the domain has no users or its items or
+    entities lack text embeddings."""
     say = progress or (lambda _stage: None)
     item_label = cypher_label(domain.label)
-    say("items")
-    item_idx, item_keys, x_item, item_model = _features(
-        db, f"Item:{item_label}", "id", f"items of {domain.value}", "kgctl embed items"
-    )
-    say("interactions")
-    users, rated, held_out, order_assumed = _training_interactions(db, domain, item_idx, config)
-    say("relationships")
-    relations, targets, entity_idx = _item_relations(db, item_label, item_idx)
-    say("entities")
-    entity_keys, entity_types, x_entity, entity_model = _entities(db, entity_idx)
+    with ThreadPoolExecutor(READERS, thread_name_prefix="export") as pool:
+        item_columns = pool.submit(_node_columns, db, f"Item:{item_label}", "id")
+        rated_columns = pool.submit(_rated_columns, db, item_label)
+        user_columns = pool.submit(_keys_by_idx, db, "User", "id")
+        relation_columns = {
+            rel: pool.submit(_relation_columns, db, item_label, rel, target)
+            for rel, target in _item_relation_types(db, item_label).items()
+        }
+        entity_columns = pool.submit(_node_columns, db, "Entity", "uri", True)
+        say("items")
+        items = _embedded(item_columns.result(), f"items of {domain.value}", "kgctl embed items")
+        x_item = read_vectors(db, store, items.vectors)
+        say("interactions")
+        users, rated, held_out, order_assumed = _training_interactions(
+            domain, rated_columns.result(), user_columns.result(), items.idx, config
+        )
+        say("relationships")
+        relations, targets = _item_relations(relation_columns)
+        entity_idx = _reached_entities(relations, targets)
+        say("entities")
+        entities = _embedded(
+            _subset(entity_columns.result(), entity_idx),
+            "entities linked to these items",
+            "kgctl embed entities",
+            required=False,
+        )
+        x_entity = read_vectors(db, store, entities.vectors)
     relations = {
-        rel: _rows(edges, item_idx, entity_idx if targets[rel] == "Entity" else item_idx)
+        rel: _rows(edges, items.idx, entity_idx if targets[rel] == "Entity" else items.idx)
         for rel, edges in relations.items()
     }
     return GraphSnapshot(
         domain=domain.value,
         users=users,
-        items=item_keys,
-        entities=entity_keys,
-        entity_types=entity_types,
+        items=list(items.keys),
+        entities=list(entities.keys),
+        entity_types=entities.types,
         x_item=x_item,
         x_entity=x_entity,
         rated=rated,
@@ -69,8 +93,12 @@ def export_snapshot(
         relation_targets=targets,
         held_out_users=held_out,
         order_assumed=order_assumed,
-        item_embedding_model=item_model,
-        entity_embedding_model=entity_model,
+        item_embedding_model=items.model,
+        entity_embedding_model=entities.model,
+        vector_sources={
+            "items": items.vectors.sources.as_dict(),
+            "entities": entities.vectors.sources.as_dict(),
+        },
     )
 
 
@@ -82,7 +110,9 @@ def _ranges(db: Database, labels: str, step: int = IDX_RANGE) -> Iterator[tuple[
         yield low, low + step
 
 
-def _collect(db: Database, labels: str, query: str, step: int = IDX_RANGE) -> dict[str, list[Any]]:
+def collect_ranges(
+    db: Database, labels: str, query: str, step: int = IDX_RANGE
+) -> dict[str, list[Any]]:
     """Run `query` (filtered by `$low <= idx < $high` of the nodes with `labels`) over
     every idx range and concatenate each returned list."""
     columns: dict[str, list[Any]] = {}
@@ -93,50 +123,126 @@ def _collect(db: Database, labels: str, query: str, step: int = IDX_RANGE) -> di
     return columns
 
 
-def _features(
-    db: Database, labels: str, key: str, what: str, remedy: str
-) -> tuple[np.ndarray, list[str], np.ndarray, str]:
-    """(sorted idx, keys, float32 features, model) of every node with these labels."""
-    columns = _collect(
+@dataclass
+class NodeColumns:
+    """Per node of a kind, in `idx` order: key, embed run, text hash, whether it has a
+    vector, its model, and (entities) its type labels."""
+
+    label: str
+    idx: np.ndarray
+    keys: list[str]
+    runs: list[str]
+    hashes: list[str]
+    embedded: np.ndarray
+    models: list[str]
+    labels: list[list[str]]
+
+
+def _node_columns(db: Database, labels: str, key: str, labels_too: bool = False) -> NodeColumns:
+    """Every node with these labels; its vector stays on the server (`read_vectors`)."""
+    types = "collect([l IN labels(n) WHERE l <> 'Entity'])" if labels_too else "[]"
+    columns = collect_ranges(
         db,
         labels,
-        f"MATCH (n:{labels}) WHERE n.idx >= $low AND n.idx < $high "
-        f"WITH n ORDER BY n.idx RETURN collect(n.idx) AS idx, collect(n.{key}) AS keys, "
-        "collect(coalesce(n.textEmbedding, [])) AS x, "
-        "collect(DISTINCT n.textEmbeddingModel) AS models",
-        FEATURE_RANGE,
+        f"MATCH (n:{labels}) WHERE n.idx >= $low AND n.idx < $high WITH n ORDER BY n.idx "
+        f"RETURN collect(n.idx) AS idx, collect(n.{key}) AS keys, "
+        "collect(coalesce(n.textEmbeddingRun, '')) AS runs, "
+        "collect(coalesce(n.textEmbeddingHash, '')) AS hashes, "
+        # `IS NOT NULL` would read the whole vector; the key list does not.
+        "collect('textEmbedding' IN keys(n)) AS embedded, "
+        f"collect(coalesce(n.textEmbeddingModel, '')) AS models, {types} AS labels",
     )
-    idx, keys, vectors = columns.get("idx", []), columns.get("keys", []), columns.get("x", [])
-    models = set(columns.get("models", []))
-    missing = [k for k, v in zip(keys, vectors, strict=True) if not v]
-    if not keys:
+    return NodeColumns(
+        labels,
+        np.asarray(columns.get("idx", []), dtype=np.int64),
+        columns.get("keys", []),
+        columns.get("runs", []),
+        columns.get("hashes", []),
+        np.asarray(columns.get("embedded", []), dtype=bool),
+        columns.get("models", []),
+        columns.get("labels", []),
+    )
+
+
+def _subset(columns: NodeColumns, idx: np.ndarray) -> NodeColumns:
+    """The rows of these (sorted) idx values; every one must be there."""
+    rows = np.searchsorted(columns.idx, idx)
+    if len(idx) and (rows.max() >= len(columns.idx) or (columns.idx[rows] != idx).any()):
+        raise ExportError("an entity disappeared during the export; run it again")
+    pick = rows.tolist()
+    return NodeColumns(
+        columns.label,
+        idx,
+        [columns.keys[k] for k in pick],
+        [columns.runs[k] for k in pick],
+        [columns.hashes[k] for k in pick],
+        columns.embedded[rows],
+        [columns.models[k] for k in pick],
+        [columns.labels[k] for k in pick] if columns.labels else [],
+    )
+
+
+@dataclass
+class Embedded:
+    """A node kind checked to be fully embedded with one model."""
+
+    idx: np.ndarray
+    keys: list[str]
+    types: list[str]
+    model: str
+    vectors: NodeVectors
+
+
+def _embedded(columns: NodeColumns, what: str, remedy: str, required: bool = True) -> Embedded:
+    if required and not columns.keys:
         raise ExportError(f"the graph holds no {what}")
-    if missing:
+    missing = np.flatnonzero(~columns.embedded)
+    if len(missing):
         raise ExportError(
-            f"{len(missing):,} {what} have no textEmbedding (first: {missing[0]!r}); "
-            f"run `{remedy}` first"
+            f"{len(missing):,} {what} have no textEmbedding (first: "
+            f"{columns.keys[int(missing[0])]!r}); run `{remedy}` first"
         )
-    return (
-        np.asarray(idx, dtype=np.int64),
-        keys,
-        np.asarray(vectors, dtype=np.float32),
-        _one_model(models, what, remedy),
+    model = _one_model(set(columns.models), what, remedy) if columns.keys else ""
+    return Embedded(
+        columns.idx,
+        columns.keys,
+        [sorted(labels)[0] if labels else "Entity" for labels in columns.labels],
+        model,
+        NodeVectors(columns.label, columns.idx, columns.keys, columns.runs, columns.hashes),
     )
 
 
-def _training_interactions(
-    db: Database, domain: Domain, item_idx: np.ndarray, config: ExportConfig
-) -> tuple[list[str], np.ndarray, list[str], bool]:
-    """(users kept, [2, E] training (user row, item row) pairs, held-out users, order
-    assumed) — positions checked to be 0…n-1 per user, as `read_sequences` checks them."""
-    columns = _collect(
+def _keys_by_idx(db: Database, label: str, key: str) -> tuple[np.ndarray, list[str]]:
+    """(sorted idx, keys) of every node with this label."""
+    columns = collect_ranges(
+        db,
+        label,
+        f"MATCH (n:{cypher_label(label)}) WHERE n.idx >= $low AND n.idx < $high "
+        f"WITH n ORDER BY n.idx RETURN collect(n.idx) AS idx, collect(n.{key}) AS keys",
+    )
+    return np.asarray(columns.get("idx", []), dtype=np.int64), columns.get("keys", [])
+
+
+def _rated_columns(db: Database, item_label: str) -> dict[str, list[Any]]:
+    return collect_ranges(
         db,
         "User",
-        f"MATCH (u:User)-[r:RATED]->(i:Item:{cypher_label(domain.label)}) "
+        f"MATCH (u:User)-[r:RATED]->(i:Item:{item_label}) "
         "WHERE u.idx >= $low AND u.idx < $high "
         "RETURN collect(u.idx) AS u, collect(i.idx) AS i, collect(r.pos) AS pos, "
         "[x IN collect(r.orderAssumed) WHERE x][..1] AS assumed",
     )
+
+
+def _training_interactions(
+    domain: Domain,
+    columns: dict[str, list[Any]],
+    user_keys: tuple[np.ndarray, list[str]],
+    item_idx: np.ndarray,
+    config: ExportConfig,
+) -> tuple[list[str], np.ndarray, list[str], bool]:
+    """(users kept, [2, E] training (user row, item row) pairs, held-out users, order
+    assumed) — positions checked to be 0…n-1 per user, as `read_sequences` checks them."""
     if not columns.get("u"):
         raise ExportError(f"no user has rated an item of {domain.value}: nothing to learn from")
     assumed = bool(columns["assumed"])
@@ -145,7 +251,8 @@ def _training_interactions(
     u, i, pos = u[order], i[order], pos[order]
     user_idx, starts, lengths = np.unique(u, return_index=True, return_counts=True)
     expected = np.arange(len(u)) - np.repeat(starts, lengths)
-    ids = _keys_of(db, "User", "id", user_idx)
+    all_idx, all_keys = user_keys
+    ids = [all_keys[k] for k in np.searchsorted(all_idx, user_idx).tolist()]
     if not np.array_equal(pos, expected):
         bad = int(u[np.flatnonzero(pos != expected)[0]])
         user = ids[int(np.searchsorted(user_idx, bad))]
@@ -160,91 +267,57 @@ def _training_interactions(
     pairs = np.stack(
         [user_rows[np.searchsorted(user_idx, u[keep])], np.searchsorted(item_idx, i[keep])]
     )
-    pairs = np.unique(pairs, axis=1)
+    pairs = _unique_pairs(pairs)
     users = [user for user, kept in zip(ids, kept_users, strict=True) if kept]
     return users, pairs, sorted(held_out), bool(assumed)
 
 
-def _keys_of(db: Database, label: str, key: str, idx: np.ndarray) -> list[str]:
-    """The keys of nodes with these (sorted) idx values, in that order."""
-    found_idx: list[int] = []
-    found_keys: list[str] = []
-    for start in range(0, len(idx), IDX_RANGE):
-        row = db.columns(
-            f"UNWIND $idx AS x MATCH (n:{cypher_label(label)} {{idx: x}}) "
-            f"RETURN collect(n.idx) AS idx, collect(n.{key}) AS keys",
-            idx=idx[start : start + IDX_RANGE].tolist(),
-        )
-        found_idx += row["idx"]
-        found_keys += row["keys"]
-    order = np.argsort(np.asarray(found_idx, dtype=np.int64), kind="stable")
-    return [found_keys[k] for k in order]
+def _item_relation_types(db: Database, item_label: str) -> dict[str, str]:
+    """Relationship type → target label, of every type of the mapping table from items that
+    the graph holds: to entities, or to the domain's other items."""
+    present = db.columns(
+        "CALL db.relationshipTypes() YIELD relationshipType "
+        "RETURN collect(relationshipType) AS types"
+    )["types"]
+    return {
+        rel: item_label if BY_TYPE[rel].target_label == "Item" else "Entity"
+        for rel in ITEM_RELATIONS
+        if rel in present
+    }
+
+
+def _relation_columns(db: Database, item_label: str, rel: str, target: str) -> list[list[int]]:
+    """[source idx, target idx] of one relationship type from the domain's items: one
+    typed expansion per type (filtering `type(r)` on every relationship costs more)."""
+    columns = collect_ranges(
+        db,
+        f"Item:{item_label}",
+        f"MATCH (i:Item:{item_label})-[:{rel}]->(t:{target}) "
+        "WHERE i.idx >= $low AND i.idx < $high "
+        "RETURN collect(i.idx) AS src, collect(t.idx) AS dst",
+    )
+    return [columns.get("src", []), columns.get("dst", [])]
 
 
 def _item_relations(
-    db: Database, item_label: str, item_idx: np.ndarray
-) -> tuple[dict[str, np.ndarray], dict[str, str], np.ndarray]:
-    """Relationships from the domain's items to entities and to the domain's other items,
-    of every type of the mapping table, as idx pairs; and the sorted idx of the entities
-    they reach."""
-    columns: dict[str, tuple[list[int], list[int]]] = {}
+    columns: dict[str, Future[list[list[int]]]],
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Relationship type → int64 [2, E] idx pairs, and → `Entity` or `Item`, of the types
+    with at least one relationship."""
+    edges: dict[str, np.ndarray] = {}
     targets: dict[str, str] = {}
-    for low, high in _ranges(db, f"Item:{item_label}"):
-        rows = db.query(
-            f"MATCH (i:Item:{item_label})-[r]->(t) WHERE i.idx >= $low AND i.idx < $high "
-            f"AND (t:Entity OR t:{item_label}) AND type(r) IN $types "
-            "RETURN type(r) AS rel, t:Entity AS entity, "
-            "collect(i.idx) AS src, collect(t.idx) AS dst",
-            low=low,
-            high=high,
-            types=[rel for rel, relation in BY_TYPE.items() if relation.source_label == "Item"],
-        )
-        for row in rows:
-            src, dst = columns.setdefault(row["rel"], ([], []))
-            src += row["src"]
-            dst += row["dst"]
-            targets[row["rel"]] = "Entity" if row["entity"] else "Item"
-    edges = {rel: np.asarray([src, dst], dtype=np.int64) for rel, (src, dst) in columns.items()}
-    entity_idx = [e[1] for rel, e in edges.items() if targets[rel] == "Entity"]
-    return (
-        edges,
-        targets,
-        np.unique(np.concatenate(entity_idx)) if entity_idx else np.empty(0, np.int64),
-    )
+    for rel, future in columns.items():
+        src, dst = future.result()
+        if src:
+            edges[rel] = np.asarray([src, dst], dtype=np.int64)
+            targets[rel] = "Item" if BY_TYPE[rel].target_label == "Item" else "Entity"
+    return edges, targets
 
 
-def _entities(db: Database, entity_idx: np.ndarray) -> tuple[list[str], list[str], np.ndarray, str]:
-    """(uris, type labels, features, model) of the entities with these sorted idx values."""
-    if len(entity_idx) == 0:
-        return [], [], np.zeros((0, 0), dtype=np.float32), ""
-    found: list[int] = []
-    uris: list[str] = []
-    types: list[str] = []
-    vectors: list[list[float]] = []
-    models: set[str | None] = set()
-    for start in range(0, len(entity_idx), FEATURE_RANGE):
-        row = db.columns(
-            "UNWIND $idx AS x MATCH (e:Entity {idx: x}) "
-            "RETURN collect(e.idx) AS idx, collect(e.uri) AS uris, collect(e.textEmbedding) AS x, "
-            "collect([l IN labels(e) WHERE l <> 'Entity']) AS labels, "
-            "collect(DISTINCT e.textEmbeddingModel) AS models, count(e) AS n, "
-            "count(e.textEmbedding) AS embedded",
-            idx=entity_idx[start : start + FEATURE_RANGE].tolist(),
-        )
-        if row["embedded"] < row["n"]:
-            raise ExportError(
-                f"{row['n'] - row['embedded']:,} entities linked to these items have no "
-                "textEmbedding; run `kgctl embed entities` first"
-            )
-        found += row["idx"]
-        uris += row["uris"]
-        vectors += row["x"]
-        types += [sorted(labels)[0] if labels else "Entity" for labels in row["labels"]]
-        models.update(row["models"])
-    model = _one_model(models, "entities", "kgctl embed entities")
-    order = np.argsort(np.asarray(found, dtype=np.int64), kind="stable")
-    x = np.asarray(vectors, dtype=np.float32)[order]
-    return [uris[k] for k in order], [types[k] for k in order], x, model
+def _reached_entities(relations: dict[str, np.ndarray], targets: dict[str, str]) -> np.ndarray:
+    """The sorted idx of the entities the items' relationships reach."""
+    reached = [edges[1] for rel, edges in relations.items() if targets[rel] == "Entity"]
+    return np.unique(np.concatenate(reached)) if reached else np.empty(0, np.int64)
 
 
 def _one_model(models: set[str | None], what: str, remedy: str) -> str:
@@ -260,4 +333,16 @@ def _one_model(models: set[str | None], what: str, remedy: str) -> str:
 def _rows(edges: np.ndarray, source_idx: np.ndarray, target_idx: np.ndarray) -> np.ndarray:
     """idx pairs → row pairs (both idx arrays sorted), duplicates removed."""
     rows = np.stack([np.searchsorted(source_idx, edges[0]), np.searchsorted(target_idx, edges[1])])
-    return np.unique(rows, axis=1)
+    return _unique_pairs(rows)
+
+
+def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """The distinct columns of an int64 [2, E] array of non-negative rows, sorted by the
+        first line then the second, as `np.unique(axis=1)` gives them, from one sorted int64
+    per pair (ten times faster)."""
+    if pairs.shape[1] == 0:
+        return pairs
+    width = int(pairs[1].max()) + 1
+    codes = np.sort(pairs[0] * width + pairs[1])
+    codes = codes[np.concatenate([[True], codes[1:] != codes[:-1]])]
+    return np.stack([codes // width, codes % width])

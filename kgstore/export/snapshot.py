@@ -43,6 +43,9 @@ class GraphSnapshot:
     order_assumed: bool = False
     item_embedding_model: str = ""
     entity_embedding_model: str = ""
+    vector_sources: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Where the export took the text vectors from (`kgstore.export.vectors`); not part of
+    the stored bytes, so the snapshot's key names the graph, not how it was read."""
 
     @property
     def edge_count(self) -> int:
@@ -61,6 +64,7 @@ class GraphSnapshot:
             "orderAssumed": self.order_assumed,
             "itemEmbeddingModel": self.item_embedding_model,
             "entityEmbeddingModel": self.entity_embedding_model,
+            **({"vectorSources": self.vector_sources} if self.vector_sources else {}),
         }
 
     def to_bytes(self) -> bytes:

@@ -36,7 +36,7 @@ def export_pyg_file(
     `HeteroData` saved with `torch.save` to `out` (load it with `weights_only=False`); an
     `export` Run records the counts."""
     run_id = uuid.uuid4().hex
-    snapshot = export_snapshot(db, domain, config)
+    snapshot = export_snapshot(db, domain, config, store=store)
     record_run_start(db, run_id, RunKind.EXPORT, {"domain": domain.value, **asdict(config)})
     try:
         key = put_snapshot(store, snapshot)

@@ -106,7 +106,7 @@ def train_personas(
     say = progress or (lambda _update: None)
     started = time.perf_counter()
     say({"stage": "export"})
-    snapshot = export_snapshot(db, domain, export_config(config))
+    snapshot = export_snapshot(db, domain, export_config(config), store=store)
     try:
         graph = persona_graph(snapshot, config)
     except ValueError as exc:
