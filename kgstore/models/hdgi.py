@@ -6,6 +6,8 @@ import torch
 from torch import Tensor
 from torch.nn import Linear, Module, ModuleDict, Parameter, PReLU
 
+from kgstore.models.sparse_product import SparseProduct
+
 EPS = 1e-15
 
 
@@ -17,8 +19,9 @@ class MetaPathInput:
         name: the meta-path's name (`UIU`, `UIEIU:people`, …).
         mid_type: the node type the path runs through (`Item` or `Entity`), whose
             features reach the users along it.
-        adjacency: sparse [targets, sources] meta-path adjacency over users, normalised
-            as in GCN (self loops included when targets are sources).
+        adjacency: the [targets, sources] meta-path adjacency over users, normalised
+            as in GCN (self loops included when targets are sources), held in CSR with
+            its transpose for the product and its gradient.
         reached: dense [sources, features of mid_type]: the mean input features of the
             items (or the entities reached through the user's items) each source user
             touches; zeros for a user the path does not reach. Input features are fixed,
@@ -27,7 +30,7 @@ class MetaPathInput:
 
     name: str
     mid_type: str
-    adjacency: Tensor
+    adjacency: SparseProduct
     reached: Tensor
 
     def to(self, device: torch.device | str) -> "MetaPathInput":
@@ -185,7 +188,7 @@ class HDGI(Module):
             if permutation is not None:
                 sources = sources[permutation]
             key = _key(path.name)
-            propagated = torch.sparse.mm(path.adjacency, self.convs[key](sources))
+            propagated = path.adjacency @ self.convs[key](sources)
             output = self.acts[key](propagated)
             if self.path_norm:
                 output = torch.nn.functional.layer_norm(output, output.shape[-1:])

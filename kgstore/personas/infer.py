@@ -30,6 +30,7 @@ from kgstore.export.store import get_snapshot
 from kgstore.graph.mapping import Domain
 from kgstore.graph.runs import train_run
 from kgstore.models.hdgi import HDGI, MetaPathInput
+from kgstore.models.sparse_product import SparseProduct
 from kgstore.personas.checkpoint import Checkpoint, get_checkpoint
 from kgstore.train.hdgi import (
     HDGIConfig,
@@ -46,7 +47,7 @@ from kgstore.train.metapaths import (
     row_normalise,
     top_k_rows,
 )
-from kgstore.train.persona_batches import reached_features, remap_columns, sparse_tensor
+from kgstore.train.persona_batches import reached_features, remap_columns
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ def infer_personas(encoder: PersonaEncoder, sessions: list[list[str]]) -> np.nda
                 ),
             ]
         )
-        inputs.append(MetaPathInput(path.name, path.mid_type, sparse_tensor(adjacency), reached))
+        inputs.append(MetaPathInput(path.name, path.mid_type, SparseProduct.of(adjacency), reached))
     x_user = torch.cat(
         [
             encoder.graph.x_user[torch.from_numpy(sources)],

@@ -13,18 +13,8 @@ import torch
 from torch import Tensor
 
 from kgstore.models.hdgi import MetaPathInput
+from kgstore.models.sparse_product import SparseProduct
 from kgstore.train.metapaths import MetaPathGraph
-
-
-def sparse_tensor(matrix: sp.spmatrix) -> Tensor:
-    """A coalesced torch COO tensor (float32): its backward pass is about twice as fast as
-    CSR's on the CPU here."""
-    coo = matrix.tocoo()
-    indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
-    values = torch.from_numpy(coo.data.astype(np.float32))
-    return torch.sparse_coo_tensor(
-        indices, values, size=coo.shape, check_invariants=False
-    ).coalesce()
 
 
 def remap_columns(matrix: sp.csr_matrix, kept: np.ndarray) -> sp.csr_matrix:
@@ -50,7 +40,7 @@ def full_inputs(
         MetaPathInput(
             path.name,
             path.mid_type,
-            sparse_tensor(path.adjacency),
+            SparseProduct.of(path.adjacency),
             reached_features(path, slice(None), features),
         ).to(device)
         for path in paths
@@ -73,7 +63,7 @@ def batch_inputs(
         MetaPathInput(
             path.name,
             path.mid_type,
-            sparse_tensor(remap_columns(row, sources)),
+            SparseProduct.of(remap_columns(row, sources)),
             reached_features(path, sources, features),
         ).to(device)
         for path, row in zip(paths, rows, strict=True)
