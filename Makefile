@@ -50,11 +50,12 @@ test-fast: services
 # (docker/native/provision.sh installs npm); the browser never fetches it from a CDN.
 WEB    := kgstore/serve/web
 
+# npm vendors the page's library while pip installs (its exit status is waited for).
 $(STAMP): pyproject.toml $(WEB)/package-lock.json | provision
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
-	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
+	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error & npm=$$!; \
+	$(BIN)/pip install -q --upgrade pip && $(BIN)/pip install -q -e '.[dev]'; pip=$$?; \
+	wait $$npm && exit $$pip
 	touch $(STAMP)
 
 install: $(STAMP)
