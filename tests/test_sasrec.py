@@ -366,3 +366,22 @@ def test_chunked_cross_entropy_equals_the_plain_one(monkeypatch: pytest.MonkeyPa
     assert torch.allclose(chunked, plain, atol=1e-6)
     for got, want in zip(grads, (p.grad for p in model.parameters()), strict=True):
         assert torch.allclose(got, want, atol=1e-6)
+
+
+def test_same_seed_same_weights_on_two_threads(rule_data) -> None:
+    """Bit for bit, not only the same ranks: the sampled softmax's `weight[targets]` over
+    a batch's repeated targets accumulated its gradient in thread order without
+    `deterministic_kernels`."""
+    config = SASRecConfig.from_dict(
+        {**SMALL, "max_epochs": 3, "loss": "sampled_ce", "num_negatives": 32, "batch_size": 256}
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        runs = [train_sasrec(config, rule_data) for _ in range(3)]
+    finally:
+        torch.set_num_threads(threads)
+    first = runs[0]
+    for other in runs[1:]:
+        assert [r.loss for r in other.history] == [r.loss for r in first.history]
+        assert all(torch.equal(first.best_state[k], other.best_state[k]) for k in first.best_state)

@@ -28,6 +28,7 @@ from kgstore.ranking.data import SequenceData, length_batches
 from kgstore.ranking.evaluate import evaluate, user_input
 from kgstore.ranking.metrics import RankingMetrics
 from kgstore.train.config import config_from_dict, config_from_file
+from kgstore.train.determinism import deterministic_kernels
 
 SELECT = ("NDCG", 10)
 
@@ -280,7 +281,7 @@ def train_sasrec(
     """
     where = torch.device(device)
     cuda = [where.index or 0] if where.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda, device_type="cuda"):
+    with torch.random.fork_rng(devices=cuda, device_type="cuda"), deterministic_kernels():
         torch.manual_seed(config.seed)
         generator = torch.Generator().manual_seed(config.seed)
         model = build_model(
