@@ -64,8 +64,8 @@ def planted(db: Database) -> Database:
 def leaking_export(real):
     """The export with every user's validation and test interactions added to `rated`."""
 
-    def export(db, domain, config):
-        snapshot = real(db, domain, config)
+    def export(db, domain, config, **options):
+        snapshot = real(db, domain, config, **options)
         split = LeaveOneOut.of(read_sequences(db, domain))
         users = {user: row for row, user in enumerate(snapshot.users)}
         items = {item: row for row, item in enumerate(snapshot.items)}
