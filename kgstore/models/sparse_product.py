@@ -34,7 +34,7 @@ class SparseProduct:
             (coo.data.astype(np.float32), (coo.row, coo.col)), shape=coo.shape
         )
         canonical.sum_duplicates()
-        return cls(_csr_tensor(canonical), _csr_tensor(canonical.T.tocsr()))
+        return cls(csr_tensor(canonical), csr_tensor(canonical.T.tocsr()))
 
     @property
     def shape(self) -> torch.Size:
@@ -47,7 +47,9 @@ class SparseProduct:
         return _Product.apply(self.matrix, self.transposed, dense)
 
 
-def _csr_tensor(matrix: sp.csr_matrix) -> Tensor:
+def csr_tensor(matrix: sp.csr_matrix) -> Tensor:
+    """A SciPy CSR matrix as a torch CSR tensor of float32 values, columns sorted per row."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
     matrix.sort_indices()
     with warnings.catch_warnings():
         # "Sparse CSR tensor support is in beta state": the products used are MKL's.
