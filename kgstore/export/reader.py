@@ -3,7 +3,10 @@
 Every query covers a range of dense `idx` values (backed by the `idx` indexes of the
 schema) and returns a few `collect()`ed lists, so a million relationships arrive in a
 handful of records: Python never touches one record per edge, and node keys are mapped
-to rows with `numpy.searchsorted` over sorted `idx` arrays instead of dicts.
+to rows with `numpy.searchsorted` over sorted `idx` arrays instead of dicts. The queries
+run two at a time, and text vectors do not cross the wire when the embed run's chunks hold
+them (`kgstore.export.vectors`): the export reads at about 0.4 of a bare `collect()` of
+the same relationships (BENCHMARKS.md, issue 22).
 
 Only training interactions are kept, by the same rule as `graph.split.LeaveOneOut`
 (`training_lengths`), and the users `holdout_users` picks are left out with all their
