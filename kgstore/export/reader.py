@@ -57,8 +57,8 @@ def export_snapshot(
         rated_columns = pool.submit(_rated_columns, db, item_label)
         user_columns = pool.submit(_keys_by_idx, db, "User", "id")
         relation_columns = {
-            rel: pool.submit(_relation_columns, db, item_label, rel, target)
-            for rel, target in _item_relation_types(db, item_label).items()
+            rel: pool.submit(_relation_columns, db, item_label, rel)
+            for rel in _present_item_relations(db)
         }
         entity_columns = pool.submit(_node_columns, db, "Entity", "uri", True)
         say("items")
@@ -275,23 +275,25 @@ def _training_interactions(
     return users, pairs, sorted(held_out), bool(assumed)
 
 
-def _item_relation_types(db: Database, item_label: str) -> dict[str, str]:
-    """Relationship type → target label, of every type of the mapping table from items that
-    the graph holds: to entities, or to the domain's other items."""
+def _target_kind(rel: str) -> str:
+    """`Item` for a relationship from items to items, `Entity` otherwise (mapping table)."""
+    return "Item" if BY_TYPE[rel].target_label == "Item" else "Entity"
+
+
+def _present_item_relations(db: Database) -> list[str]:
+    """Every relationship type of the mapping table from items that the graph holds."""
     present = db.columns(
         "CALL db.relationshipTypes() YIELD relationshipType "
         "RETURN collect(relationshipType) AS types"
     )["types"]
-    return {
-        rel: item_label if BY_TYPE[rel].target_label == "Item" else "Entity"
-        for rel in ITEM_RELATIONS
-        if rel in present
-    }
+    return [rel for rel in ITEM_RELATIONS if rel in present]
 
 
-def _relation_columns(db: Database, item_label: str, rel: str, target: str) -> list[list[int]]:
-    """[source idx, target idx] of one relationship type from the domain's items: one
-    typed expansion per type (filtering `type(r)` on every relationship costs more)."""
+def _relation_columns(db: Database, item_label: str, rel: str) -> list[list[int]]:
+    """[source idx, target idx] of one relationship type from the domain's items to
+    entities or to the domain's other items: one typed expansion per type (filtering
+    `type(r)` on every relationship costs more)."""
+    target = item_label if _target_kind(rel) == "Item" else "Entity"
     columns = collect_ranges(
         db,
         f"Item:{item_label}",
@@ -313,7 +315,7 @@ def _item_relations(
         src, dst = future.result()
         if src:
             edges[rel] = np.asarray([src, dst], dtype=np.int64)
-            targets[rel] = "Item" if BY_TYPE[rel].target_label == "Item" else "Entity"
+            targets[rel] = _target_kind(rel)
     return edges, targets
 
 
@@ -341,7 +343,7 @@ def _rows(edges: np.ndarray, source_idx: np.ndarray, target_idx: np.ndarray) -> 
 
 def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
     """The distinct columns of an int64 [2, E] array of non-negative rows, sorted by the
-        first line then the second, as `np.unique(axis=1)` gives them, from one sorted int64
+    first line then the second, as `np.unique(axis=1)` gives them, from one sorted int64
     per pair (ten times faster)."""
     if pairs.shape[1] == 0:
         return pairs
